@@ -1,0 +1,201 @@
+"""Typed results returned by the kernel services.
+
+Every record is a dataclass with ``to_dict()`` (JSON-ready) so the CLI, the widgets and the
+tests share one shape. Field names follow the seed's schema and command reference.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+SEVERITIES = ("critical", "high", "medium", "low")
+STATUSES = ("open", "investigating", "resolved", "closed")
+TIMELINE_EVENT_TYPES = (
+    "triage_started",
+    "log_uploaded",
+    "why_level_advanced",
+    "root_cause_identified",
+    "rca_generated",
+    "postmortem_generated",
+    "document_exported",
+)
+
+
+class Record:
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_row(cls, row, **extra):
+        names = {f.name for f in dataclasses.fields(cls)}
+        data = {k: row[k] for k in row.keys() if k in names}
+        data.update(extra)
+        for f in dataclasses.fields(cls):
+            if f.type in ("bool", bool) and f.name in data and data[f.name] is not None:
+                data[f.name] = bool(data[f.name])
+        return cls(**data)
+
+
+@dataclass
+class Issue(Record):
+    id: str
+    title: str
+    description: str | None
+    severity: str
+    status: str
+    category: str | None
+    source: str | None
+    created_at: str
+    updated_at: str
+    resolved_at: str | None
+    assigned_to: str | None
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IssueSummary(Record):
+    id: str
+    title: str
+    severity: str
+    status: str
+    category: str | None
+    created_at: str
+    updated_at: str
+    log_count: int = 0
+    step_count: int = 0
+
+
+@dataclass
+class LogFile(Record):
+    id: str
+    issue_id: str
+    file_name: str
+    file_path: str
+    file_size: int
+    mime_type: str | None
+    content_hash: str
+    uploaded_at: str
+    redacted: bool
+    text_encoding: str = "utf-8"
+
+
+@dataclass
+class LogFileSummary(Record):
+    id: str
+    issue_id: str
+    issue_title: str
+    file_name: str
+    file_path: str
+    file_size: int
+    mime_type: str | None
+    content_hash: str
+    uploaded_at: str
+    redacted: bool
+
+
+@dataclass
+class ImageAttachment(Record):
+    id: str
+    issue_id: str
+    file_name: str
+    file_path: str
+    file_size: int
+    mime_type: str
+    upload_hash: str
+    uploaded_at: str
+    pii_warning_acknowledged: bool
+    is_paste: bool
+
+
+@dataclass
+class ImageAttachmentSummary(ImageAttachment):
+    issue_title: str = ""
+
+
+@dataclass
+class ResolutionStep(Record):
+    id: str
+    issue_id: str
+    step_order: int
+    why_question: str
+    answer: str | None
+    evidence: str | None
+    created_at: str
+
+
+@dataclass
+class AiConversation(Record):
+    id: str
+    issue_id: str
+    provider: str
+    model: str
+    created_at: str
+    title: str | None
+
+
+@dataclass
+class AiMessage(Record):
+    id: str
+    conversation_id: str
+    role: str
+    content: str
+    token_count: int
+    created_at: str
+
+
+@dataclass
+class TimelineEvent(Record):
+    id: str
+    issue_id: str
+    event_type: str
+    description: str
+    metadata: dict | None
+    created_at: str
+
+
+@dataclass
+class Document(Record):
+    id: str
+    issue_id: str
+    doc_type: str
+    title: str
+    content_md: str
+    created_at: int
+    updated_at: int
+
+
+@dataclass
+class AuditEntry(Record):
+    id: str
+    timestamp: str
+    action: str
+    entity_type: str
+    entity_id: str
+    user_id: str
+    details: dict | None
+    prev_hash: str
+    entry_hash: str
+
+
+@dataclass
+class AuditVerification(Record):
+    ok: bool
+    entries: int
+    first_bad_id: str | None = None
+    first_bad_index: int | None = None
+    reason: str | None = None
+
+
+@dataclass
+class IssueDetail(Record):
+    """Nested, as the seed's ``get_issue`` returns it: ``detail.issue.title``."""
+
+    issue: Issue
+    log_files: list[LogFile]
+    resolution_steps: list[ResolutionStep]
+    conversations: list[AiConversation]
+    image_attachments: list[ImageAttachment]
+    timeline_events: list[TimelineEvent]
+    documents: list[Document]

@@ -1,0 +1,1 @@
+"""ipywidgets panels: thin views over tftsr_kernel. No SQL here."""
