@@ -373,7 +373,8 @@ class Database:
         if not new_key:
             raise KeyProblemError("the new key is empty")
         with self._lock:
-            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            if not self.conn.in_transaction:
+                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self.conn.execute(f"PRAGMA rekey = {_quote(new_key)}")
             self._key = new_key
 
@@ -391,10 +392,19 @@ class Database:
                 self.conn.execute("SELECT sqlcipher_export('backup')")
                 version = self.conn.execute("PRAGMA user_version").fetchone()[0]
                 self.conn.execute(f"PRAGMA backup.user_version = {version}")
-                # the export renumbers implicit rowids; rebuild the external-content FTS index
-                self.conn.execute("INSERT INTO backup.issues_fts(issues_fts) VALUES ('rebuild')")
             finally:
                 self.conn.execute("DETACH DATABASE backup")
+        # The export renumbers implicit rowids, so rebuild the external-content search index
+        # in the copy, and check the copy before calling it a backup.
+        copy = Database(dest, key, migrate=False)
+        try:
+            with copy.write() as conn:
+                conn.execute("INSERT INTO issues_fts(issues_fts) VALUES ('rebuild')")
+            problems = copy.integrity_check()
+        finally:
+            copy.close()
+        if problems:
+            raise IntegrityError("the backup failed its integrity check: " + "; ".join(problems[:3]))
         try:
             os.chmod(dest, 0o600)
         except OSError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from functools import cached_property
 from pathlib import Path
 
 from . import paths
@@ -15,6 +16,7 @@ from .issues import IssueService
 from .secrets import PURPOSES, SecretBox
 from .settings import SettingsService
 from .timeline import TimelineService
+from .whys import WhysService
 
 _open_lock = threading.Lock()
 _shared: dict[tuple[str, str], "Workbench"] = {}
@@ -23,7 +25,8 @@ _shared: dict[tuple[str, str], "Workbench"] = {}
 class Workbench:
     """Everything the product can do, over one encrypted database.
 
-    Services: ``issues``, ``attachments``, ``timeline``, ``audit``, ``settings``, ``secrets``.
+    Services: ``issues``, ``attachments``, ``timeline``, ``audit``, ``settings``, ``secrets``,
+    ``whys``; and, loaded on first use, ``pii``, ``providers``, ``chat``, ``documents``.
     """
 
     def __init__(self, db: Database, data_dir: Path, key_source: KeySource):
@@ -36,6 +39,32 @@ class Workbench:
         self.issues = IssueService(db, self.audit)
         self.attachments = AttachmentService(db, self.audit, self.timeline)
         self.settings = SettingsService(db, self.audit)
+        self.whys = WhysService(db, self.audit, self.timeline)
+
+    # Services of the later layers load on first use, so the CLI and the PII fast path stay light.
+    @cached_property
+    def pii(self):
+        from .pii.service import PiiService
+
+        return PiiService(self)
+
+    @cached_property
+    def providers(self):
+        from .ai.service import ProviderService
+
+        return ProviderService(self)
+
+    @cached_property
+    def chat(self):
+        from .ai.service import ChatService
+
+        return ChatService(self)
+
+    @cached_property
+    def documents(self):
+        from .documents.service import DocumentService
+
+        return DocumentService(self)
 
     def __repr__(self) -> str:
         return f"Workbench(data_dir={str(self.data_dir)!r})"
@@ -100,6 +129,7 @@ class Workbench:
         if not from_env:
             write_key_file(pending, new_key)  # so an interrupted rekey can be finished on next open
         new_box = SecretBox(new_key)
+        self.db.query("PRAGMA wal_checkpoint(TRUNCATE)")
         with self.db.write() as conn:
             for purpose, (table, id_col, col) in PURPOSES.items():
                 for row in conn.execute(f"SELECT {id_col}, {col} FROM {table} WHERE {col} IS NOT NULL").fetchall():

@@ -1,0 +1,268 @@
+"""The encrypted store: keys, encryption at rest, migrations, rekey, backup, concurrency."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import tftsr_kernel
+from tftsr_kernel import errors
+from tftsr_kernel.db import Database, load_migrations
+
+
+def _files(data_dir: Path) -> list[Path]:
+    return [p for p in data_dir.iterdir() if p.is_file()]
+
+
+def test_init_makes_encrypted_db_and_private_key_file(cli, data_dir):
+    r = cli("init", "--json")
+    assert r.code == 0
+    doc = r.json
+    assert doc["data_dir"] == str(data_dir.resolve())
+    db = Path(doc["database"])
+    assert db.exists() and not db.read_bytes().startswith(b"SQLite format 3")
+    key = data_dir / "tftsr.key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert len(key.read_text().strip()) == 64
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+    assert doc["migrations"] == len(load_migrations())
+
+
+def test_marker_strings_never_reach_disk_in_clear(wb, data_dir):
+    marker = "ZQXMARKER7781"
+    issue = wb.issues.create_issue(f"title {marker}", f"description {marker}")
+    wb.attachments.upload_log_file_by_content(issue.id, "app.log", f"line with {marker}\n" * 50)
+    wb.settings.update_settings({"pii_allowlist": [marker], "chat_system_prompt": marker})
+    wb.db.query("PRAGMA wal_checkpoint(PASSIVE)")
+    files = _files(data_dir)
+    assert any(p.name.endswith("-wal") for p in files), "WAL mode expected"
+    for path in files:
+        blob = path.read_bytes()
+        for needle in (marker.encode(), marker.encode("utf-16-le"), b"SQLite format 3"):
+            assert needle not in blob, f"{needle!r} found in clear in {path.name}"
+
+
+def test_wrong_key_every_command_exits_2_and_file_unchanged(tftsr_proc, data_dir):
+    assert tftsr_proc("demo").code == 0
+    db = data_dir / "tftsr.db"
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    commands = [["init"], ["issue", "list"], ["issue", "show", "x"], ["issue", "create", "--title", "t"],
+                ["issue", "search", "pool"], ["log", "list"], ["log", "cat", "x"], ["image", "list"],
+                ["timeline", "x"], ["audit"], ["verify"], ["rekey"], ["backup", str(data_dir / "b.db")],
+                ["demo"], ["settings", "show"]]
+    for argv in commands:
+        r = tftsr_proc(*argv, "--json", env={"TFTSR_DB_KEY": "not-the-key"})
+        assert r.code == 2, (argv, r.stderr)
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and "key" in lines[0] and "Traceback" not in r.stderr, (argv, r.stderr)
+        assert r.json["error"]["type"] == "WrongKeyError"
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+    assert not (data_dir / "b.db").exists()
+
+
+def test_env_key_is_used_and_key_file_not_created(tmp_path, monkeypatch):
+    import secrets
+
+    key = secrets.token_hex(16)
+    monkeypatch.setenv("TFTSR_DB_KEY", key)
+    d = tmp_path / "envdir"
+    wb = tftsr_kernel.open(d)
+    wb.issues.create_issue("x")
+    wb.close()
+    assert not (d / "tftsr.key").exists()
+    with pytest.raises(errors.WrongKeyError):
+        tftsr_kernel.open(d, key=key + "x")
+    assert tftsr_kernel.open(d, key=key).issues.count_issues() == 1
+
+
+def test_missing_key_file_for_existing_db_is_a_key_error(wb, data_dir):
+    wb.close()
+    (data_dir / "tftsr.key").unlink()
+    with pytest.raises(errors.KeyFileError, match="key file .* is missing"):
+        tftsr_kernel.open(data_dir)
+    assert not (data_dir / "tftsr.key").exists(), "must not invent a new key for an existing database"
+
+
+def test_group_readable_key_file_is_refused(wb, data_dir):
+    wb.close()
+    os.chmod(data_dir / "tftsr.key", 0o644)
+    with pytest.raises(errors.KeyFileError, match="chmod 600"):
+        tftsr_kernel.open(data_dir)
+
+
+def test_plain_sqlite_file_is_refused(tmp_path):
+    import sqlite3
+
+    d = tmp_path / "plain"
+    d.mkdir()
+    con = sqlite3.connect(d / "tftsr.db")
+    con.execute("create table t(x)")
+    con.commit()
+    con.close()
+    before = (d / "tftsr.db").read_bytes()
+    with pytest.raises(errors.NotEncryptedError):
+        tftsr_kernel.open(d, key="k")
+    assert (d / "tftsr.db").read_bytes() == before
+
+
+def test_corrupt_file_gives_typed_error(tmp_path):
+    d = tmp_path / "corrupt"
+    d.mkdir()
+    (d / "tftsr.db").write_bytes(os.urandom(8192))
+    with pytest.raises(errors.WrongKeyError):
+        tftsr_kernel.open(d, key="k")
+
+
+def test_migrations_are_recorded_in_order(wb):
+    names = wb.db.applied_migrations()
+    assert names == [m.name for m in load_migrations()]
+    assert wb.db.query_one("PRAGMA user_version")[0] == len(names)
+    tables = {r[0] for r in wb.db.query("SELECT name FROM sqlite_master WHERE type IN ('table','view')")}
+    for t in ("issues", "log_files", "pii_spans", "ai_conversations", "ai_messages", "resolution_steps",
+              "documents", "audit_log", "settings", "issues_fts", "credentials", "integration_config",
+              "image_attachments", "timeline_events", "mcp_servers", "mcp_tools", "mcp_resources",
+              "v_log_files_with_issue", "v_image_attachments_with_issue", "shell_commands",
+              "kubeconfig_files", "command_executions", "approval_decisions", "ai_providers",
+              "users", "api_keys", "_migrations"):
+        assert t in tables, t
+    cols = {r[1] for r in wb.db.query("PRAGMA table_info(log_files)")}
+    assert {"content_compressed", "redacted"} <= cols
+    assert "image_data" in {r[1] for r in wb.db.query("PRAGMA table_info(image_attachments)")}
+
+
+def test_newer_database_is_refused_and_not_changed(wb, data_dir):
+    wb.db.execute("INSERT INTO _migrations(name, applied_at) VALUES ('999_from_the_future', 'x')")
+    wb.db.execute("PRAGMA user_version = 999")
+    wb.close()
+    db = data_dir / "tftsr.db"
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    with pytest.raises(errors.SchemaTooNewError, match="newer TFTSR"):
+        tftsr_kernel.open(data_dir)
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+
+
+def test_failed_migration_rolls_back_and_keeps_previous_version(tmp_path):
+    good = load_migrations()
+    from tftsr_kernel.db import Migration
+
+    bad = Migration(len(good) + 1, f"{len(good) + 1:03d}_broken",
+                    "CREATE TABLE half_done (x);\nINSERT INTO no_such_table VALUES (1);\n")
+    db = Database(tmp_path / "m.db", "k", migrations=good)
+    with pytest.raises(errors.MigrationError, match="broken"):
+        db.migrate(good + [bad])
+    assert "half_done" not in {r[0] for r in db.query("SELECT name FROM sqlite_master")}
+    assert db.query_one("PRAGMA user_version")[0] == len(good)
+    db.close()
+
+
+def test_rekey_with_new_key_file_reencrypts_db_and_secrets(wb, data_dir, cli):
+    issue = wb.issues.create_issue("survives rekey")
+    token = wb.secrets.encrypt("sk-test-provider-key", "ai_provider_api_key")
+    wb.db.execute(
+        "INSERT INTO ai_providers(id, name, provider_type, api_url, encrypted_api_key, model, created_at, updated_at)"
+        " VALUES ('p1', 'local', 'openai', 'http://127.0.0.1:1', ?, 'm', 'now', 'now')", (token,))
+    old_key = (data_dir / "tftsr.key").read_text().strip()
+    r = cli("rekey", "--json")
+    assert r.code == 0, r.stderr
+    new_key = (data_dir / "tftsr.key").read_text().strip()
+    assert new_key != old_key and not (data_dir / "tftsr.key.new").exists()
+    wb.close()
+    with pytest.raises(errors.WrongKeyError):
+        tftsr_kernel.open(data_dir, key=old_key)
+    w2 = tftsr_kernel.open(data_dir)
+    assert w2.issues.get_issue(issue.id).issue.title == "survives rekey"
+    stored = w2.db.query_one("SELECT encrypted_api_key FROM ai_providers WHERE id='p1'")[0]
+    assert stored != token
+    assert w2.secrets.decrypt(stored, "ai_provider_api_key") == "sk-test-provider-key"
+    assert w2.audit.verify().ok
+
+
+def test_rekey_from_env_and_interrupted_rekey_recovers(tmp_path, monkeypatch):
+    import secrets
+
+    d = tmp_path / "envrekey"
+    k1, k2 = secrets.token_hex(16), secrets.token_hex(16)
+    monkeypatch.setenv("TFTSR_DB_KEY", k1)
+    w = tftsr_kernel.open(d)
+    w.issues.create_issue("a")
+    with pytest.raises(errors.KeyProblemError, match="TFTSR_NEW_DB_KEY"):
+        w.rekey()
+    monkeypatch.setenv("TFTSR_NEW_DB_KEY", k2)
+    assert "TFTSR_NEW_DB_KEY" in w.rekey()
+    w.close()
+    monkeypatch.setenv("TFTSR_DB_KEY", k2)
+    assert tftsr_kernel.open(d).issues.count_issues() == 1
+
+    # an interrupted key-file rekey: the database is under the new key, which waits in tftsr.key.new
+    monkeypatch.delenv("TFTSR_DB_KEY")
+    monkeypatch.delenv("TFTSR_NEW_DB_KEY")
+    d2 = tmp_path / "interrupted"
+    w = tftsr_kernel.open(d2)
+    w.issues.create_issue("b")
+    k3 = secrets.token_hex(32)
+    from tftsr_kernel.db import write_key_file
+
+    write_key_file(d2 / "tftsr.key.new", k3)
+    w.db.rekey(k3)
+    w.close()
+    w = tftsr_kernel.open(d2)
+    assert w.issues.count_issues() == 1
+    assert (d2 / "tftsr.key").read_text().strip() == k3 and not (d2 / "tftsr.key.new").exists()
+
+
+def test_backup_is_encrypted_and_complete(wb, data_dir, cli, tmp_path):
+    issue = wb.issues.create_issue("backup me", "unique wordzebra here")
+    wb.issues.delete_issue(wb.issues.create_issue("gap maker").id)  # leaves a rowid gap
+    wb.issues.create_issue("after the gap", "another wordquokka")
+    wb.attachments.upload_log_file_by_content(issue.id, "a.log", b"hello\r\nworld")
+    dest = tmp_path / "backup.db"
+    r = cli("backup", str(dest), "--json")
+    assert r.code == 0, r.stderr
+    assert Path(r.json["backup"]) == dest
+    assert not dest.read_bytes().startswith(b"SQLite format 3")
+    assert stat.S_IMODE(dest.stat().st_mode) == 0o600
+    key = (data_dir / "tftsr.key").read_text().strip()
+    bdir = tmp_path / "restored"
+    bdir.mkdir()
+    os.replace(dest, bdir / "tftsr.db")
+    restored = tftsr_kernel.open(bdir, key=key)
+    assert restored.issues.count_issues() == 2
+    assert [i.title for i in restored.issues.search_issues("wordquokka")] == ["after the gap"]
+    assert [i.title for i in restored.issues.search_issues("wordzebra")] == ["backup me"]
+    assert restored.db.integrity_check() == []
+    log = restored.issues.get_issue(issue.id).log_files[0]
+    assert restored.attachments.get_log_file_bytes(log.id) == b"hello\r\nworld"
+    assert cli("backup", str(bdir / "tftsr.db")).code == 1  # never overwrites
+
+
+def test_one_key_derivation_per_process(data_dir):
+    a = tftsr_kernel.open(data_dir)
+    b = tftsr_kernel.open(data_dir)
+    assert a is b and a.db.conn is b.db.conn
+
+
+def test_four_processes_creating_250_issues_each(tmp_path, wb, data_dir):
+    script = textwrap.dedent("""
+        import sys, tftsr_kernel
+        wb = tftsr_kernel.open(sys.argv[1])
+        for i in range(250):
+            wb.issues.create_issue(f"proc {sys.argv[2]} issue {i}", "concurrent write")
+        print("ok")
+    """)
+    env = dict(os.environ)
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(data_dir), str(n)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for n in range(4)]
+    results = [p.communicate(timeout=240) for p in procs]
+    for p, (out, err) in zip(procs, results):
+        assert p.returncode == 0, err.decode()
+        assert out.strip() == b"ok"
+    assert wb.issues.count_issues() == 1000
+    assert wb.audit.verify().ok
+    assert len(wb.issues.search_issues("concurrent", limit=1000)) == 1000
