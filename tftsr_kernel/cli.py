@@ -145,7 +145,14 @@ def cmd_log_list(args):
 def cmd_log_cat(args):
     import base64
 
-    data = _wb(args).attachments.get_log_file_bytes(args.log_id)
+    wb = _wb(args)
+    if args.redacted:
+        text = wb.pii.get_redacted_content(args.log_id)
+        if text is None:
+            raise ValidationError(f"log {args.log_id} has no applied redaction yet; run: tftsr pii apply {args.log_id} --all")
+        data = text.encode("utf-8", "surrogateescape")
+    else:
+        data = wb.attachments.get_log_file_bytes(args.log_id)
     return Output({"id": args.log_id, "content_base64": base64.b64encode(data).decode("ascii"),
                    "size": len(data)}, raw=data)
 
@@ -261,15 +268,23 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     def add(parent, name, func, help_):
+        """A leaf command: ``add(sub, "show", cmd_show, "help")``; returns its parser."""
         sp = parent.add_parser(name, help=help_, description=help_, parents=[common])
         sp.set_defaults(func=func)
         return sp
 
+    def group(parent, name, help_):
+        """A command group (``tftsr doc ...``); returns the subparsers to ``add`` leaves to."""
+        gp = parent.add_parser(name, help=help_, description=help_, parents=[common])
+        gsub = gp.add_subparsers(dest="sub", metavar="ACTION", parser_class=_Parser)
+        gsub.required = True
+        return gsub
+
+    add.group = group  # extensions call add.group(sub, "name", "help")
+
     add(sub, "init", cmd_init, "create the data directory, key and database; print where they are")
 
-    issue = sub.add_parser("issue", help="create, list, show, update, delete and search issues", parents=[common])
-    isub = issue.add_subparsers(dest="sub", metavar="ACTION", parser_class=_Parser)
-    isub.required = True
+    isub = group(sub, "issue", "create, list, show, update, delete and search issues")
     sp = add(isub, "create", cmd_issue_create, "create an issue")
     sp.add_argument("--title", required=True)
     sp.add_argument("--description")
@@ -300,9 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("query")
     sp.add_argument("--limit", type=int, default=50)
 
-    log = sub.add_parser("log", help="upload, list and read log files", parents=[common])
-    lsub = log.add_subparsers(dest="sub", metavar="ACTION", parser_class=_Parser)
-    lsub.required = True
+    lsub = group(sub, "log", "upload, list and read log files")
     sp = add(lsub, "upload", cmd_log_upload, "store a log file (gzip in the database) for an issue")
     sp.add_argument("issue_id")
     sp.add_argument("file")
@@ -311,12 +324,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--search")
     sp = add(lsub, "cat", cmd_log_cat, "write a log's original bytes to stdout")
     sp.add_argument("log_id")
+    sp.add_argument("--redacted", action="store_true", help="the stored redacted text instead")
     sp = add(lsub, "delete", cmd_log_delete, "delete a log file")
     sp.add_argument("log_id")
 
-    image = sub.add_parser("image", help="add, list and delete images", parents=[common])
-    msub = image.add_subparsers(dest="sub", metavar="ACTION", parser_class=_Parser)
-    msub.required = True
+    msub = group(sub, "image", "add, list and delete images")
     sp = add(msub, "add", cmd_image_add, "attach an image (PNG, JPEG, GIF, WebP, BMP) to an issue")
     sp.add_argument("issue_id")
     sp.add_argument("file")
@@ -345,9 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add(sub, "demo", cmd_demo, "create a sample incident with a sample log")
     sp.add_argument("--if-empty", action="store_true", help="only when the database has no issues")
 
-    st = sub.add_parser("settings", help="show and change settings", parents=[common])
-    ssub = st.add_subparsers(dest="sub", metavar="ACTION", parser_class=_Parser)
-    ssub.required = True
+    ssub = group(sub, "settings", "show and change settings")
     add(ssub, "show", cmd_settings_show, "print every setting")
     sp = add(ssub, "set", cmd_settings_set, "change one setting (value as JSON or text)")
     sp.add_argument("key")
@@ -358,7 +368,8 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-#: functions(sub, add) that register more commands (PII, AI, documents, dashboard)
+#: functions(sub, add) that register more commands (PII, AI, documents, dashboard);
+#: ``add(parent, name, func, help)`` makes a leaf, ``add.group(parent, name, help)`` a group
 _EXTENSIONS: list[Callable] = []
 
 

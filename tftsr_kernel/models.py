@@ -199,3 +199,90 @@ class IssueDetail(Record):
     image_attachments: list[ImageAttachment]
     timeline_events: list[TimelineEvent]
     documents: list[Document]
+
+
+@dataclass
+class PiiSpanRecord(Record):
+    id: str
+    log_file_id: str
+    pii_type: str
+    start_offset: int
+    end_offset: int
+    original_value: str
+    replacement: str
+    status: str = "pending"  # pending | approved | rejected
+
+
+@dataclass
+class PiiDetectionResult(Record):
+    log_file_id: str
+    spans: list[PiiSpanRecord]
+    total_found: int
+    by_type: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class RedactedLogFile(Record):
+    log_file_id: str
+    original_sha256: str
+    redacted_sha256: str
+    approved: int
+    rejected: int
+    redacted_size: int
+
+
+@dataclass
+class EgressText(Record):
+    """Text cleared to leave the machine: redacted, with the hash the audit log records."""
+
+    text: str
+    sha256: str
+    spans_redacted: int
+    types: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ProviderInfo(Record):
+    """A stored provider configuration, as lists show it: never the key, only whether one is set."""
+
+    id: str
+    name: str
+    provider_type: str
+    api_url: str
+    model: str
+    max_tokens: int
+    temperature: float
+    custom_endpoint_path: str | None
+    custom_auth_header: str | None
+    custom_auth_prefix: str | None
+    api_format: str | None
+    is_active: bool
+    has_api_key: bool
+    created_at: str
+    updated_at: str
+
+
+@dataclass
+class ChatResponse(Record):
+    conversation_id: str
+    user_message: AiMessage
+    assistant_message: AiMessage
+    display_text: str            # the reply with placeholders restored (show locally only)
+    why_level: int
+    root_cause: str | None
+    steps_added: list[ResolutionStep]
+    sent_sha256: str             # SHA-256 of the user message content as sent
+    payload_sha256: str          # SHA-256 of the whole message list as sent (canonical JSON)
+    pii_redacted: int
+
+
+@dataclass
+class AnalysisReport(Record):
+    issue_id: str
+    log_file_ids: list[str]
+    summary: str
+    key_findings: list[str]
+    first_why: str
+    severity_suggestion: str
+    note: str | None             # e.g. that a large log was sampled
+    sent_sha256: str

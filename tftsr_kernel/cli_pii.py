@@ -1,0 +1,145 @@
+"""``tftsr pii ...``: scan and redact files (no database needed), review and apply for stored logs."""
+
+from __future__ import annotations
+
+import sys
+
+from .cli import Output, UsageError, _records, _table, _wb
+from .errors import ValidationError
+
+
+def _file_config(args):
+    from .pii import PII_TYPES, DetectorConfig
+
+    if getattr(args, "settings", False):
+        return _wb(args).pii.config()
+    types = None
+    if args.types:
+        types = frozenset(t.strip() for t in args.types.split(",") if t.strip())
+        unknown = types - set(PII_TYPES)
+        if unknown:
+            raise ValidationError(f"unknown PII type(s): {', '.join(sorted(unknown))}; types: {', '.join(PII_TYPES)}")
+    patterns = []
+    for item in args.pattern or []:
+        name, sep, rx = item.partition("=")
+        if not sep or not rx:
+            raise UsageError("--pattern takes NAME=REGEX")
+        patterns.append((name.strip(), rx))
+    return DetectorConfig(enabled_types=types, custom_patterns=tuple(patterns), allowlist=tuple(args.allow or ()))
+
+
+def cmd_pii_scan(args):
+    from .pii import Pseudonymizer, scan_file
+
+    pseudo = Pseudonymizer()
+    spans = [{"type": s.type, "start": s.start, "end": s.end, "text": s.text, "replacement": pseudo.placeholder(s)}
+             for s in scan_file(args.file, _file_config(args))]
+    data = {"spans": spans, "total_found": len(spans)}
+    text = _table(spans, ["start", "end", "type", "replacement", "text"]) + f"\n{len(spans)} span(s)"
+    return Output(data, text)
+
+
+def cmd_pii_redact(args):
+    from .pii import redact_file
+
+    if args.json:
+        import io
+
+        buf = io.BytesIO()
+        stats = redact_file(args.file, buf, _file_config(args))
+        return Output({"redacted": buf.getvalue().decode("utf-8", "replace"), "bytes_in": stats.bytes_in,
+                       "spans": stats.spans, "by_type": stats.by_type})
+    out = sys.stdout.buffer
+    sys.stdout.flush()
+    redact_file(args.file, out, _file_config(args))
+    out.flush()
+    return Output(None, raw=b"")
+
+
+def _line_col(text: str, offset: int) -> str:
+    line = text.count("\n", 0, offset) + 1
+    col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return f"{line}:{col}"
+
+
+def cmd_pii_review(args):
+    wb = _wb(args)
+    spans = wb.pii.list_spans(args.log_id)
+    log = wb.attachments.get_log_file(args.log_id)
+    if args.rescan or not spans and not _scanned(wb, args.log_id):
+        result = wb.pii.detect_pii(args.log_id)
+        spans = result.spans
+    rows = _records(spans)
+    if not args.json:
+        text = wb.attachments.get_log_file_content(args.log_id)
+        for r in rows:
+            r["at"] = _line_col(text, r["start_offset"])
+    by_type: dict[str, int] = {}
+    for s in spans:
+        by_type[s.pii_type] = by_type.get(s.pii_type, 0) + 1
+    data = {"log_file_id": args.log_id, "file_name": log.file_name, "redacted": log.redacted,
+            "spans": rows, "total_found": len(rows), "by_type": by_type}
+    human = _table(rows, ["id", "at", "pii_type", "status", "replacement", "original_value"])
+    human += f"\n{len(rows)} span(s) in {log.file_name}; approve with: tftsr pii apply {args.log_id} --all | --spans ID,ID"
+    return Output(data, human)
+
+
+def _scanned(wb, log_id) -> bool:
+    row = wb.db.query_one("SELECT pii_scanned_at FROM log_files WHERE id = ?", (log_id,))
+    return bool(row and row[0])
+
+
+def cmd_pii_apply(args):
+    wb = _wb(args)
+    if sum(bool(x) for x in (args.all, args.spans is not None, args.none)) != 1:
+        raise UsageError("pii apply: give exactly one of --all, --spans ID,ID or --none")
+    if not _scanned(wb, args.log_id):
+        wb.pii.detect_pii(args.log_id)
+    if args.all:
+        ids = "all"
+    elif args.none:
+        ids = []
+    else:
+        ids = [s.strip() for s in args.spans.split(",") if s.strip()]
+    result = wb.pii.apply_redactions(args.log_id, ids)
+    return Output(result.to_dict(), f"redacted {result.approved} span(s), kept {result.rejected}; "
+                                    f"redacted text sha256 {result.redacted_sha256[:16]}…")
+
+
+def cmd_pii_types(args):
+    wb = _wb(args)
+    from .pii import PII_TYPES
+
+    for t in args.enable or []:
+        wb.pii.set_type_enabled(t, True)
+    for t in args.disable or []:
+        wb.pii.set_type_enabled(t, False)
+    enabled = set(wb.pii.enabled_types())
+    rows = [{"type": t, "enabled": t in enabled} for t in PII_TYPES]
+    return Output(rows, _table(rows, ["type", "enabled"]))
+
+
+def register(sub, add):
+    psub = add.group(sub, "pii", "detect, review and redact PII")
+
+    def file_opts(sp):
+        sp.add_argument("file")
+        sp.add_argument("--types", help="only these PII types, comma-separated")
+        sp.add_argument("--allow", action="append", metavar="VALUE", help="never redact this exact value")
+        sp.add_argument("--pattern", action="append", metavar="NAME=REGEX", help="an extra pattern")
+        sp.add_argument("--settings", action="store_true",
+                        help="use the PII settings stored in the database (types, patterns, allow-list)")
+
+    file_opts(add(psub, "scan", cmd_pii_scan, "list the PII spans found in a file (no database needed)"))
+    file_opts(add(psub, "redact", cmd_pii_redact, "print a file with every PII span replaced (no database needed)"))
+    sp = add(psub, "review", cmd_pii_review, "scan a stored log (first time) and list its spans for review")
+    sp.add_argument("log_id")
+    sp.add_argument("--rescan", action="store_true", help="scan again (resets the review)")
+    sp = add(psub, "apply", cmd_pii_apply, "apply the review: redact the approved spans of a stored log")
+    sp.add_argument("log_id")
+    sp.add_argument("--all", action="store_true", help="approve every span")
+    sp.add_argument("--spans", metavar="ID,ID", help="approve these spans, reject the rest")
+    sp.add_argument("--none", action="store_true", help="reject every span")
+    sp = add(psub, "types", cmd_pii_types, "list PII types and turn them on or off")
+    sp.add_argument("--enable", action="append", metavar="TYPE")
+    sp.add_argument("--disable", action="append", metavar="TYPE")
