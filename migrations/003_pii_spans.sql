@@ -8,5 +8,5 @@ CREATE TABLE pii_spans (
     original_value TEXT NOT NULL,
     replacement    TEXT NOT NULL,
     CHECK (end_offset > start_offset AND start_offset >= 0)
-);
+) WITHOUT ROWID;  -- time-ordered UUID keys: one B-tree instead of two for large scans
 CREATE INDEX idx_pii_spans_log ON pii_spans(log_file_id, start_offset);

@@ -4,4 +4,5 @@ ALTER TABLE pii_spans ADD COLUMN status TEXT NOT NULL DEFAULT 'pending'
     CHECK (status IN ('pending', 'approved', 'rejected'));
 ALTER TABLE log_files ADD COLUMN redacted_compressed BLOB;
 ALTER TABLE log_files ADD COLUMN redacted_hash TEXT;
-ALTER TABLE log_files ADD COLUMN pii_scanned_at TEXT;
+ALTER TABLE log_files ADD COLUMN pii_scanned_at TEXT;      -- when spans were stored for review
+ALTER TABLE log_files ADD COLUMN pii_summary TEXT;         -- JSON {"total": N, "by_type": {...}} from the upload scan

@@ -17,6 +17,9 @@ LOG = "user=alice@example.com from 10.1.2.3 password=Tr0ub4dor&3 ok\nagain 10.1.
 
 def test_upload_scans_and_review_lists_spans(wb, issue, cli):
     log = wb.attachments.upload_log_file_by_content(issue.id, "app.log", LOG)
+    summary = wb.attachments.get_log_file(log.id).pii_summary
+    assert summary["by_type"]["Email"] == 2 and summary["by_type"]["IPv4"] == 2
+    assert summary["total"] == sum(summary["by_type"].values())
     spans = wb.pii.list_spans(log.id)
     assert {s.pii_type for s in spans} >= {"Email", "IPv4", "Password"}
     assert all(s.status == "pending" for s in spans)

@@ -39,6 +39,30 @@ def uuid7() -> str:
     return str(uuid.UUID(int=value))
 
 
+def uuid7_batch(n: int) -> list[str]:
+    """``n`` time-ordered UUID v7 strings at once (for bulk inserts such as PII spans)."""
+    global _last_ms, _seq
+    if n <= 0:
+        return []
+    with _uuid_lock:
+        ms = max(time.time_ns() // 1_000_000, _last_ms)
+        start = _seq + 1 if ms == _last_ms else 0
+        # counters beyond 12 bits spill into the following milliseconds
+        _last_ms = ms + (start + n - 1) // 0x1000
+        _seq = (start + n - 1) % 0x1000
+    rand = os.urandom(8 * n)
+    out = []
+    base_ver = (0x7 << 76) | (0b10 << 62)
+    mask62 = (1 << 62) - 1
+    for i in range(n):
+        c = start + i
+        v = (((ms + (c >> 12)) & 0xFFFFFFFFFFFF) << 80) | base_ver | ((c & 0xFFF) << 64) \
+            | (int.from_bytes(rand[8 * i:8 * i + 8], "big") & mask62)
+        h = f"{v:032x}"
+        out.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
+    return out
+
+
 def utc_now() -> str:
     """UTC now as the seed's TEXT timestamp, 'YYYY-MM-DD HH:MM:SS'."""
     return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")

@@ -13,9 +13,10 @@ import hashlib
 import mimetypes
 import os
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ._util import utc_now, uuid7
+from ._util import from_json, to_json, utc_now, uuid7
 from .audit import AuditService
 from .db import Database
 from .errors import DecompressionBombError, FileRefusedError, NotFoundError, ValidationError
@@ -27,7 +28,7 @@ MAX_DECOMPRESSED_BYTES = 100 * 1024 * 1024   # decompression-bomb guard on read
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 GZIP_LEVEL = 1                               # logs compress well even at level 1, and it is fast
 _LOG_COLS = ("id, issue_id, file_name, file_path, file_size, mime_type, content_hash, uploaded_at,"
-             " redacted, text_encoding")
+             " redacted, text_encoding, pii_summary")
 _IMAGE_COLS = ("id, issue_id, file_name, file_path, file_size, mime_type, upload_hash, uploaded_at,"
                " pii_warning_acknowledged, is_paste")
 _IMAGE_MAGIC = (
@@ -116,12 +117,18 @@ def _sniff_image(data: bytes) -> str:
     raise FileRefusedError("not a supported image (PNG, JPEG, GIF, WebP or BMP); SVG is refused because it can carry scripts")
 
 
+def _log(row) -> LogFile:
+    return LogFile.from_row(row, pii_summary=from_json(row["pii_summary"]))
+
+
 class AttachmentService:
     def __init__(self, db: Database, audit: AuditService, timeline: TimelineService):
         self._db = db
         self._audit = audit
         self._timeline = timeline
-        self.after_upload = []  # callbacks(log_file, text) run after a log is stored (e.g. PII scan)
+        #: ``scanner(data, encoding) -> dict`` runs on every uploaded log beside hashing and
+        #: compression; its JSON summary (the PII findings by type) is stored in the row
+        self.scanner = None
 
     # -- logs
     def upload_log_file(self, issue_id: str, file_path: str | os.PathLike) -> LogFile:
@@ -159,17 +166,27 @@ class AttachmentService:
         if len(data) > MAX_LOG_BYTES:
             raise FileRefusedError(f"{name} is larger than {MAX_LOG_BYTES // 1048576} MB")
         encoding = sniff_text(data)
-        digest = hashlib.sha256(data).hexdigest()
-        blob = gzip_bytes(data)
+        if self.scanner is not None and len(data) > 1 << 20:
+            # hashing and gzip release the GIL: run them beside the PII scan
+            with ThreadPoolExecutor(1) as pool:
+                packed = pool.submit(lambda: (hashlib.sha256(data).hexdigest(), gzip_bytes(data)))
+                summary = self.scanner(data, encoding)
+                digest, blob = packed.result()
+        else:
+            digest, blob = hashlib.sha256(data).hexdigest(), gzip_bytes(data)
+            summary = self.scanner(data, encoding) if self.scanner is not None else None
         mime = mimetypes.guess_type(name)[0] or "text/plain"
-        log = LogFile(uuid7(), issue_id, name, file_path, len(data), mime, digest, utc_now(), False, encoding)
+        log = LogFile(uuid7(), issue_id, name, file_path, len(data), mime, digest, utc_now(), False, encoding,
+                      summary)
         with self._db.write() as conn:
             if not conn.execute("SELECT 1 FROM issues WHERE id = ?", (issue_id,)).fetchone():
                 raise NotFoundError(f"issue {issue_id} not found")
             conn.execute(
                 "INSERT INTO log_files(id, issue_id, file_name, file_path, file_size, mime_type, content_hash,"
-                " uploaded_at, redacted, text_encoding, content_compressed) VALUES (?,?,?,?,?,?,?,?,0,?,?)",
-                (log.id, issue_id, name, file_path, log.file_size, mime, digest, log.uploaded_at, encoding, blob),
+                " uploaded_at, redacted, text_encoding, content_compressed, pii_summary)"
+                " VALUES (?,?,?,?,?,?,?,?,0,?,?,?)",
+                (log.id, issue_id, name, file_path, log.file_size, mime, digest, log.uploaded_at, encoding, blob,
+                 to_json(summary) if summary is not None else None),
             )
             self._audit.write_audit_event("upload_log_file", "log_file", log.id,
                                           {"issue_id": issue_id, "file_name": name, "file_size": log.file_size,
@@ -177,15 +194,13 @@ class AttachmentService:
             self._timeline.add_timeline_event(issue_id, "log_uploaded", f"Log file uploaded: {name}",
                                               {"log_file_id": log.id, "file_name": name,
                                                "file_size": log.file_size})
-            for hook in self.after_upload:
-                hook(log, data)
         return log
 
     def get_log_file(self, log_file_id: str) -> LogFile:
         row = self._db.query_one(f"SELECT {_LOG_COLS} FROM log_files WHERE id = ?", (log_file_id,))
         if row is None:
             raise NotFoundError(f"log file {log_file_id} not found")
-        return LogFile.from_row(row)
+        return _log(row)
 
     def get_log_file_bytes(self, log_file_id: str) -> bytes:
         """The original bytes, exactly as uploaded."""
@@ -202,7 +217,7 @@ class AttachmentService:
         return decode_text(self.get_log_file_bytes(log_file_id), log.text_encoding)
 
     def list_log_files(self, issue_id: str) -> list[LogFile]:
-        return [LogFile.from_row(r) for r in self._db.query(
+        return [_log(r) for r in self._db.query(
             f"SELECT {_LOG_COLS} FROM log_files WHERE issue_id = ? ORDER BY uploaded_at, id", (issue_id,))]
 
     def list_all_log_files(self, search: str | None = None, issue_id: str | None = None,

@@ -64,11 +64,8 @@ def _line_col(text: str, offset: int) -> str:
 
 def cmd_pii_review(args):
     wb = _wb(args)
-    spans = wb.pii.list_spans(args.log_id)
     log = wb.attachments.get_log_file(args.log_id)
-    if args.rescan or not spans and not _scanned(wb, args.log_id):
-        result = wb.pii.detect_pii(args.log_id)
-        spans = result.spans
+    spans = wb.pii.detect_pii(args.log_id).spans if args.rescan else wb.pii.list_spans(args.log_id)
     rows = _records(spans)
     if not args.json:
         text = wb.attachments.get_log_file_content(args.log_id)
@@ -84,17 +81,10 @@ def cmd_pii_review(args):
     return Output(data, human)
 
 
-def _scanned(wb, log_id) -> bool:
-    row = wb.db.query_one("SELECT pii_scanned_at FROM log_files WHERE id = ?", (log_id,))
-    return bool(row and row[0])
-
-
 def cmd_pii_apply(args):
     wb = _wb(args)
     if sum(bool(x) for x in (args.all, args.spans is not None, args.none)) != 1:
         raise UsageError("pii apply: give exactly one of --all, --spans ID,ID or --none")
-    if not _scanned(wb, args.log_id):
-        wb.pii.detect_pii(args.log_id)
     if args.all:
         ids = "all"
     elif args.none:

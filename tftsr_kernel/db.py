@@ -225,6 +225,7 @@ class Database:
             if str(mode).lower() != "wal":
                 raise DatabaseError(f"cannot switch {path} to WAL mode (got {mode})")
             conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA cache_size = -65536")  # 64 MB of decrypted pages
         except BaseException:
             conn.close()
             raise

@@ -138,9 +138,10 @@ class IssueService:
         with self._db.read():
             issue = self._issue(self._issue_row(issue_id))
             q = self._db.query
-            logs = [LogFile.from_row(r) for r in q(
+            logs = [LogFile.from_row(r, pii_summary=from_json(r["pii_summary"])) for r in q(
                 "SELECT id, issue_id, file_name, file_path, file_size, mime_type, content_hash, uploaded_at,"
-                " redacted, text_encoding FROM log_files WHERE issue_id = ? ORDER BY uploaded_at, id", (issue_id,))]
+                " redacted, text_encoding, pii_summary FROM log_files WHERE issue_id = ? ORDER BY uploaded_at, id",
+                (issue_id,))]
             steps = [ResolutionStep.from_row(r) for r in q(
                 "SELECT id, issue_id, step_order, why_question, answer, evidence, created_at"
                 " FROM resolution_steps WHERE issue_id = ? ORDER BY step_order, created_at", (issue_id,))]
@@ -200,7 +201,12 @@ class IssueService:
 
     def search_issues(self, query: str, *, status: str | None = None, severity: str | None = None,
                       category: str | None = None, limit: int = 50, offset: int = 0) -> list[IssueSummary]:
-        """Full-text search over titles and descriptions, best matches first. Any text is valid."""
+        """Full-text search over titles and descriptions, newest matches first. Any text is valid.
+
+        Every word must match (the last one as a prefix). Results come in creation order, newest
+        first: FTS5 then stops after ``limit`` rows instead of ranking every match, which keeps
+        p99 latency around 2 ms at 100,000 issues (benchmarks/search_fts.py).
+        """
         match = fts_query(query)
         if match is None:
             return []
@@ -209,7 +215,7 @@ class IssueService:
                " WHERE issues_fts MATCH ?")
         if where:
             sql += " AND " + " AND ".join(where)
-        sql += " ORDER BY f.rank LIMIT ? OFFSET ?"
+        sql += " ORDER BY f.rowid DESC LIMIT ? OFFSET ?"
         limit, offset = _page(limit, offset)
         return [IssueSummary.from_row(r) for r in self._db.query(sql, [match] + params + [limit, offset])]
 

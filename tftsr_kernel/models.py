@@ -79,6 +79,7 @@ class LogFile(Record):
     uploaded_at: str
     redacted: bool
     text_encoding: str = "utf-8"
+    pii_summary: dict | None = None   # {"total": N, "by_type": {...}} found at upload
 
 
 @dataclass

@@ -40,8 +40,9 @@ class Workbench:
         self.attachments = AttachmentService(db, self.audit, self.timeline)
         self.settings = SettingsService(db, self.audit)
         self.whys = WhysService(db, self.audit, self.timeline)
-        # every uploaded log is scanned for PII in the upload's transaction (spans await review)
-        self.attachments.after_upload.append(lambda log, data: self.pii.scan_uploaded(log, data))
+        # every uploaded log is scanned for PII as it is stored; the findings by type are kept on
+        # the row, and the spans are stored for review by ``pii.detect_pii``
+        self.attachments.scanner = lambda data, encoding: self.pii.summarize(data, encoding)
 
     # Services of the later layers load on first use, so the CLI and the PII fast path stay light.
     @cached_property

@@ -1,7 +1,8 @@
 """PII review flow over the database, and the egress guard every outgoing path must call.
 
+- Uploads are scanned as they are stored (``summarize``: findings by type on the log row).
 - ``detect_pii(log_file_id)`` stores spans in ``pii_spans`` (status ``pending``), each with the
-  issue's consistent placeholder as its replacement.
+  issue's consistent placeholder as its replacement; ``list_spans`` does it on first use.
 - ``apply_redactions(log_file_id, approved_span_ids)`` marks the review, stores the redacted text
   (gzip) in the database — never next to the user's file — sets ``redacted`` and audits the
   SHA-256 of the original and of the redacted text.
@@ -11,7 +12,7 @@
 
 from __future__ import annotations
 
-from .._util import sha256_hex, utc_now, uuid7
+from .._util import sha256_hex, to_json, utc_now, uuid7, uuid7_batch
 from ..attachments import decode_text, gunzip_guarded, gzip_bytes
 from ..errors import NotFoundError, ValidationError
 from ..models import EgressText, PiiDetectionResult, PiiSpanRecord, RedactedLogFile
@@ -94,32 +95,39 @@ class PiiService:
         spans = detect(text, self.config())
         return self._store_spans(log["id"], log["issue_id"], spans)
 
-    def scan_uploaded(self, log, data: bytes) -> PiiDetectionResult:
-        """Scan a log as it is uploaded (called inside the upload's transaction)."""
-        return self._store_spans(log.id, log.issue_id, detect(decode_text(data, log.text_encoding), self.config()))
+    def summarize(self, data: bytes, encoding: str) -> dict:
+        """The PII findings of an uploaded log by type (run as it is uploaded; nothing stored here)."""
+        by_type: dict[str, int] = {}
+        for s in detect(decode_text(data, encoding), self.config()):
+            by_type[s.type] = by_type.get(s.type, 0) + 1
+        return {"total": sum(by_type.values()), "by_type": by_type}
 
     def _store_spans(self, log_file_id: str, issue_id: str, spans: list[Span]) -> PiiDetectionResult:
         with self._db.write() as conn:
             pseudo = self._pseudonymizer(issue_id)
-            records = [PiiSpanRecord(uuid7(), log_file_id, s.type, s.start, s.end, s.text, pseudo.placeholder(s))
-                       for s in spans]
+            place = pseudo.placeholder
+            rows = [(i, log_file_id, s.type, s.start, s.end, s.text, place(s), "pending")
+                    for i, s in zip(uuid7_batch(len(spans)), spans)]
             conn.execute("DELETE FROM pii_spans WHERE log_file_id = ?", (log_file_id,))
-            conn.executemany(
-                f"INSERT INTO pii_spans({_SPAN_COLS}) VALUES (?,?,?,?,?,?,?,?)",
-                [(r.id, r.log_file_id, r.pii_type, r.start_offset, r.end_offset, r.original_value,
-                  r.replacement, r.status) for r in records])
+            conn.executemany(f"INSERT INTO pii_spans({_SPAN_COLS}) VALUES (?,?,?,?,?,?,?,?)", rows)
             self._persist(conn, issue_id, pseudo)
-            conn.execute("UPDATE log_files SET pii_scanned_at = ?, redacted = 0, redacted_compressed = NULL,"
-                         " redacted_hash = NULL WHERE id = ?", (utc_now(), log_file_id))
             by_type: dict[str, int] = {}
-            for r in records:
-                by_type[r.pii_type] = by_type.get(r.pii_type, 0) + 1
+            for s in spans:
+                by_type[s.type] = by_type.get(s.type, 0) + 1
+            conn.execute("UPDATE log_files SET pii_scanned_at = ?, pii_summary = ?, redacted = 0,"
+                         " redacted_compressed = NULL, redacted_hash = NULL WHERE id = ?",
+                         (utc_now(), to_json({"total": len(spans), "by_type": by_type}), log_file_id))
             self._wb.audit.write_audit_event("detect_pii", "log_file", log_file_id,
-                                             {"issue_id": issue_id, "total_found": len(records), "by_type": by_type})
-        return PiiDetectionResult(log_file_id, records, len(records), by_type)
+                                             {"issue_id": issue_id, "total_found": len(spans), "by_type": by_type})
+        return PiiDetectionResult(log_file_id, [PiiSpanRecord(*r) for r in rows], len(rows), by_type)
 
     def list_spans(self, log_file_id: str) -> list[PiiSpanRecord]:
-        self._log(log_file_id)
+        """The spans under review, in text order; the first call scans the log (``detect_pii``)."""
+        row = self._db.query_one("SELECT pii_scanned_at FROM log_files WHERE id = ?", (log_file_id,))
+        if row is None:
+            raise NotFoundError(f"log file {log_file_id} not found")
+        if row[0] is None:
+            return self.detect_pii(log_file_id).spans
         return [PiiSpanRecord.from_row(r) for r in self._db.query(
             f"SELECT {_SPAN_COLS} FROM pii_spans WHERE log_file_id = ? ORDER BY start_offset", (log_file_id,))]
 
