@@ -238,10 +238,15 @@ def test_cancel_mid_stream_closes_connection(fake_server, kind):
 
 def test_cancel_from_another_thread(fake_server):
     srv = fake_server("openai", replies=[" ".join(["word"] * 100)], chunk_delay=0.02)
-    cancel = threading.Event()
-    threading.Timer(0.15, cancel.set).start()
+    cancel, first_chunk = threading.Event(), threading.Event()
+
+    def canceller():  # another thread cancels once text is flowing (no timing assumptions)
+        first_chunk.wait(10)
+        cancel.set()
+
+    threading.Thread(target=canceller, daemon=True).start()
     with _provider(srv) as provider, pytest.raises(CancelledError) as info:
-        provider.chat([ChatMessage("user", "go")], cancel=cancel)
+        provider.chat([ChatMessage("user", "go")], cancel=cancel, on_chunk=lambda _t: first_chunk.set())
     assert 0 < len(info.value.partial) < len(" ".join(["word"] * 100))
 
 
