@@ -25,6 +25,9 @@ def _isolated_env(tmp_path, monkeypatch):
     monkeypatch.setenv("TFTSR_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     yield
+    from tftsr_kernel.workbench import close_all
+
+    close_all()
 
 
 @pytest.fixture

@@ -149,6 +149,15 @@ class Workbench:
         return where
 
 
+def close_all() -> None:
+    """Close every workbench this process opened (tests, long-lived servers shutting down)."""
+    with _open_lock:
+        opened = list(_shared.values())
+        _shared.clear()
+    for wb in opened:
+        wb.db.close()
+
+
 def open(data_dir: str | os.PathLike | None = None, key: str | None = None, *, shared: bool = True) -> Workbench:
     """Open (creating on first use) the workbench in ``data_dir`` with ``key``.
 
