@@ -1,0 +1,124 @@
+"""End-to-end speed and memory of ``python -m tftsr_kernel.pii FILE`` on ~49 MB of logs.
+
+    .venv/bin/python benchmarks/pii_speed.py [--copies 11] [--runs 3] [--keep]
+
+Builds the 16 loghub ``*_2k.log`` files concatenated ``--copies`` times in a temporary
+directory, runs the redaction as a subprocess with stdout to a file (start-up, hyperscan
+database load, reading, detection and writing all included), and prints MB/s (MB = 10^6
+bytes) and peak RSS.  The package is byte-compiled first (``compileall``), as an installed
+package would be.  The first run may compile the pattern database and write its cache; the
+figures printed are for each run and the best/median.  Before each run the reference app's 13
+regexes are timed with Python ``re`` on 1 MB of the file (the brief quotes 1.7 MB/s for that):
+CPU speed on shared VMs drifts by up to 2x, and this yardstick shows the state of each run.  Then the output is checked: every IPv4
+address that ``grep -oE '([0-9]{1,3}\\.){3}[0-9]{1,3}'`` finds in the loghub OpenSSH and Linux
+logs (valid octets only) must be absent from the redacted output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LOGHUB = Path("/work/shared/corpus/loghub")
+IPV4 = re.compile(rb"([0-9]{1,3}\.){3}[0-9]{1,3}")
+
+
+def build(path: Path, copies: int) -> int:
+    logs = sorted(LOGHUB.glob("*/*_2k.log"))
+    if len(logs) != 16:
+        raise SystemExit(f"expected 16 loghub *_2k.log files under {LOGHUB}, found {len(logs)}")
+    blob = b"".join(p.read_bytes() for p in logs)
+    with open(path, "wb") as f:
+        for _ in range(copies):
+            f.write(blob)
+    return len(blob) * copies
+
+
+def reference_re_speed(src: Path, nbytes: int = 2_000_000) -> float:
+    """MB/s of the reference app's 13 regexes run with Python ``re`` over the first ``nbytes``
+    of the file (the brief quotes 1.7 MB/s for this): a yardstick for this machine's speed."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from pii_false_positives import REFERENCE
+
+    with open(src, "rb") as f:
+        text = f.read(nbytes).decode("utf-8", "surrogateescape")
+    rxs = [re.compile(p) for _t, p in REFERENCE]
+    t = time.perf_counter()
+    for rx in rxs:
+        for _m in rx.finditer(text):
+            pass
+    return nbytes / 1e6 / (time.perf_counter() - t)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--copies", type=int, default=11)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    a = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="tftsr-pii-speed-"))
+    src = tmp / "loghub_x{}.log".format(a.copies)
+    size = build(src, a.copies)
+    out = tmp / "redacted.log"
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    cmd = [sys.executable, "-m", "tftsr_kernel.pii", str(src)]
+    # byte-compile first, as an installed package is: this environment may set
+    # PYTHONDONTWRITEBYTECODE, which would make every run compile the modules from source
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "tftsr_kernel")], check=True, stdout=subprocess.DEVNULL)
+    print(f"file: {size / 1e6:.1f} MB ({a.copies} x 16 loghub logs), command: python -m tftsr_kernel.pii FILE > OUT")
+    times = []
+    peak_kb = 0
+    for i in range(a.runs):
+        ref = reference_re_speed(src, 1_000_000)  # this VM's speed drifts: a yardstick per run
+        with open(out, "wb") as fo:
+            t = time.perf_counter()
+            proc = subprocess.Popen(cmd, stdout=fo, env=env, cwd=ROOT)
+            _pid, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage
+            dt = time.perf_counter() - t
+            proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode:
+            print(f"run {i + 1}: exit status {proc.returncode}", file=sys.stderr)
+            return 1
+        times.append(dt)
+        peak_kb = max(peak_kb, usage.ru_maxrss)
+        print(
+            f"run {i + 1}: {dt:.3f} s = {size / 1e6 / dt:.1f} MB/s, peak RSS {usage.ru_maxrss / 1024:.1f} MB"
+            f"  (yardstick just before: reference regexes in Python re {ref:.2f} MB/s)"
+        )
+    best, med = min(times), statistics.median(times)
+    print(f"best {size / 1e6 / best:.1f} MB/s, median {size / 1e6 / med:.1f} MB/s")
+    print(f"peak memory = {peak_kb / 1024:.1f} MB ({peak_kb * 1024 / size:.2f}x file)")
+
+    red = out.read_bytes()
+    missing = 0
+    for name in ("OpenSSH", "Linux"):
+        for p in sorted((LOGHUB / name).glob("*_2k.log")):
+            ips = {
+                m.group()
+                for m in IPV4.finditer(p.read_bytes())
+                if all(int(o) <= 255 for o in m.group().split(b"."))
+            }
+            leaked = sorted(ip for ip in ips if ip in red)
+            missing += len(leaked)
+            print(f"check {p.name}: {len(ips)} distinct IPv4 addresses, {len(leaked)} still in the output")
+            for ip in leaked[:10]:
+                print(f"  leaked: {ip.decode()}")
+    if a.keep:
+        print(f"kept: {tmp}")
+    else:
+        for f in (src, out):
+            f.unlink()
+        tmp.rmdir()
+    return 1 if missing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

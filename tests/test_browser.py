@@ -1,0 +1,281 @@
+"""Browser tests: Playwright drives Debian's Chromium against a real ``tftsr dashboard`` (Voila)
+started on a free port with a temp data dir and a token. One server for the module.
+
+Every test records every request: none may fail and none may leave 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.servers import FakeProviderServer
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = os.environ.get("TFTSR_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run", "--disable-sync"]
+TOKEN = "browser-test-token-0123456789"
+PAYLOAD = '<img src=x onerror="window.__xss=1;alert(1)"><script>window.__xss=2;alert(2)</script>'
+REPLY = ("Why 1: the checkout service ran out of database connections because db_pool_max was lowered "
+         "to 8 in the 14:00 deploy. **What changed** in that deploy? [[WHY-LEVEL: 1]]")
+LOG = (b"2024-05-01T10:00:00Z ERROR pool exhausted user=alice@example.com client=10.20.30.40\n"
+       b"2024-05-01T10:00:01Z WARN retry client=10.20.30.41 password=hunter2\n")
+
+if not Path(CHROMIUM).exists():  # pragma: no cover
+    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+
+def _reply(rec) -> str:
+    if "XSS" in rec.last_user_text:
+        return f"Echo: {PAYLOAD} [click](javascript:alert(3)) ![x](http://203.0.113.9/x.png) [[WHY-LEVEL: 1]]"
+    return REPLY
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    import tftsr_kernel
+    from tftsr_kernel.demo import create_demo
+
+    data = tmp_path_factory.mktemp("browser") / "data"
+    fake = FakeProviderServer("openai", reply_fn=_reply, chunk_delay=0.04).start()
+    wb = tftsr_kernel.open(data, shared=False)
+    create_demo(wb)
+    wb.providers.add_provider("fake", "openai", fake.url, "gpt-4o-mini", api_key="sk-fake-0123456789")
+    wb.close()
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "TFTSR_DB_KEY"}
+    env["TFTSR_DATA_DIR"] = str(data)
+    exe = Path(sys.executable).with_name("tftsr")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "tftsr_kernel.cli"]
+    log = open(data.parent / "voila.log", "wb")
+    proc = subprocess.Popen(cmd + ["dashboard", "--port", str(port), "--token", TOKEN], env=env,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        if proc.poll() is not None:
+            raise RuntimeError((data.parent / "voila.log").read_text())
+        time.sleep(0.1)
+    yield {"url": f"http://127.0.0.1:{port}/", "port": port, "data": data, "fake": fake}
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+    log.close()
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+class Recorder:
+    def __init__(self, page, port):
+        self.port = port
+        self.requests, self.failed, self.dialogs, self.errors = [], [], [], []
+        page.on("request", lambda r: self.requests.append(r.url))
+        page.on("requestfailed", lambda r: self.failed.append(f"{r.url} {r.failure}"))
+        page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def check(self, page):
+        outside = [u for u in self.requests
+                   if not u.startswith((f"http://127.0.0.1:{self.port}/", f"ws://127.0.0.1:{self.port}/", "data:",
+                                        "blob:"))]
+        assert not outside, outside
+        assert not self.failed, self.failed
+        assert not self.dialogs, self.dialogs
+        assert page.evaluate("window.__xss") is None
+
+
+@pytest.fixture
+def page(server, browser):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 1000})
+    pg = ctx.new_page()
+    pg.set_default_timeout(30_000)
+    rec = Recorder(pg, server["port"])
+    pg.goto(server["url"] + "?token=" + TOKEN)
+    pg.locator(".tftsr-open-issue").first.wait_for()
+    yield pg, rec
+    try:
+        rec.check(pg)
+    finally:
+        ctx.close()
+
+
+def status(pg, root: str):
+    return pg.locator(f"{root} .tftsr-status-line").last
+
+
+def tab(pg, bar: str, title: str):
+    pg.locator(f"{bar} > .lm-TabBar .lm-TabBar-tab", has_text=title).first.click()
+
+
+def create_issue(pg, title: str, description: str):
+    pg.locator(".tftsr-new-issue").get_by_text("New issue").click()
+    pg.locator(".tftsr-new-title input").fill(title)
+    pg.locator(".tftsr-new-description textarea").fill(description)
+    pg.locator(".tftsr-new-severity select").select_option(label="Critical")
+    pg.locator("button.tftsr-create").click()
+    pg.locator(".tftsr-issue-title").wait_for()
+
+
+def upload_log(pg, name: str, data: bytes):
+    with pg.expect_file_chooser() as chooser:  # FileUpload opens a file dialog from its button
+        pg.locator("button.tftsr-log-upload").click()
+    chooser.value.set_files(files=[{"name": name, "mimeType": "text/plain", "buffer": data}])
+    pg.locator(".tftsr-logs .tftsr-status-ok").wait_for()
+
+
+def test_investigation_flow(page, server):
+    pg, rec = page
+    create_issue(pg, "Payments API timeouts", "p99 above 5 s since 09:00")
+    assert "Payments API timeouts" in pg.locator(".tftsr-issue-title").inner_text()
+
+    # Logs & PII: upload, review (keep the IPv4 addresses), preview, apply
+    upload_log(pg, "payments.log", LOG)
+    pg.locator("button.tftsr-detect-pii").click()
+    pg.locator(".tftsr-logs .tftsr-status-ok", has_text="PII finding").wait_for()
+    pg.wait_for_timeout(300)  # the review widgets were just rebuilt
+    assert pg.locator(".tftsr-pii-highlight mark").count() >= 3
+    pg.locator(".tftsr-pii-type-IPv4 input").uncheck()
+    pg.locator(".tftsr-pii-highlight mark.tftsr-pii-rejected").first.wait_for()
+    pg.locator("button.tftsr-preview-redaction").click()
+    preview = pg.locator(".tftsr-redacted-preview pre")
+    preview.wait_for()
+    text = preview.inner_text()
+    assert "10.20.30.40" in text and "alice@example.com" not in text and "[Email_" in text
+    pg.locator("button.tftsr-apply-redactions").click()
+    pg.locator(".tftsr-logs .tftsr-status-ok", has_text="Redactions applied").wait_for()
+
+    # Chat & 5-Whys: the reply streams in, the whys advance
+    tab(pg, ".tftsr-incident-tabs", "Chat & 5-Whys")
+    pg.locator(".tftsr-chat-input textarea").fill("Payments time out since 09:00. Why?")
+    pg.locator(".tftsr-chat-attach select").select_option(label="payments.log (redacted)")
+    pg.locator("button.tftsr-chat-send").click()
+    live = pg.locator(".tftsr-streaming")
+    live.filter(has_text="checkout").wait_for()
+    partial = live.inner_text()
+    assert "Why 1" in partial and "deploy?" not in partial  # part of the reply, while it streams
+    pg.locator(".tftsr-chat-transcript", has_text="What changed").wait_for()
+    assert pg.locator(".tftsr-chat-transcript strong", has_text="What changed").count() == 1
+    assert "[[WHY" not in pg.locator(".tftsr-chat-transcript").inner_text()
+    sent = server["fake"].chat_requests[-1].prompt_text
+    assert "alice@example.com" not in sent and "hunter2" not in sent
+    pg.locator(".tftsr-whys-refresh").click()
+    answer = pg.locator(".tftsr-why-answer-1 textarea")
+    pg.wait_for_function("() => document.querySelector('.tftsr-why-answer-1 textarea').value.length > 0")
+    assert "db_pool_max" in answer.input_value()
+    pg.locator(".tftsr-why-question-2 input").fill("Why was db_pool_max lowered?")
+    pg.locator(".tftsr-why-answer-2 textarea").fill("A values.yaml typo in the release")
+    pg.locator("button.tftsr-why-save-2").click()
+    pg.locator(".tftsr-whys .tftsr-status-ok", has_text="Why 2 saved").wait_for()
+
+    # Timeline: the chart is an inline SVG
+    tab(pg, ".tftsr-incident-tabs", "Timeline")
+    pg.locator(".tftsr-timeline-svg svg circle").first.wait_for()
+    assert "why level advanced" in pg.locator(".tftsr-timeline-table").inner_text()
+
+    # Documents: generate an RCA, export it
+    tab(pg, ".tftsr-incident-tabs", "Documents")
+    pg.locator("button.tftsr-generate-rca").click()
+    pg.locator(".tftsr-doc-preview h1", has_text="Root Cause Analysis").wait_for()
+    assert "A values.yaml typo" in pg.locator(".tftsr-doc-preview").inner_text()
+    pg.locator("button.tftsr-doc-export-md").click()
+    pg.locator(".tftsr-documents .tftsr-status-ok", has_text="Document exported to").wait_for()
+    assert pg.locator("a.tftsr-download").get_attribute("href").startswith("data:text/markdown;base64,")
+    exported = list((server["data"] / "exports").glob("root-cause-analysis-payments-api-timeouts*.md"))
+    assert exported and "A values.yaml typo" in exported[0].read_text()
+
+    # back to the list: the new issue is there, investigating
+    pg.locator("button.tftsr-back").click()
+    pg.locator(".tftsr-open-issue", has_text="Payments API timeouts").wait_for()
+
+
+def test_untrusted_text_never_executes(page, server):
+    pg, rec = page
+    pg.add_init_script("window.__xss = undefined")
+    create_issue(pg, "XSS " + PAYLOAD, "desc " + PAYLOAD)
+    title = pg.locator(".tftsr-issue-title").inner_text()
+    assert "<img src=x" in title  # shown as text
+    upload_log(pg, "evil" + PAYLOAD.replace("/", "") + ".log", b"line " + PAYLOAD.encode() + b" 10.9.9.9\n")
+    pg.locator("button.tftsr-show-log").click()
+    pg.locator(".tftsr-log-view pre", has_text="<script>").wait_for()
+    pg.locator("button.tftsr-detect-pii").click()
+    pg.locator(".tftsr-pii-highlight pre").wait_for()
+    tab(pg, ".tftsr-incident-tabs", "Chat & 5-Whys")
+    pg.locator(".tftsr-why-question-1 input").fill("Q " + PAYLOAD)
+    pg.locator(".tftsr-why-answer-1 textarea").fill("A " + PAYLOAD)
+    pg.locator(".tftsr-why-evidence-1 input").fill("E " + PAYLOAD)
+    pg.locator("button.tftsr-why-save-1").click()
+    pg.locator(".tftsr-whys .tftsr-status-ok").wait_for()
+    pg.locator(".tftsr-root-cause-input textarea").fill("RC " + PAYLOAD)
+    pg.locator("button.tftsr-record-root-cause").click()
+    pg.locator(".tftsr-root-cause", has_text="RC <img").wait_for()
+    pg.locator(".tftsr-chat-input textarea").fill("XSS " + PAYLOAD)
+    pg.locator("button.tftsr-chat-send").click()
+    pg.locator(".tftsr-chat-transcript", has_text="Echo:").wait_for()
+    assert pg.locator(".tftsr-chat-transcript a[href^='javascript']").count() == 0
+    tab(pg, ".tftsr-incident-tabs", "Timeline")
+    pg.locator(".tftsr-event-description input").fill("T " + PAYLOAD)
+    pg.locator("button.tftsr-add-event").click()
+    pg.locator(".tftsr-timeline-table", has_text="T <img").wait_for()
+    tab(pg, ".tftsr-incident-tabs", "Documents")
+    pg.locator("button.tftsr-generate-rca").click()
+    pg.locator(".tftsr-doc-preview h1").wait_for()
+    pg.locator(".tftsr-doc-editor textarea").fill("# Notes\n\n" + PAYLOAD + "\n\n[x](javascript:alert(4))")
+    pg.locator("button.tftsr-doc-preview-button").click()
+    pg.locator(".tftsr-doc-preview h1", has_text="Notes").wait_for()
+    pg.locator("button.tftsr-back").click()
+    pg.locator(".tftsr-open-issue", has_text="XSS <img").wait_for()
+    tab(pg, ".tftsr-sections", "History")
+    pg.locator(".tftsr-history-issues", has_text="XSS <img").wait_for()
+    tab(pg, ".tftsr-history-tabs", "Attachments")
+    pg.locator(".tftsr-history-log-select select").select_option(index=0)
+    pg.locator("button.tftsr-history-view-log").click()
+    pg.locator(".tftsr-attachment-view", has_text="<script>").wait_for()
+    tab(pg, ".tftsr-sections", "Settings")
+    tab(pg, ".tftsr-settings-tabs", "PII")
+    pg.locator(".tftsr-pattern-name input").fill("N " + PAYLOAD)
+    pg.locator(".tftsr-pattern-regex input").fill("TCK-[0-9]{6}")
+    pg.locator("button.tftsr-add-pattern").click()
+    pg.locator(".tftsr-settings .tftsr-status-ok").wait_for()
+    tab(pg, ".tftsr-settings-tabs", "Audit log")
+    pg.locator(".tftsr-audit-chain", has_text="intact").wait_for()
+    pg.wait_for_timeout(300)
+    assert pg.evaluate("window.__xss") is None and not rec.dialogs
+    assert pg.locator("img[src='x']").count() == 0
+
+
+def test_token_is_required(server, browser):
+    ctx = browser.new_context()
+    pg = ctx.new_page()
+    resp = pg.goto(server["url"])
+    assert resp.status in (401, 403) or "/login" in pg.url
+    assert pg.locator(".tftsr-open-issue").count() == 0
+    api = ctx.request.get(server["url"] + "api/kernels", max_redirects=0)
+    assert api.status in (302, 401, 403) and "Checkout" not in api.text()
+    ctx.close()

@@ -1,0 +1,392 @@
+"""``tftsr dashboard``, ``tftsr lab`` and ``tftsr export``: serve, open and report notebooks.
+
+- ``tftsr dashboard [--port N] [--host H] [--token T]`` serves notebooks/dashboard.ipynb with
+  Voila on loopback; any other address needs a token (given, or generated and printed). Sources
+  are stripped, tracebacks hidden, and the page makes no request outside the server.
+- ``tftsr lab [ISSUE_ID]`` makes (or reuses) ``<data_dir>/notebooks/incident-<id>.ipynb`` with
+  its parameters cell filled, and opens JupyterLab on it.
+- ``tftsr export ISSUE_ID --to html|pdf|md [-o DIR]`` executes notebooks/incident.ipynb for the
+  issue (nbclient) and converts it through this project's report template (code hidden,
+  self-contained, offline); PDF is that HTML printed by Chromium.
+
+This module imports no ipywidgets; Voila, nbclient and nbconvert are imported when a command runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+import tempfile
+import unicodedata
+from pathlib import Path
+
+from . import paths
+from .errors import ExportError, NotFoundError, TftsrError, ValidationError
+
+REPORT_FORMATS = ("html", "pdf", "md")
+VOILA_TEMPLATE = "tftsr"
+REPORT_TEMPLATE = "tftsr-report"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+#: defence in depth for the served page: nothing may be loaded from, or sent to, another origin
+DASHBOARD_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
+                 "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; "
+                 "connect-src 'self'; frame-src 'none'; object-src 'none'; base-uri 'self'; "
+                 "form-action 'self'; frame-ancestors 'self'")
+
+
+def _cli():
+    from . import cli  # late: cli imports this module while loading extensions
+
+    return cli
+
+
+def templates_dir() -> Path:
+    """The project's Jupyter template root (``voila/templates/tftsr``, ``nbconvert/templates/tftsr-report``)."""
+    return paths.notebooks_dir() / "templates"
+
+
+def _notebook(name: str) -> Path:
+    path = paths.notebooks_dir() / name
+    if not path.is_file():
+        raise NotFoundError(f"the notebook template {name} is missing from {paths.notebooks_dir()}")
+    return path
+
+
+def _with_templates_env(env: dict) -> dict:
+    extra = str(templates_dir())
+    current = env.get("JUPYTER_PATH")
+    env["JUPYTER_PATH"] = extra + (os.pathsep + current if current else "")
+    return env
+
+
+def is_loopback(host: str) -> bool:
+    if host in ("localhost", "localhost.localdomain", "ip6-localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+# --- tftsr dashboard -----------------------------------------------------------------------------
+def dashboard_plan(host: str = "127.0.0.1", port: int = 8866, token: str | None = None) -> dict:
+    """Check the serving options and decide the token: loopback needs none; any other address
+    gets the given token or a new random one."""
+    host = (host or "").strip()
+    if not host:
+        raise ValidationError("--host must not be empty")
+    if not isinstance(port, int) or not 1 <= port <= 65535:
+        raise ValidationError("--port must be between 1 and 65535")
+    if token is not None:
+        token = token.strip()
+        if len(token) < 16 or not re.fullmatch(r"[A-Za-z0-9._~-]+", token):
+            raise ValidationError("--token must be at least 16 characters of letters, digits, '.', '_', '~' or '-'")
+    generated = False
+    if token is None and not is_loopback(host):
+        token, generated = secrets.token_urlsafe(24), True
+    shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+    return {"host": host, "port": port, "token": token, "token_generated": generated, "url": url,
+            "loopback": is_loopback(host)}
+
+
+def voila_config(plan: dict, notebook: Path):
+    """The traitlets configuration of the Voila server (safe defaults, offline template)."""
+    from traitlets.config import Config
+
+    c = Config()
+    c.Voila.ip = plan["host"]
+    c.Voila.port = plan["port"]
+    c.Voila.port_retries = 0
+    c.Voila.open_browser = False
+    c.Voila.root_dir = str(notebook.parent)
+    if plan["token"]:
+        c.Voila.token = plan["token"]
+    c.Voila.tornado_settings = {"headers": {"Content-Security-Policy": DASHBOARD_CSP,
+                                            "Referrer-Policy": "no-referrer"}}
+    c.VoilaConfiguration.template = VOILA_TEMPLATE
+    c.VoilaConfiguration.theme = "light"
+    c.VoilaConfiguration.strip_sources = True
+    c.VoilaConfiguration.show_tracebacks = False
+    c.VoilaConfiguration.file_allowlist = []
+    # one kernel is kept ready (the notebook runs up to wait_for_viewer()), so a page opens fast
+    c.VoilaConfiguration.preheat_kernel = True
+    c.VoilaConfiguration.default_pool_size = 1
+    c.VoilaKernelManager.fill_delay = 4.0  # refill after the page has loaded, not while it loads
+    # code is never shown, so its syntax-highlighting extension is not loaded
+    c.VoilaConfiguration.extension_denylist = ["jupyterlab_pygments"]
+    return c
+
+
+def cmd_dashboard(args):
+    cli = _cli()
+    plan = dashboard_plan(args.host, args.port, args.token)
+    wb = cli._wb(args)  # checks the key and applies migrations once, before any kernel starts
+    data_dir = str(wb.data_dir)
+    wb.close()
+    notebook = _notebook("dashboard.ipynb")
+    os.environ["TFTSR_DATA_DIR"] = data_dir
+    _with_templates_env(os.environ)
+    info = {**plan, "notebook": str(notebook), "data_dir": data_dir}
+    if args.json:
+        sys.stdout.write(json.dumps(info, indent=2) + "\n")
+    else:
+        lines = [f"TFTSR dashboard: {plan['url']}", f"data directory: {data_dir}"]
+        if plan["token_generated"]:
+            lines.append("A token was generated because the dashboard is served beyond loopback; "
+                         "share the URL above only with your team.")
+        if not plan["loopback"]:
+            lines.append("Serve beyond loopback behind TLS (a reverse proxy) so the token is not sent in clear.")
+        lines.append("Press Ctrl-C to stop.")
+        sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.flush()
+    from voila.app import Voila
+
+    app = Voila(config=voila_config(plan, notebook))
+    app.initialize([str(notebook)])
+    app.start()  # serves until Ctrl-C or SIGTERM
+    raise SystemExit(0)  # the document was printed above; print nothing more
+
+
+# --- tftsr lab ------------------------------------------------------------------------------------
+def _latest_issue_id(wb) -> str:
+    items = wb.issues.list_issues(sort_by="created_at", sort_order="desc", limit=1)
+    if not items:
+        raise NotFoundError("there are no issues yet; create one with: tftsr issue create --title ...")
+    return items[0].id
+
+
+def parameterize(nb, issue_id: str):
+    """Put ``issue_id = "<id>"`` into the notebook's ``parameters`` cell (in place)."""
+    for cell in nb.cells:
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            cell.source = f"issue_id = {json.dumps(issue_id)}"
+            return nb
+    raise ExportError("the incident notebook has no cell tagged 'parameters'")
+
+
+def incident_notebook(wb, issue_id: str) -> tuple[Path, bool]:
+    """``<data_dir>/notebooks/incident-<id>.ipynb`` for the issue: made from the template on first
+    use, reused afterwards. Returns (path, created)."""
+    import nbformat
+
+    wb.issues.require(issue_id)
+    folder = Path(wb.data_dir) / "notebooks"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = folder / f"incident-{issue_id}.ipynb"
+    if path.exists():
+        return path, False
+    nb = nbformat.read(_notebook("incident.ipynb"), as_version=4)
+    parameterize(nb, issue_id)
+    title = wb.issues.get_issue_record(issue_id).title
+    nb.metadata["title"] = f"Incident: {title}"
+    tmp = path.with_suffix(".ipynb.tmp")
+    nbformat.write(nb, tmp)
+    os.replace(tmp, path)
+    return path, True
+
+
+def cmd_lab(args):
+    cli = _cli()
+    wb = cli._wb(args)
+    issue_id = args.issue_id or _latest_issue_id(wb)
+    path, created = incident_notebook(wb, issue_id)
+    data = {"issue_id": issue_id, "notebook": str(path), "created": created}
+    if args.no_launch:
+        return cli.Output(data, f"{'created' if created else 'reusing'} {path}")
+    data_dir = str(wb.data_dir)
+    wb.close()
+    env = _with_templates_env(dict(os.environ, TFTSR_DATA_DIR=data_dir))
+    argv = [sys.executable, "-m", "jupyterlab", str(path), f"--ServerApp.root_dir={path.parent}",
+            "--ServerApp.ip=127.0.0.1"]
+    if args.port:
+        argv.append(f"--ServerApp.port={args.port}")
+    if args.no_browser:
+        argv.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers often run as root; JupyterLab refuses otherwise
+        argv.append("--allow-root")
+    if args.json:
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    else:
+        sys.stdout.write(f"{'created' if created else 'reusing'} {path}\nstarting JupyterLab (Ctrl-C to stop)\n")
+    sys.stdout.flush()
+    os.execve(sys.executable, argv, env)
+
+
+# --- tftsr export ---------------------------------------------------------------------------------
+def slug(text: str, limit: int = 60) -> str:
+    text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode("ascii").lower()
+    s = re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:limit].strip("-")
+    return s or "incident"
+
+
+def execute_incident(wb, issue_id: str, *, timeout: int = 300):
+    """Run notebooks/incident.ipynb for ``issue_id`` in a fresh kernel; returns the notebook."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    wb.issues.require(issue_id)
+    nb = nbformat.read(_notebook("incident.ipynb"), as_version=4)
+    parameterize(nb, issue_id)
+    old = os.environ.get("TFTSR_DATA_DIR")
+    os.environ["TFTSR_DATA_DIR"] = str(wb.data_dir)
+    try:
+        with tempfile.TemporaryDirectory(prefix="tftsr-export-") as tmp:
+            client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                                    resources={"metadata": {"path": tmp}})
+            client.execute(stderr=subprocess.DEVNULL)  # kernel log noise; cell errors come via messages
+    except CellExecutionError as exc:
+        lines = [ln for ln in str(exc).splitlines() if ln.strip()]
+        raise ExportError(f"the incident notebook failed: {lines[-1] if lines else 'error'}") from None
+    except (CellTimeoutError, DeadKernelError) as exc:
+        raise ExportError(f"the incident notebook did not finish: {type(exc).__name__}") from None
+    finally:
+        if old is None:
+            os.environ.pop("TFTSR_DATA_DIR", None)
+        else:
+            os.environ["TFTSR_DATA_DIR"] = old
+    return nb
+
+
+def _static_outputs(nb, fmt: str):
+    """Keep what a report shows without a kernel: drop widget views, stderr, errors and cells
+    tagged ``remove-in-report``; for Markdown prefer each output's text/markdown."""
+    nb.metadata.pop("widgets", None)
+    kept = []
+    for cell in nb.cells:
+        if "remove-in-report" in cell.get("metadata", {}).get("tags", []):
+            continue
+        if cell.cell_type == "code":
+            outputs = []
+            for out in cell.get("outputs", []):
+                if out.get("output_type") in ("error",) or (out.get("output_type") == "stream"
+                                                             and out.get("name") == "stderr"):
+                    continue
+                data = out.get("data")
+                if data is not None:
+                    data.pop(WIDGET_VIEW, None)
+                    data.pop("application/javascript", None)
+                    if fmt == "md" and "text/markdown" in data:
+                        data.pop("text/html", None)
+                    if not data:
+                        continue
+                outputs.append(out)
+            cell.outputs = outputs
+        kept.append(cell)
+    nb.cells = kept
+    return nb
+
+
+def report_html(nb, title: str) -> str:
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name=REPORT_TEMPLATE,
+                            extra_template_basedirs=[str(templates_dir() / "nbconvert" / "templates")])
+    exporter.exclude_input = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    nb.metadata["title"] = title
+    body, _ = exporter.from_notebook_node(_static_outputs(nb, "html"))
+    return body
+
+
+def report_markdown(nb) -> str:
+    from nbconvert import MarkdownExporter
+
+    exporter = MarkdownExporter()
+    exporter.exclude_input = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    body, _ = exporter.from_notebook_node(_static_outputs(nb, "md"))
+    return body
+
+
+def _free_path(folder: Path, stem: str, ext: str) -> Path:
+    for n in range(1, 10_000):
+        path = folder / (f"{stem}.{ext}" if n == 1 else f"{stem}-{n}.{ext}")
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise ExportError(f"cannot write to {folder}: {exc.strerror}") from None
+        os.close(fd)
+        return path
+    raise ExportError(f"too many reports named {stem} in {folder}")
+
+
+def export_incident(wb, issue_id: str, fmt: str = "html", output_dir: str | os.PathLike | None = None) -> Path:
+    """Execute the incident notebook for ``issue_id`` and write an html, pdf or md report."""
+    fmt = (fmt or "").lower()
+    if fmt not in REPORT_FORMATS:
+        raise ValidationError(f"unknown report format {fmt!r}; use one of: {', '.join(REPORT_FORMATS)}")
+    issue = wb.issues.get_issue_record(issue_id)
+    folder = Path(output_dir).expanduser() if output_dir else Path(wb.data_dir) / "exports"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(f"cannot create the output directory {folder}: {exc.strerror}") from None
+    if not folder.is_dir():
+        raise ExportError(f"{folder} is not a directory")
+    nb = execute_incident(wb, issue_id)
+    title = f"Incident report: {issue.title}"
+    if fmt == "md":
+        data = report_markdown(nb).encode("utf-8", "surrogatepass")
+    else:
+        data = report_html(nb, title).encode("utf-8", "surrogatepass")
+    path = _free_path(folder, f"incident-report-{slug(issue.title)}", fmt)
+    try:
+        if fmt == "pdf":
+            from .documents.pdf import html_to_pdf
+
+            html_to_pdf(data.decode("utf-8", "surrogatepass"), path)
+            data = path.read_bytes()
+        else:
+            path.write_bytes(data)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    wb.audit.write_audit_event("export_report", "issue", issue_id, {
+        "format": fmt, "file_name": path.name, "bytes": len(data), "file_sha256": hashlib.sha256(data).hexdigest()})
+    return path.resolve()
+
+
+def cmd_export(args):
+    cli = _cli()
+    wb = cli._wb(args)
+    path = export_incident(wb, args.issue_id, args.to, args.output_dir)
+    return cli.Output({"issue_id": args.issue_id, "format": args.to, "path": str(path),
+                       "bytes": path.stat().st_size}, f"report written to {path}")
+
+
+# --- registration --------------------------------------------------------------------------------
+def register(sub, add):
+    sp = add(sub, "dashboard", cmd_dashboard,
+             "serve the team dashboard (Voila); loopback by default, a token beyond it")
+    sp.add_argument("--port", type=int, default=8866, help="port (default 8866)")
+    sp.add_argument("--host", default="127.0.0.1",
+                    help="address to listen on (default 127.0.0.1); any other address requires a token")
+    sp.add_argument("--token", help="the access token (default: none on loopback, generated otherwise)")
+
+    sp = add(sub, "lab", cmd_lab, "open an incident notebook in JupyterLab (made from the template on first use)")
+    sp.add_argument("issue_id", nargs="?", help="the issue (default: the most recent one)")
+    sp.add_argument("--port", type=int, help="JupyterLab's port")
+    sp.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    sp.add_argument("--no-launch", action="store_true", help="only make the notebook and print its path")
+
+    sp = add(sub, "export", cmd_export,
+             "write an incident report (html, pdf or md) from the incident notebook, code hidden")
+    sp.add_argument("issue_id")
+    sp.add_argument("--to", choices=list(REPORT_FORMATS), default="html", help="report format (default html)")
+    sp.add_argument("-o", "--output-dir", help="where to write (default: <data_dir>/exports)")
+
+
+__all__ = ["register", "dashboard_plan", "export_incident", "incident_notebook", "execute_incident",
+           "TftsrError"]

@@ -1,0 +1,270 @@
+"""Chat: provider picker, streaming reply with a stop button, attach logs, sanitised Markdown,
+placeholders restored for local display; and log analysis."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import ipywidgets as W
+
+from tftsr_kernel.errors import CancelledError, TftsrError
+
+from . import _html
+from ._base import Background, Panel, button, guarded
+
+USER_PREVIEW = 1_500       # characters of a (long) user message shown in the transcript
+STREAM_REFRESH_S = 0.1     # at most ten live updates a second
+
+
+class ChatPanel(Panel):
+    """The investigation chat of one incident. Replies stream in; Stop cancels the request."""
+
+    title = "AI chat"
+    css_class = "tftsr-chat"
+
+    def __init__(self, issue_id: str, wb=None, *, on_reply=None):
+        super().__init__(wb)
+        self.issue_id = issue_id
+        self._wb.issues.require(issue_id)
+        self._chat = self._wb.chat
+        self._providers = self._wb.providers
+        self._on_reply = on_reply
+        self._job = Background()
+        self._cancel = threading.Event()
+        self._live = ""
+        self._last_push = 0.0
+        self._messages = []
+        self._last_response = None
+        self._analysis = None
+
+        self._w_provider = W.Dropdown(options=[], description="Provider", layout=W.Layout(width="360px"))
+        self._w_provider.add_class("tftsr-chat-provider")
+        self._w_transcript = W.HTML()
+        self._w_transcript.add_class("tftsr-chat-transcript")
+        self._w_live = W.HTML()
+        self._w_live.add_class("tftsr-chat-live")
+        self._w_message = W.Textarea(placeholder="Describe the symptom, ask why, or paste an error",
+                                     layout=W.Layout(width="95%", height="70px"))
+        self._w_message.add_class("tftsr-chat-input")
+        self._w_attach = W.SelectMultiple(options=[], rows=3, description="Attach logs",
+                                          layout=W.Layout(width="60%"))
+        self._w_attach.add_class("tftsr-chat-attach")
+        self._w_send = button("Send", "tftsr-chat-send", style="primary", icon="paper-plane")
+        self._w_stop = button("Stop", "tftsr-chat-stop", style="warning", icon="stop")
+        self._w_stop.disabled = True
+        self._w_analyze = button("Analyse attached logs", "tftsr-chat-analyze", icon="search")
+        self._w_analysis = W.HTML()
+        self._w_analysis.add_class("tftsr-chat-analysis")
+
+        self._w_provider.observe(self._on_provider, names="value")
+        self._w_send.on_click(self._on_send)
+        self._w_stop.on_click(self._on_stop)
+        self._w_analyze.on_click(self._on_analyze)
+        self.refresh()
+
+    # -- public values --------------------------------------------------------------------------
+    @property
+    def messages(self):
+        """The conversation as shown (placeholders restored)."""
+        return list(self._messages)
+
+    @property
+    def live_text(self) -> str:
+        """The reply streaming in right now (empty when idle)."""
+        return self._live
+
+    @property
+    def busy(self) -> bool:
+        return self._job.running
+
+    @property
+    def last_response(self):
+        return self._last_response
+
+    def wait(self, timeout: float = 30) -> bool:
+        """Wait for a running reply or analysis (for scripts and tests)."""
+        return self._job.join(timeout)
+
+    # -- build ----------------------------------------------------------------------------------
+    def _build(self):
+        return W.VBox([W.HTML(_html.style_tag()), self._w_provider, self._w_transcript, self._w_live,
+                       self._w_message, self._w_attach,
+                       W.HBox([self._w_send, self._w_stop, self._w_analyze]), self._w_analysis, self._w_status])
+
+    @guarded
+    def refresh(self) -> None:
+        providers = self._providers.list_providers()
+        active = self._providers.active_provider()
+        self._syncing = True
+        try:
+            self._w_provider.options = [(f"{p.name} ({p.provider_type}, {p.model})", p.name) for p in providers]
+            self._w_provider.value = active.name if active else None
+        finally:
+            self._syncing = False
+        self._w_send.disabled = self._w_analyze.disabled = not providers or self.busy
+        logs = self._wb.attachments.list_log_files(self.issue_id)
+        keep = set(self._w_attach.value)
+        self._w_attach.options = [(_html.one_line(l.file_name, 50) + (" (redacted)" if l.redacted else ""), l.id)
+                                  for l in logs]
+        self._w_attach.value = tuple(i for _, i in self._w_attach.options if i in keep)
+        self._messages = self._chat.list_messages(self.issue_id, display=True)
+        self._w_transcript.value = self._transcript_html()
+        if not providers:
+            self.set_status("No AI provider is configured: add one under Settings \u2192 AI providers.", "error")
+
+    def _transcript_html(self) -> str:
+        if not self._messages:
+            return ('<div class="tftsr-muted">No messages yet. Describe what you see; the assistant walks '
+                    "the 5-Whys with you. Text and logs are PII-redacted before they leave.</div>")
+        out = []
+        for m in self._messages:
+            if m.role == "user":
+                text = m.content if len(m.content) <= USER_PREVIEW else m.content[:USER_PREVIEW] + "\u2026"
+                out.append(f'<div class="tftsr-msg user"><b>You</b><div style="white-space:pre-wrap">'
+                           f"{_html.esc(text)}</div></div>")
+            elif m.role == "assistant":
+                out.append(f'<div class="tftsr-msg assistant"><b>Assistant</b>{_html.markdown(m.content)}</div>')
+        return "".join(out)
+
+    # -- handlers -------------------------------------------------------------------------------
+    @guarded
+    def _on_provider(self, change):
+        if getattr(self, "_syncing", False) or not change["new"]:
+            return
+        self._providers.set_active_provider(change["new"])
+        self.set_status(f"Using {change['new']}.", "ok")
+
+    @guarded
+    def _on_send(self, _b=None):
+        message = self._w_message.value.strip()
+        if not message:
+            self.set_status("Type a message first.", "error")
+            return
+        if self.busy:
+            self.set_status("Wait for the current reply, or stop it.", "error")
+            return
+        attach = list(self._w_attach.value)
+        self._cancel.clear()
+        self._live = ""
+        self._w_live.value = self._live_html(pending=True, user=message)
+        self._w_message.value = ""
+        self._set_busy(True)
+        self.set_status("Waiting for the assistant\u2026", "busy")
+        self._job.start(self._send_worker, message, attach)
+
+    def send(self, message: str, attach_log_ids=(), *, wait: bool = True, timeout: float = 60) -> None:
+        """Type ``message`` (and pick logs) and press Send; by default wait for the reply."""
+        self._w_message.value = message
+        self._w_attach.value = tuple(attach_log_ids)
+        self._w_send.click()
+        if wait:
+            self.wait(timeout)
+
+    def _send_worker(self, message, attach):
+        try:
+            resp = self._chat.chat_message(self.issue_id, message, attach_log_ids=attach, on_chunk=self._on_chunk,
+                                           cancel=self._cancel)
+            self._last_response = resp
+            note = f"Why level {resp.why_level}." if resp.why_level else "Reply received."
+            if resp.pii_redacted:
+                note += f" {resp.pii_redacted} PII value(s) were redacted before sending."
+            if resp.root_cause:
+                note += " Root cause identified."
+            self.set_status(note, "ok")
+        except CancelledError:
+            self.set_status("Stopped. The partial reply was kept.", "info")
+        except TftsrError as exc:
+            self.set_status(str(exc), "error")
+        except Exception as exc:
+            self.set_status(f"Unexpected error ({type(exc).__name__}): {_html.one_line(str(exc), 200)}", "error")
+        finally:
+            self._live = ""
+            self._w_live.value = ""
+            self._set_busy(False)
+            try:
+                self._messages = self._chat.list_messages(self.issue_id, display=True)
+                self._w_transcript.value = self._transcript_html()
+                if self._on_reply:
+                    self._on_reply(self._last_response)
+            except Exception as exc:
+                self.set_status(f"Could not reload the conversation: {_html.one_line(str(exc), 200)}", "error")
+
+    def _on_chunk(self, text: str) -> None:
+        self._live += text
+        now = time.monotonic()
+        if now - self._last_push >= STREAM_REFRESH_S:
+            self._last_push = now
+            self._w_live.value = self._live_html()
+
+    def _live_html(self, pending: bool = False, user: str | None = None) -> str:
+        head = ""
+        if user is not None:
+            head = (f'<div class="tftsr-msg user"><b>You</b><div style="white-space:pre-wrap">'
+                    f"{_html.esc(user[:USER_PREVIEW])}</div></div>")
+        body = "\u2026" if pending and not self._live else _html.esc(self._live)
+        return (head + '<div class="tftsr-msg assistant tftsr-streaming"><b>Assistant</b>'
+                f'<div style="white-space:pre-wrap">{body}</div></div>')
+
+    def _on_stop(self, _b=None):
+        self._cancel.set()
+        self.set_status("Stopping\u2026", "busy")
+
+    def _set_busy(self, busy: bool):
+        self._w_send.disabled = busy
+        self._w_analyze.disabled = busy
+        self._w_stop.disabled = not busy
+
+    @guarded
+    def _on_analyze(self, _b=None):
+        logs = list(self._w_attach.value)
+        if not logs:
+            self.set_status("Pick one or more logs under 'Attach logs' to analyse.", "error")
+            return
+        if self.busy:
+            return
+        self._cancel.clear()
+        self._set_busy(True)
+        self.set_status("Analysing the redacted logs\u2026", "busy")
+        self._job.start(self._analyze_worker, logs)
+
+    def _analyze_worker(self, logs):
+        try:
+            rep = self._chat.analyze_logs(self.issue_id, logs, cancel=self._cancel)
+            self._analysis = rep
+            findings = "".join(f"<li>{_html.esc(f)}</li>" for f in rep.key_findings)
+            note = f'<div class="tftsr-muted">{_html.esc(rep.note)}</div>' if rep.note else ""
+            self._w_analysis.value = (
+                f'<div class="tftsr-msg assistant"><b>Log analysis</b><p>{_html.esc(rep.summary)}</p>'
+                f"<ul>{findings}</ul><p><b>First why:</b> {_html.esc(rep.first_why)}</p>"
+                f"<p><b>Suggested severity:</b> {_html.esc(rep.severity_suggestion)}</p>{note}</div>")
+            self.set_status("Analysis ready.", "ok")
+        except CancelledError:
+            self.set_status("Analysis stopped.", "info")
+        except TftsrError as exc:
+            self.set_status(str(exc), "error")
+        except Exception as exc:
+            self.set_status(f"Unexpected error ({type(exc).__name__}): {_html.one_line(str(exc), 200)}", "error")
+        finally:
+            self._set_busy(False)
+
+    # -- static ---------------------------------------------------------------------------------
+    def to_html(self) -> str:
+        """The conversation as the model saw it (placeholders, not the original values): static
+        renderings end up in shared reports."""
+        msgs = self._chat.list_messages(self.issue_id)
+        if not msgs:
+            return _html.style_tag() + _html.heading("AI chat") + '<div class="tftsr-muted">No conversation.</div>'
+        out = [_html.style_tag(), _html.heading("AI chat")]
+        for m in msgs:
+            if m.role == "user":
+                text = m.content if len(m.content) <= USER_PREVIEW else m.content[:USER_PREVIEW] + "\u2026"
+                out.append(f'<div class="tftsr-msg user"><b>User</b><div style="white-space:pre-wrap">'
+                           f"{_html.esc(text)}</div></div>")
+            elif m.role == "assistant":
+                out.append(f'<div class="tftsr-msg assistant"><b>Assistant</b>{_html.markdown(m.content)}</div>')
+        return "".join(out)
+
+    def _repr_markdown_(self) -> str:
+        msgs = self._chat.list_messages(self.issue_id)
+        return f"### AI chat\n\n{len(msgs)} message(s) in the conversation (PII redacted)."
