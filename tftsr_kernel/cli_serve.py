@@ -23,7 +23,6 @@ import secrets
 import subprocess
 import sys
 import tempfile
-import unicodedata
 from pathlib import Path
 
 from . import paths
@@ -220,12 +219,6 @@ def cmd_lab(args):
 
 
 # --- tftsr export ---------------------------------------------------------------------------------
-def slug(text: str, limit: int = 60) -> str:
-    text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode("ascii").lower()
-    s = re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:limit].strip("-")
-    return s or "incident"
-
-
 def execute_incident(wb, issue_id: str, *, timeout: int = 300):
     """Run notebooks/incident.ipynb for ``issue_id`` in a fresh kernel; returns the notebook."""
     import nbformat
@@ -308,20 +301,6 @@ def report_markdown(nb) -> str:
     return body
 
 
-def _free_path(folder: Path, stem: str, ext: str) -> Path:
-    for n in range(1, 10_000):
-        path = folder / (f"{stem}.{ext}" if n == 1 else f"{stem}-{n}.{ext}")
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise ExportError(f"cannot write to {folder}: {exc.strerror}") from None
-        os.close(fd)
-        return path
-    raise ExportError(f"too many reports named {stem} in {folder}")
-
-
 def export_incident(wb, issue_id: str, fmt: str = "html", output_dir: str | os.PathLike | None = None) -> Path:
     """Execute the incident notebook for ``issue_id`` and write an html, pdf or md report."""
     fmt = (fmt or "").lower()
@@ -341,7 +320,9 @@ def export_incident(wb, issue_id: str, fmt: str = "html", output_dir: str | os.P
         data = report_markdown(nb).encode("utf-8", "surrogatepass")
     else:
         data = report_html(nb, title).encode("utf-8", "surrogatepass")
-    path = _free_path(folder, f"incident-report-{slug(issue.title)}", fmt)
+    from .documents.service import reserve_path, slugify
+
+    path = reserve_path(folder, "incident-report-" + slugify(issue.title, 60), fmt)
     try:
         if fmt == "pdf":
             from .documents.pdf import html_to_pdf

@@ -222,7 +222,7 @@ class DocumentService:
             raise ExportError(f"cannot create the output directory {out_dir}: {exc.strerror}") from None
         if not out_dir.is_dir():
             raise ExportError(f"{out_dir} is not a directory; choose another output directory")
-        path = _reserve(out_dir, slugify(doc.title), fmt_key)
+        path = reserve_path(out_dir, slugify(doc.title), fmt_key)
         try:
             if fmt_key == "md":
                 data = doc.content_md.encode("utf-8", "surrogatepass")
@@ -270,7 +270,7 @@ def slugify(title: str, limit: int = 80) -> str:
     return slug or "document"
 
 
-def _reserve(out_dir: Path, stem: str, ext: str) -> Path:
+def reserve_path(out_dir: Path, stem: str, ext: str) -> Path:
     """Create ``stem.ext`` (or ``stem-2.ext``, ...) exclusively, so nothing is ever overwritten."""
     for n in range(1, 10_000):
         path = out_dir / (f"{stem}.{ext}" if n == 1 else f"{stem}-{n}.{ext}")
