@@ -117,15 +117,7 @@ class ChatPanel(Panel):
         if not self._messages:
             return ('<div class="tftsr-muted">No messages yet. Describe what you see; the assistant walks '
                     "the 5-Whys with you. Text and logs are PII-redacted before they leave.</div>")
-        out = []
-        for m in self._messages:
-            if m.role == "user":
-                text = m.content if len(m.content) <= USER_PREVIEW else m.content[:USER_PREVIEW] + "\u2026"
-                out.append(f'<div class="tftsr-msg user"><b>You</b><div style="white-space:pre-wrap">'
-                           f"{_html.esc(text)}</div></div>")
-            elif m.role == "assistant":
-                out.append(f'<div class="tftsr-msg assistant"><b>Assistant</b>{_html.markdown(m.content)}</div>')
-        return "".join(out)
+        return _messages_html(self._messages, "You")
 
     # -- handlers -------------------------------------------------------------------------------
     @guarded
@@ -255,16 +247,21 @@ class ChatPanel(Panel):
         msgs = self._chat.list_messages(self.issue_id)
         if not msgs:
             return _html.style_tag() + _html.heading("AI chat") + '<div class="tftsr-muted">No conversation.</div>'
-        out = [_html.style_tag(), _html.heading("AI chat")]
-        for m in msgs:
-            if m.role == "user":
-                text = m.content if len(m.content) <= USER_PREVIEW else m.content[:USER_PREVIEW] + "\u2026"
-                out.append(f'<div class="tftsr-msg user"><b>User</b><div style="white-space:pre-wrap">'
-                           f"{_html.esc(text)}</div></div>")
-            elif m.role == "assistant":
-                out.append(f'<div class="tftsr-msg assistant"><b>Assistant</b>{_html.markdown(m.content)}</div>')
-        return "".join(out)
+        return _html.style_tag() + _html.heading("AI chat") + _messages_html(msgs, "User")
 
     def _repr_markdown_(self) -> str:
         msgs = self._chat.list_messages(self.issue_id)
         return f"### AI chat\n\n{len(msgs)} message(s) in the conversation (PII redacted)."
+
+
+def _messages_html(messages, user_label: str) -> str:
+    """User text escaped (long messages cut), assistant replies as sanitised Markdown."""
+    out = []
+    for m in messages:
+        if m.role == "user":
+            text = m.content if len(m.content) <= USER_PREVIEW else m.content[:USER_PREVIEW] + "\u2026"
+            out.append(f'<div class="tftsr-msg user"><b>{user_label}</b><div style="white-space:pre-wrap">'
+                       f"{_html.esc(text)}</div></div>")
+        elif m.role == "assistant":
+            out.append(f'<div class="tftsr-msg assistant"><b>Assistant</b>{_html.markdown(m.content)}</div>')
+    return "".join(out)

@@ -142,9 +142,10 @@ class ProviderService:
 
     def test_provider_connection(self, name: str | None = None) -> ConnectionResult:
         """One tiny request to the provider; never raises for provider problems."""
-        with self.client(name) as provider:
+        config = self._config(name)
+        with make_provider(config, transport=self.transport) as provider:
             result = provider.test_connection()
-        self._wb.audit.write_audit_event("test_provider_connection", "ai_provider", self._config(name).name,
+        self._wb.audit.write_audit_event("test_provider_connection", "ai_provider", config.name,
                                          {"success": result.success})
         return result
 
@@ -323,10 +324,10 @@ class ChatService:
                                             "provider": config.name, "model": config.model})
             if issue.status == "open":
                 wb.issues.update_issue(issue_id, status="investigating")
-        display = restore(answer, guard.placeholder_map(issue_id))
+        display = restore(answer, mapping)  # no egress since the request: the mapping is current
         steps = self._record_progress(issue_id, level_before, progress, restore(message, mapping), display, names)
         return ChatResponse(conv.id, user_msg, asst_msg, display, max(progress.level, level_before),
-                            restore(progress.root_cause, guard.placeholder_map(issue_id)) if progress.root_cause else None,
+                            restore(progress.root_cause, mapping) if progress.root_cause else None,
                             steps, sent_sha, payload_sha, redacted_count)
 
     def _store_turn(self, conversation_id, user_content, user_tokens, reply, reply_tokens):
