@@ -153,3 +153,11 @@ def test_loghub_openssh_and_linux_ipv4_all_redacted(tftsr_proc):
         out = tftsr_proc("pii", "redact", path).stdout
         leaked = [ip for ip in found if re.search(rf"(?<![\d.]){re.escape(ip)}(?![\d])", out)]
         assert not leaked, leaked[:5]
+
+
+def test_cli_scan_refuses_binary_files(cli, tmp_path):
+    f = tmp_path / "core.bin"
+    f.write_bytes(b"\x7fELF\x02\x01" + bytes(range(256)) * 20)
+    for action in ("scan", "redact"):
+        r = cli("pii", action, f)
+        assert r.code == 1 and "binary" in r.stderr and r.stdout == ""

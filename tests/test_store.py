@@ -240,6 +240,8 @@ def test_backup_is_encrypted_and_complete(wb, data_dir, cli, tmp_path):
     log = restored.issues.get_issue(issue.id).log_files[0]
     assert restored.attachments.get_log_file_bytes(log.id) == b"hello\r\nworld"
     assert cli("backup", str(bdir / "tftsr.db")).code == 1  # never overwrites
+    r = cli("backup", str(tmp_path / "no-such-dir" / "b.db"))
+    assert r.code == 1 and "does not exist" in r.stderr and "internal error" not in r.stderr
 
 
 def test_one_key_derivation_per_process(data_dir):

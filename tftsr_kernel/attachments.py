@@ -57,10 +57,10 @@ def sniff_text(data: bytes) -> str:
         return "utf-16"
     head = data[:65536]
     if b"\x00" in head:
-        raise FileRefusedError("the file looks binary (it contains NUL bytes); upload a text log")
+        raise FileRefusedError("the file looks binary (it contains NUL bytes); only text logs are accepted")
     controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 27, 11))
     if head and controls / len(head) > 0.10:
-        raise FileRefusedError("the file looks binary (too many control characters); upload a text log")
+        raise FileRefusedError("the file looks binary (too many control characters); only text logs are accepted")
     try:
         codecs.decode(data, "utf-8")
         return "utf-8"

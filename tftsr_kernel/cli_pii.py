@@ -28,8 +28,22 @@ def _file_config(args):
     return DetectorConfig(enabled_types=types, custom_patterns=tuple(patterns), allowlist=tuple(args.allow or ()))
 
 
+def _check_text(path) -> None:
+    """Refuse binary files as ``log upload`` does (a clear message instead of garbage output)."""
+    from .attachments import sniff_text
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(65536)
+    except OSError:
+        return  # the scanner reports missing files and directories itself
+    sniff_text(head)
+
+
 def cmd_pii_scan(args):
     from .pii import Pseudonymizer, scan_file
+
+    _check_text(args.file)
 
     pseudo = Pseudonymizer()
     spans = [{"type": s.type, "start": s.start, "end": s.end, "text": s.text, "replacement": pseudo.placeholder(s)}
@@ -41,6 +55,8 @@ def cmd_pii_scan(args):
 
 def cmd_pii_redact(args):
     from .pii import redact_file
+
+    _check_text(args.file)
 
     if args.json:
         import io

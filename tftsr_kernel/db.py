@@ -384,9 +384,16 @@ class Database:
         dest = Path(dest)
         if dest.exists():
             raise DatabaseError(f"{dest} already exists; choose a new file name")
+        if not dest.parent.is_dir():
+            raise DatabaseError(f"cannot write the backup: directory {dest.parent} does not exist")
+        if not os.access(dest.parent, os.W_OK):
+            raise DatabaseError(f"cannot write the backup: directory {dest.parent} is not writable")
         key = key or self._key
         with self._lock:
-            self.conn.execute(f"ATTACH DATABASE {_quote(str(dest))} AS backup KEY {_quote(key)}")
+            try:
+                self.conn.execute(f"ATTACH DATABASE {_quote(str(dest))} AS backup KEY {_quote(key)}")
+            except sqlcipher.Error as exc:
+                raise DatabaseError(f"cannot create the backup {dest}: {exc}") from None
             try:
                 for pragma in CIPHER_PRAGMAS:
                     self.conn.execute(pragma.replace("PRAGMA ", "PRAGMA backup."))
