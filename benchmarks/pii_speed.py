@@ -1,9 +1,9 @@
-"""End-to-end speed and memory of ``python -m tftsr_kernel.pii FILE`` on ~49 MB of logs.
+"""End-to-end speed and memory of ``tftsr pii redact FILE`` on ~49 MB of logs.
 
     .venv/bin/python benchmarks/pii_speed.py [--copies 11] [--runs 3] [--keep]
 
 Builds the 16 loghub ``*_2k.log`` files concatenated ``--copies`` times in a temporary
-directory, runs the redaction as a subprocess with stdout to a file (start-up, hyperscan
+directory, runs ``tftsr pii redact FILE`` as a subprocess with stdout to a file (start-up, hyperscan
 database load, reading, detection and writing all included), and prints MB/s (MB = 10^6
 bytes) and peak RSS.  The package is byte-compiled first (``compileall``), as an installed
 package would be.  The first run may compile the pattern database and write its cache; the
@@ -69,11 +69,12 @@ def main() -> int:
     size = build(src, a.copies)
     out = tmp / "redacted.log"
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    cmd = [sys.executable, "-m", "tftsr_kernel.pii", str(src)]
+    tftsr = Path(sys.executable).with_name("tftsr")  # the console script the README documents
+    cmd = [str(tftsr), "pii", "redact", str(src)] if tftsr.exists() else [sys.executable, "-m", "tftsr_kernel.cli", "pii", "redact", str(src)]
     # byte-compile first, as an installed package is: this environment may set
     # PYTHONDONTWRITEBYTECODE, which would make every run compile the modules from source
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "tftsr_kernel")], check=True, stdout=subprocess.DEVNULL)
-    print(f"file: {size / 1e6:.1f} MB ({a.copies} x 16 loghub logs), command: python -m tftsr_kernel.pii FILE > OUT")
+    print(f"file: {size / 1e6:.1f} MB ({a.copies} x 16 loghub logs), command: tftsr pii redact FILE > OUT")
     times = []
     peak_kb = 0
     for i in range(a.runs):

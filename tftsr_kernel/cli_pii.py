@@ -30,7 +30,7 @@ def _file_config(args):
 
 def _check_text(path) -> None:
     """Refuse binary files as ``log upload`` does (a clear message instead of garbage output)."""
-    from .attachments import sniff_text
+    from ._text import sniff_text
 
     try:
         with open(path, "rb") as fh:
