@@ -177,6 +177,7 @@ def test_rekey_with_new_key_file_reencrypts_db_and_secrets(wb, data_dir, cli):
     with pytest.raises(errors.WrongKeyError):
         tftsr_kernel.open(data_dir, key=old_key)
     w2 = tftsr_kernel.open(data_dir)
+    assert w2 is not wb
     assert w2.issues.get_issue(issue.id).issue.title == "survives rekey"
     stored = w2.db.query_one("SELECT encrypted_api_key FROM ai_providers WHERE id='p1'")[0]
     assert stored != token
@@ -248,6 +249,8 @@ def test_one_key_derivation_per_process(data_dir):
     a = tftsr_kernel.open(data_dir)
     b = tftsr_kernel.open(data_dir)
     assert a is b and a.db.conn is b.db.conn
+    a.rekey()
+    assert tftsr_kernel.open(data_dir) is a  # still one connection after a rekey
 
 
 def test_four_processes_creating_250_issues_each(tmp_path, wb, data_dir):

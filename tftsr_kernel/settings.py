@@ -26,6 +26,12 @@ def _text(limit):
     return check
 
 
+def _theme(v):
+    if v not in ("light", "dark"):
+        raise ValidationError("theme is light or dark")
+    return v
+
+
 def _url(v):
     if not isinstance(v, str) or not re.match(r"^https?://[^\s]+$", v):
         raise ValidationError("expected an http:// or https:// URL")
@@ -65,7 +71,7 @@ def _positive_int(v):
 
 #: every setting, its default and its validator; documented in the README
 SETTINGS = {
-    "theme": ("light", lambda v: v if v in ("light", "dark") else (_ for _ in ()).throw(ValidationError("theme is light or dark"))),
+    "theme": ("light", _theme),
     "ollama_url": ("http://localhost:11434", _url),
     "default_model": ("llama3.2:3b", _text(200)),
     "chat_system_prompt": ("", _text(20_000)),

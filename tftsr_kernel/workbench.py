@@ -146,6 +146,11 @@ class Workbench:
             os.replace(pending, key_path)
         self._key_source = KeySource(new_key, where)
         self.secrets = new_box
+        with _open_lock:  # later open() calls with the new key reuse this connection
+            for k, v in list(_shared.items()):
+                if v is self:
+                    del _shared[k]
+                    _shared[(k[0], new_key)] = self
         return where
 
 
