@@ -217,6 +217,12 @@ def test_no_provider_is_a_clear_error(cli, issue):
     assert r.code == 1 and "tftsr provider add" in r.stderr
 
 
+def test_provider_model_defaults_to_setting(cli, openai):
+    assert cli("settings", "set", "default_model", "qwen2.5:14b").code == 0
+    r = cli("provider", "add", "x", "--type", "ollama", "--url", "http://127.0.0.1:11434", "--json")
+    assert r.code == 0 and r.json["model"] == "qwen2.5:14b"
+
+
 def test_provider_use_switches_active(cli, openai):
     _add_provider(cli, openai, "a")
     _add_provider(cli, openai, "b")

@@ -187,7 +187,7 @@ def register(sub, add):
     sp.add_argument("--type", required=True, choices=["openai", "ollama", "anthropic", "gemini", "custom"],
                     help="openai covers OpenAI, Azure OpenAI, Mistral, LM Studio, vLLM and LiteLLM")
     sp.add_argument("--url", required=True, help="base URL, e.g. https://api.openai.com/v1 or http://localhost:11434")
-    sp.add_argument("--model", required=True)
+    sp.add_argument("--model", help="model name (default: the default_model setting)")
     sp.add_argument("--api-key-env", metavar="VAR", help="read the API key from this environment variable")
     sp.add_argument("--max-tokens", type=int, default=4096)
     sp.add_argument("--temperature", type=float, default=0.7)

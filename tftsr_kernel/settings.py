@@ -12,24 +12,12 @@ from .db import Database
 from .errors import ValidationError
 
 
-def _bool(v):
-    if isinstance(v, bool):
-        return v
-    raise ValidationError("expected true or false")
-
-
 def _text(limit):
     def check(v):
         if not isinstance(v, str) or len(v) > limit:
             raise ValidationError(f"expected text of at most {limit} characters")
         return v
     return check
-
-
-def _theme(v):
-    if v not in ("light", "dark"):
-        raise ValidationError("theme is light or dark")
-    return v
 
 
 def _url(v):
@@ -71,15 +59,13 @@ def _positive_int(v):
 
 #: every setting, its default and its validator; documented in the README
 SETTINGS = {
-    "theme": ("light", _theme),
     "ollama_url": ("http://localhost:11434", _url),
-    "default_model": ("llama3.2:3b", _text(200)),
+    "default_model": ("llama3.2:3b", _text(200)),  # used when a provider is added without a model
     "chat_system_prompt": ("", _text(20_000)),
     "pii_enabled_types": (None, _optional_str_list),
     "pii_custom_patterns": ([], _patterns),
     "pii_allowlist": ([], _str_list),
     "analysis_max_chars": (60_000, _positive_int),
-    "debug_logging_enabled": (False, _bool),
 }
 
 

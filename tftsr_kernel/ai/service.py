@@ -56,8 +56,12 @@ class ProviderService:
                      max_tokens: int = 4096, temperature: float = 0.7, custom_endpoint_path: str | None = None,
                      custom_auth_header: str | None = None, custom_auth_prefix: str | None = None,
                      api_format: str | None = None, activate: bool | None = None) -> ProviderInfo:
-        """Store a provider (the key encrypted). The first provider becomes the active one."""
+        """Store a provider (the key encrypted). The first provider becomes the active one.
+
+        An empty ``model`` takes the ``default_model`` setting.
+        """
         name = (name or "").strip()
+        model = (model or "").strip() or self._wb.settings.get("default_model")
         cfg = ProviderConfig(name, provider_type, api_url, model, api_key or None, max_tokens, temperature,
                              custom_endpoint_path or None, custom_auth_header or None, custom_auth_prefix,
                              api_format or None)
