@@ -53,10 +53,28 @@ def cmd_pii_scan(args):
     return Output(data, text)
 
 
+def _tune_malloc() -> None:
+    """Keep freed memory in the heap for this short-lived command: redaction allocates and
+    frees buffers of a few MB per chunk, and glibc's defaults hand them back to the kernel
+    (mmap/trim) each time, so every chunk paid fresh page faults (measured ~6 % of the run
+    time on 49 MB).  glibc only; elsewhere this does nothing."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        mallopt = ctypes.CDLL(None).mallopt
+        mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD
+        mallopt(-1, 128 << 20)  # M_TRIM_THRESHOLD
+    except (ImportError, OSError, AttributeError):
+        pass
+
+
 def cmd_pii_redact(args):
     from .pii import redact_file
 
     _check_text(args.file)
+    _tune_malloc()
 
     if args.json:
         import io

@@ -514,7 +514,7 @@ def redact_file(
                         uniq, idx = keys
                     else:
                         uniq, idx = keys, None
-                    reps = [bget(k) for k in uniq]
+                    reps = list(map(bget, uniq))
                     if None in reps:
                         for i, k in enumerate(uniq):
                             if reps[i] is None:

@@ -19,6 +19,8 @@ that receives ``(start, end, type)`` tuples.
 from __future__ import annotations
 
 import re
+from itertools import compress
+from operator import itemgetter
 from typing import Callable, NamedTuple
 
 SOM = 1
@@ -140,44 +142,74 @@ def iban_ok(compact: str) -> bool:
 
 # --- network ---------------------------------------------------------------------------------
 _VERSION_BEFORE = re.compile(r"\b(?:version|ver\.?|v)[ :=]*\Z", re.I | _A)
-_IPV4_OK: dict[str, bool] = {}
+_IPV4_OK: dict[str, int] = {}
 
 
 def _ipv4_octets_ok(tok: str) -> bool:
     return max(map(int, tok.split("."))) <= 255
 
 
+_DIGITS = frozenset("0123456789")
+
+
+def _ipv4_verdict(w: str) -> int:
+    """Verdict for an IPv4 anchor hit seen with two characters of context on each side
+    (``w`` = ``text[s - 2 : e + 2]`` of the text padded with two newlines at both ends; a
+    hit at offset 1 gets two newlines before it, as the checks skip the context there): 0 reject, 1 accept, 2
+    accept unless a version word precedes (checked on the text)."""
+    tok = w[2:-2]
+    if not _ipv4_octets_ok(tok) or tok in ("0.0.0.0", "255.255.255.255"):
+        return 0
+    c = w[1]
+    v = 1
+    if c == "." or c == "-":
+        if w[0].isalnum():
+            return 0  # a longer dotted run, or a package version: linux-2.6.18.8
+    elif c == "~":
+        return 0  # Windows package versions: amd64~~6.1.1.0
+    elif c in " :=" and w[0] in "nNrRvV:= ":
+        v = 2
+    if w[-2] == "." and w[-1].isdigit():
+        return 0
+    return v
+
+
 def _h_ipv4(text: str, hits, out) -> None:
     """Reject octets over 255, dotted runs longer than four numbers (1.2.3.4.5, x.1.2.3.4),
     package versions (linux-2.6.18.8, amd64~~6.1.1.0), version numbers ("version 0.0.0.6") and
     the addresses 0.0.0.0 / 255.255.255.255.  This runs for every address in a log, so it is
-    written for speed (a plain loop measured faster than comprehensions here)."""
-    n = len(text)
-    app = out.append
+    written for speed: the verdict depends only on the address and two characters either
+    side (plus, rarely, a version word before it), so it is cached by that window and the
+    hits are filtered with comprehensions."""
     cache = _IPV4_OK
     if len(cache) > 100_000:
         cache.clear()
-    get = cache.get
-    for s, e in hits:
-        tok = text[s:e]
-        ok = get(tok)
-        if not ok:
-            if ok is None:
-                ok = cache[tok] = _ipv4_octets_ok(tok) and tok not in ("0.0.0.0", "255.255.255.255")
-            if not ok:
-                continue
-        if s >= 2:
-            c = text[s - 1]
-            if c == "." or c == "-":
-                if text[s - 2].isalnum():
-                    continue  # a longer dotted run, or a package version: linux-2.6.18.8
-            elif c == "~":
-                continue  # Windows package versions: amd64~~6.1.1.0
-            elif c in " :=" and text[s - 2] in "nNrRvV:= " and _VERSION_BEFORE.search(text, max(0, s - 12), s):
-                continue
-        if e + 1 < n and text[e] == "." and text[e + 1].isdigit():
-            continue
-        app((s, e, "IPv4"))
+    if not hits:
+        return
+    # a hit within two characters of the text's start or end has a digit there: without one
+    # (the usual case) the windows are plain slices, else check the hits' extremes
+    if _DIGITS.isdisjoint(text[:2] + text[-2:]) or (
+        min(map(itemgetter(0), hits)) >= 2 and max(map(itemgetter(1), hits)) + 2 <= len(text)
+    ):
+        wins = [text[s - 2 : e + 2] for s, e in hits]
+    else:  # near the text's start or end: pad with newlines, neutral as the edges are
+        pad = "\n\n" + text + "\n\n"
+        wins = [pad[s : e + 4] if s != 1 else "\n\n" + pad[3 : e + 4] for s, e in hits]
+    for w in set(wins).difference(cache):
+        cache[w] = _ipv4_verdict(w)
+    vs = list(map(cache.__getitem__, wins))
+    if 2 in vs:  # a version word may come before: look at the text
+        search = _VERSION_BEFORE.search
+        find = vs.index
+        i = -1
+        try:
+            while True:
+                i = find(2, i + 1)
+                s = hits[i][0]
+                vs[i] = 0 if search(text, max(0, s - 12), s) else 1
+        except ValueError:
+            pass
+    out.extend([(s, e, "IPv4") for s, e in compress(hits, vs)])
 
 
 _HEXCOLON_REV = re.compile(r"[0-9A-Fa-f:.]*", _A)
@@ -371,10 +403,29 @@ def _host_start(tok: str) -> int:
     return k if _host_ok(tok[k:]) else -1
 
 
-def _h_host(text: str, hits, out) -> None:
-    cache = _HOST_CACHE
-    if len(cache) > 100_000:
-        cache.clear()
+_HOST_KEY = 32  # characters before the anchor's end that key the per-hit verdict cache
+_HOST_WCACHE: dict[str, tuple | None] = {}
+
+
+def _host_verdict(key: str):
+    """Where the host name lies for an anchor hit ending at the end of ``key`` (the
+    ``_HOST_KEY`` characters before the hit's end, fewer at the text's start): ``(start, end)``
+    relative to the hit's end, None when there is no host name, ``()`` when the name may run
+    on before ``key`` (the caller looks at the text)."""
+    n = len(key)
+    # the anchor consumed up to two terminator characters after the TLD: step back to it
+    e = n if key[n - 1 : n] in _ASCII_LETTERS else (n - 1 if key[n - 2 : n - 1] in _ASCII_LETTERS else n - 2)
+    s = e - _HOST_REV.match(key[:e][::-1]).end()
+    if s == 0 and n == _HOST_KEY:
+        return ()
+    tok = key[s:e]
+    k = _HOST_CACHE.get(tok)
+    if k is None:
+        k = _HOST_CACHE[tok] = _host_start(tok)
+    return None if k < 0 else (s + k - n, e - n)
+
+
+def _h_host_text(text: str, hits, out) -> None:
     match = _HOST_REV.match
     # the anchor consumed up to two terminator characters after the TLD: step back to it
     ends = [e if text[e - 1 : e] in _ASCII_LETTERS else (e - 1 if text[e - 2 : e - 1] in _ASCII_LETTERS else e - 2) for _s, e in hits]
@@ -382,11 +433,36 @@ def _h_host(text: str, hits, out) -> None:
     for i, (s, e) in enumerate(zip(starts, ends)):
         if e - s == 128:  # the run may go on: look further back
             starts[i] = _back(text, e, _HOST_REV, 4096)
+    cache = _HOST_CACHE
     toks = [text[s:e] for s, e in zip(starts, ends)]
     for tok in set(toks).difference(cache):
         cache[tok] = _host_start(tok)
     get = cache.__getitem__
     out.extend([(s + k, e, "Hostname") for s, e, tok in zip(starts, ends, toks) if (k := get(tok)) >= 0])
+
+
+def _h_host(text: str, hits, out) -> None:
+    """Host names end where the anchor (TLD plus terminator) matched; the start is found
+    backwards.  Logs repeat the same few names, so the verdict is cached by the text just
+    before the hit's end, which determines it whenever the name starts inside that key."""
+    if not hits:
+        return
+    if len(_HOST_CACHE) > 100_000:
+        _HOST_CACHE.clear()
+    wc = _HOST_WCACHE
+    if len(wc) > 100_000:
+        wc.clear()
+    kl = _HOST_KEY
+    if "." not in text[:kl] or min(map(itemgetter(1), hits)) >= kl:  # an anchor has a "."
+        keys = [text[e - kl : e] for _s, e in hits]
+    else:
+        keys = [text[e - kl if e > kl else 0 : e] for _s, e in hits]
+    for key in set(keys).difference(wc):
+        wc[key] = _host_verdict(key)
+    vs = list(map(wc.__getitem__, keys))
+    out.extend([(e + v[0], e + v[1], "Hostname") for (_s, e), v in zip(hits, vs) if v])
+    if () in vs:  # names longer than the key: the text decides
+        _h_host_text(text, [h for h, v in zip(hits, vs) if v == ()], out)
 
 
 _EMAIL_LOCAL_REV = re.compile(r"[\w.%+\-]{1,65}")  # Unicode: jörg@example.de
