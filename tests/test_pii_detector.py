@@ -139,6 +139,33 @@ def test_ipv6_forms_fully_covered(addr):
     assert [s.text for s in spans] == [addr, addr]
 
 
+@pytest.mark.parametrize(
+    "text, spans",
+    [
+        ("10.0.0.1", [(0, 8)]),
+        ("(10.0.0.1)", [(1, 9)]),
+        ("~10.0.0.1", [(1, 9)]),  # no context before the text: the package-version check is skipped
+        (".10.0.0.1", [(1, 9)]),
+        ("a~10.0.0.1", []),
+        ("x.10.0.0.1", []),
+        ("version 1.2.3.4", []),
+        ("at 1.2.3.4", [(3, 10)]),
+        ("ip 1.2.3.4.", [(3, 10)]),
+        ("1.2.3.4.5", []),
+        ("1234.5.6.7.8 x", []),
+        ("1.2.3.999", []),
+        ("x" * 30 + " 10.0.0.1 y", [(31, 39)]),
+        ("ver 10.0.0.1 and 10.0.0.2", [(17, 25)]),
+        ("0.0.0.0 255.255.255.255 8.8.8.8", [(24, 31)]),
+        ("a 1.2.3.4 b\n" * 3, [(2, 9), (14, 21), (26, 33)]),
+    ],
+)
+def test_ipv4_edges(text, spans):
+    """The IPv4 anchor reports end offsets only; the handler finds the start and caches its
+    verdict by the text around the end, also near the text's start and end."""
+    assert [(s.start, s.end) for s in pii.detect(text) if s.type == "IPv4"] == spans
+
+
 def test_url_credentials_fully_covered():
     text = "connect postgres://app:s3cret@db.internal.corp:5432/orders failed"
     out = _redact(text)

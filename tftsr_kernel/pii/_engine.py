@@ -40,7 +40,7 @@ import gc
 import os
 import re
 import zlib
-from typing import Iterable
+from collections.abc import Iterable
 
 import hyperscan
 
