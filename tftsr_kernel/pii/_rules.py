@@ -212,7 +212,8 @@ def _h_ipv4(text: str, hits, out) -> None:
     if not hits:
         return
     k = _IPV4_KEY
-    if min(map(itemgetter(1), hits)) < k + 2:  # a key would reach before the text: by hand
+    # a key would reach before the text (an address has three dots before its end): by hand
+    if "." in text[: k + 2] and min(map(itemgetter(1), hits)) < k + 2:
         early = [h for h in hits if h[1] < k + 2]
         hits = [h for h in hits if h[1] >= k + 2]
         pad = "\n" * k + text[: 2 * k]
