@@ -408,6 +408,41 @@ def test_parallel_workers_identical(tmp_path):
     assert list(pii.scan_file(path, chunk_size=3000, workers=2)) == pii.detect(text)
 
 
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="the scan helper needs fork")
+def test_scan_helper_killed_midway_changes_nothing(tmp_path):
+    """If the helper process dies, the remaining chunks are scanned in this process: the
+    output is the same and no child process is left behind."""
+    import os
+    import signal
+
+    from tftsr_kernel.pii import _io
+
+    text = (FIXTURES / "secrets.txt").read_text() * 40
+    path = _write(tmp_path, text)
+    expected = io.BytesIO()
+    pii.redact_file(path, expected, chunk_size=3000, workers=1)
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        gen = _io._chunk_results(path, f, size, None, 3000, _io.MARGIN, 2)
+        first = next(gen)
+        helper = gen.gi_frame.f_locals["helper"]
+        assert helper is not None and helper.pid > 0
+        pid = helper.pid
+        os.kill(pid, signal.SIGKILL)
+        rest = list(gen)
+    assert len(rest) > 5
+    with open(path, "rb") as f:
+        again = list(_io._chunk_results(path, f, size, None, 3000, _io.MARGIN, 1))
+    assert [first] + rest == again
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # reaped, not a zombie
+
+
+def test_auto_workers():
+    assert pii.auto_workers(1 << 20) == 1
+    assert pii.auto_workers(64 << 20) in (1, 2)
+
+
 def test_missing_file_is_pii_error(tmp_path):
     with pytest.raises(PiiError):
         list(pii.scan_file(tmp_path / "nope.log"))

@@ -155,6 +155,27 @@ def test_loghub_openssh_and_linux_ipv4_all_redacted(tftsr_proc):
         assert not leaked, leaked[:5]
 
 
+def test_cli_redact_large_file_with_scan_helper(tftsr_proc, tmp_path):
+    """Files of 8 MB or more get a helper process for the pattern scan (on Linux with two
+    CPUs); the output is byte for byte that of ``--workers 1``."""
+    line = b"2026-11-24 10:00:01 sshd[42]: Accepted password for bob from 10.0.%d.%d port 22 via gw.example.com\n"
+    f = tmp_path / "big.log"
+    with open(f, "wb") as fh:
+        for i in range(90_000):
+            fh.write(line % (i % 250, i % 199))
+        fh.write(b"password=hunter2 token: ghp_" + b"a1" * 18 + b"\n")
+    assert f.stat().st_size >= 8 << 20
+    auto = tftsr_proc("pii", "redact", f, timeout=120)
+    one = tftsr_proc("pii", "redact", "--workers", "1", f, timeout=120)
+    assert auto.code == 0 and one.code == 0, auto.stderr + one.stderr
+    assert auto.stdout_bytes == one.stdout_bytes
+    out = auto.stdout
+    assert "10.0." not in out and "hunter2" not in out and "gw.example.com" not in out
+    assert out.count("\n") == 90_001
+    bad = tftsr_proc("pii", "redact", "--workers", "0", f)
+    assert bad.code == 2 and "--workers" in bad.stderr
+
+
 def test_cli_scan_refuses_binary_files(cli, tmp_path):
     f = tmp_path / "core.bin"
     f.write_bytes(b"\x7fELF\x02\x01" + bytes(range(256)) * 20)

@@ -18,7 +18,7 @@ scanned in bounded-memory chunks (:func:`scan_file`, :func:`redact_file`).
 from __future__ import annotations
 
 from ._engine import engine_for as _engine_for
-from ._io import decode_bytes, redact_file, scan_file
+from ._io import auto_workers, decode_bytes, redact_file, scan_file
 from ._redact import Pseudonymizer, redact, restore, type_token
 from ._types import PII_TYPES, DetectorConfig, RedactStats, Span
 
@@ -35,6 +35,7 @@ __all__ = [
     "Pseudonymizer",
     "RedactStats",
     "Span",
+    "auto_workers",
     "decode_bytes",
     "detect",
     "redact",

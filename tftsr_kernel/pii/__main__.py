@@ -8,10 +8,11 @@ package, so it starts fast; ``tftsr pii redact FILE`` calls :func:`main` / :func
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from ..errors import TftsrError
-from . import PII_TYPES, DetectorConfig, Pseudonymizer, redact_file, type_token
+from . import PII_TYPES, DetectorConfig, Pseudonymizer, auto_workers, redact_file, type_token
 
 
 def run(
@@ -47,10 +48,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--types", help="comma-separated types to detect (default: all)")
     ap.add_argument("--stats", action="store_true", help="print counts to stderr")
     ap.add_argument(
-        "--workers", type=int, default=1, help="scan chunks in N processes (Linux; helps only with idle cores)"
+        "--workers", type=int, default=None,
+        help="1: scan in this process; 2: a helper process runs the pattern scan ahead (default: automatic)",
     )
     a = ap.parse_args(argv)
-    return run(a.file, sys.stdout.buffer, a.mode, a.types, a.stats, max(1, a.workers))
+    if a.workers is None:
+        try:
+            workers = auto_workers(os.path.getsize(a.file))
+        except OSError:
+            workers = 1  # redact_file reports the missing file
+    else:
+        workers = max(1, a.workers)
+    return run(a.file, sys.stdout.buffer, a.mode, a.types, a.stats, workers)
 
 
 if __name__ == "__main__":

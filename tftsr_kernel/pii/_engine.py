@@ -193,16 +193,24 @@ class Engine:
             )
 
     # -- raw findings ------------------------------------------------------------------------
-    def raw(self, text: str, data: bytes, enabled: frozenset[str] | None) -> list:
-        rules = self.rules
-        buckets: list[list] = [[] for _ in rules]
+    def scan(self, data: bytes) -> list[list]:
+        """The built-in anchors' hits in ``data``: one list of ``(start, end)`` per rule."""
+        buckets: list[list] = [[] for _ in self.rules]
         apps = [b.append for b in buckets]
-
         with self._lock:
             try:
                 self.db.scan(data, match_event_handler=_on_match, context=apps)
             except hyperscan.error as exc:
                 raise PiiError(f"PII scan failed: {exc}")
+        return buckets
+
+    def raw(self, text: str, data: bytes, enabled: frozenset[str] | None, buckets: list | None = None) -> list:
+        """Unmerged findings ``(start, end, type)`` of ``text`` (``data``: its scan bytes).
+        ``buckets``: the result of :meth:`scan` for ``data`` when it was scanned already (by a
+        helper process)."""
+        rules = self.rules
+        if buckets is None:
+            buckets = self.scan(data)
         out: list = []
         for i, hits in enumerate(buckets):
             if hits:

@@ -8,19 +8,21 @@ last finding written, so a straddling finding is replaced once and completely.  
 block still open at the end of a chunk makes the window grow (up to ``PEM_LIMIT``) until its
 END line is in view.  Memory is a few chunks, whatever the file size.
 
-Chunks are independent, so ``workers > 1`` scans them in forked worker processes (Linux) while
-the calling process writes the output in order; results are identical to ``workers=1``.
+With ``workers > 1`` (Linux) a forked helper process runs the hyperscan pass one chunk ahead
+while this process confirms hits, cuts and writes (:class:`_ScanHelper`); results are
+identical to ``workers=1``.
 UTF-16 files (BOM) take a sequential path over decoded text with the same windowing.
 """
 
 from __future__ import annotations
 
 import codecs
+import gc
 import os
 import sys
 from bisect import bisect_left, bisect_right
 from array import array
-from itertools import accumulate, compress
+from itertools import chain, compress
 from operator import gt
 from collections.abc import Callable, Iterator
 from io import BufferedIOBase as BinaryIO
@@ -197,18 +199,11 @@ def _decode_window(raw: bytes) -> tuple[str, bytes, bool]:
     return text, to_scan_bytes(text), False
 
 
-def _detect_range(f: BinaryIO, size: int, a: int, b: int, config, margin: int, fuse: bool = False):
-    """Findings of chunk ``[a, b)`` of a UTF-8 file.
-
-    Returns ``(nchars, merged, text, raw, wa, ca, cb, ascii_)``: the number of characters in
-    the chunk, the merged findings of the whole window (offsets into ``text``), the window's
-    text and bytes (``raw`` starts at global byte ``wa``), the chunk's character range
-    ``[ca, cb)`` in ``text`` and whether the window is pure ASCII.  With ``fuse`` and an ASCII
-    window without allow-list, the findings are returned unmerged (the caller merges).
-    """
-    eng = engine_for(config)
-    enabled = frozenset(config.enabled_types) if config and config.enabled_types is not None else None
-    allow = frozenset(config.allowlist) if config and config.allowlist else None
+def _window(f: BinaryIO, size: int, a: int, b: int, margin: int):
+    """The scan window of chunk ``[a, b)`` of a UTF-8 file: ``(wa, raw, text, data, ascii_, ca,
+    cb)``: its bytes ``raw`` starting at global byte ``wa``, their text and scan bytes, whether
+    they are pure ASCII, and the chunk's character range ``[ca, cb)`` in ``text``.  The window
+    grows while a private key block is open at the chunk's end."""
     wa = max(0, a - BACK)
     wb = min(size, b + margin)
     grown = 0
@@ -237,8 +232,26 @@ def _detect_range(f: BinaryIO, size: int, a: int, b: int, config, margin: int, f
             grown += PEM_LIMIT
             wb = min(size, wb + PEM_LIMIT)
             continue
-        break
-    found = eng.raw(text, data, enabled)
+        return wa, raw, text, data, ascii_, ca, cb
+
+
+def _detect_range(
+    f: BinaryIO, size: int, a: int, b: int, config, margin: int, fuse: bool = False, hits: list | None = None
+):
+    """Findings of chunk ``[a, b)`` of a UTF-8 file.
+
+    Returns ``(nchars, merged, text, raw, wa, ca, cb, ascii_)``: the number of characters in
+    the chunk, the merged findings of the whole window (offsets into ``text``), the window's
+    text and bytes (``raw`` starts at global byte ``wa``), the chunk's character range
+    ``[ca, cb)`` in ``text`` and whether the window is pure ASCII.  With ``fuse`` and an ASCII
+    window without allow-list, the findings are returned unmerged (the caller merges).
+    ``hits``: the anchor hits of this chunk's window when a helper process scanned it.
+    """
+    eng = engine_for(config)
+    enabled = frozenset(config.enabled_types) if config and config.enabled_types is not None else None
+    allow = frozenset(config.allowlist) if config and config.allowlist else None
+    wa, raw, text, data, ascii_, ca, cb = _window(f, size, a, b, margin)
+    found = eng.raw(text, data, enabled, hits)
     if fuse and ascii_ and not allow:
         return cb - ca, found, text, raw, wa, ca, cb, ascii_
     return cb - ca, resolve(text, found, allow), text, raw, wa, ca, cb, ascii_
@@ -294,12 +307,12 @@ def _merge_groups(found: list, bad: list) -> list:
     return out
 
 
-def _redact_range(f: BinaryIO, size: int, a: int, b: int, config, margin: int):
+def _redact_range(f: BinaryIO, size: int, a: int, b: int, config, margin: int, hits: list | None = None):
     """Chunk ``[a, b)`` prepared for output: ``(nchars, end, segs, keys, counts)`` where the
     output is ``segs[0] + R(keys[0]) + segs[1] + ... + segs[-1]`` covering bytes ``[a, end)``.
     ``segs`` is None when the first finding starts before ``a`` (the caller then re-does the
     chunk with :func:`_detect_range`)."""
-    nchars, found, text, raw, wa, ca, cb, ascii_ = _detect_range(f, size, a, b, config, margin, True)
+    nchars, found, text, raw, wa, ca, cb, ascii_ = _detect_range(f, size, a, b, config, margin, True, hits)
     segs = []
     keys = []
     counts: dict[str, int] = {}
@@ -347,77 +360,126 @@ def _redact_range(f: BinaryIO, size: int, a: int, b: int, config, margin: int):
     return nchars, end, segs, keys, counts
 
 
-def _redact_range_packed(f: BinaryIO, size: int, a: int, b: int, config, margin: int):
-    """:func:`_redact_range` packed for transfer from a worker process: the segments as one
-    blob plus their lengths, the distinct keys in order of first appearance plus one index per
-    finding.  Pickling a few large objects is far cheaper than ~10^5 small ones."""
-    nchars, end, segs, keys, counts = _redact_range(f, size, a, b, config, margin)
-    if segs is None:
-        return nchars, end, None, None, None, None, None
-    lens = array("L", map(len, segs))
-    uniq: dict = {}
-    idx = array("L", [uniq.setdefault(k, len(uniq)) for k in keys])
-    return nchars, end, b"".join(segs), lens, list(uniq), idx, counts
-
-
-def _unpack(res):
-    nchars, end, blob, lens, uniq, idx, counts = res
-    if blob is None:
-        return nchars, end, None, None, None
-    offs = list(accumulate(lens, initial=0))
-    mv = memoryview(blob)
-    segs = [mv[x:y] for x, y in zip(offs, offs[1:])]
-    return nchars, end, segs, (uniq, idx), counts
-
-
-_W: dict = {}
-
-
-def _worker_init(path, size, config, margin, fn) -> None:
-    import gc
-
-    gc.disable()  # a worker only scans; see gc_paused()
-    _W["f"] = open(path, "rb")
-    _W["args"] = (size, config, margin)
-    _W["fn"] = fn
-
-
-def _worker_task(ab):
-    size, config, margin = _W["args"]
-    return _W["fn"](_W["f"], size, ab[0], ab[1], config, margin)
-
-
-def _scan_only(f, size, a, b, config, margin):
-    nchars, merged, text, _raw, wa, ca, cb, ascii_ = _detect_range(f, size, a, b, config, margin)
+def _scan_only(f, size, a, b, config, margin, hits=None):
+    nchars, merged, text, _raw, wa, ca, cb, ascii_ = _detect_range(f, size, a, b, config, margin, False, hits)
     return nchars, _byte_spans(merged, text, wa, ca, cb, ascii_)
+
+
+class _ScanHelper:
+    """A forked helper process that runs the hyperscan pass over every chunk's window while
+    this process confirms the hits of the previous chunk and writes its output: the two halves
+    of the work (hyperscan plus its callbacks; handlers, cutting and writing) take about the
+    same time.  The helper sends each window's hits, per rule, as arrays through a pipe, in
+    file order.  If it fails (or is killed), :meth:`next` returns None and the caller scans in
+    this process: results never depend on the helper."""
+
+    def __init__(self, path, size: int, cuts: list, margin: int, eng) -> None:
+        import pickle
+
+        self._pickle = pickle
+        r, w = os.pipe()
+        try:
+            import fcntl
+
+            fcntl.fcntl(w, 1031, 1 << 20)  # F_SETPIPE_SZ: let the helper run a chunk ahead
+        except (ImportError, OSError, AttributeError):
+            pass
+        pid = os.fork()
+        if pid == 0:  # the helper: never returns
+            code = 1
+            try:
+                os.close(r)
+                gc.disable()
+                with open(path, "rb") as f, os.fdopen(w, "wb", buffering=1 << 20) as out:
+                    dump = pickle.dump
+                    for a, b in cuts:
+                        data = _window(f, size, a, b, margin)[3]
+                        packed = [(i, array("Q", chain.from_iterable(h))) for i, h in enumerate(eng.scan(data)) if h]
+                        dump(packed, out, pickle.HIGHEST_PROTOCOL)
+                        out.flush()
+                code = 0
+            except BaseException:  # noqa: BLE001 -- the parent falls back to scanning itself
+                pass
+            finally:
+                os._exit(code)
+        os.close(w)
+        self.pid = pid
+        self._in = os.fdopen(r, "rb", buffering=1 << 20)
+        self._nrules = len(eng.rules)
+
+    def next(self):
+        """The next window's hits (one list of ``(start, end)`` per rule), or None."""
+        if self._in is None:
+            return None
+        try:
+            packed = self._pickle.load(self._in)
+        except Exception:  # noqa: BLE001 -- EOF, a broken pipe or a truncated frame
+            self.close()
+            return None
+        buckets: list[list] = [[] for _ in range(self._nrules)]
+        for i, flat in packed:
+            it = iter(flat)
+            buckets[i] = list(zip(it, it))
+        return buckets
+
+    def close(self) -> None:
+        if self._in is not None:
+            self._in.close()
+            self._in = None
+        if self.pid:
+            try:
+                os.kill(self.pid, 15)
+            except OSError:
+                pass
+            try:
+                os.waitpid(self.pid, 0)
+            except OSError:
+                pass
+            self.pid = 0
+
+
+def auto_workers(size: int) -> int:
+    """Workers for :func:`redact_file` / :func:`scan_file` of a file of ``size`` bytes from a
+    command-line process: 2 (a helper process scans) for files of 8 MB or more on Linux with
+    two or more CPUs available, else 1.  Library callers (a Jupyter kernel has threads, which
+    do not mix with ``fork``) keep the default of 1."""
+    if size < 8 << 20 or not sys.platform.startswith("linux"):
+        return 1
+    try:
+        ncpu = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        ncpu = os.cpu_count() or 1
+    return 2 if ncpu >= 2 else 1
 
 
 def _chunk_results(
     path, f: BinaryIO, size: int, config, chunk_size: int, margin: int, workers: int, fn=_scan_only
 ):
-    """Yield ``(a, b, fn(...))`` per chunk, in file order."""
+    """Yield ``(a, b, fn(...))`` per chunk, in file order.  ``workers > 1`` (Linux): a helper
+    process runs the hyperscan pass ahead of this process (see :class:`_ScanHelper`)."""
     if chunk_size < 1 or margin < 0:
         raise PiiError("chunk size must be positive")
-    engine_for(config)  # compile (or load) before forking, so workers inherit it
+    eng = engine_for(config)  # compile (or load) before forking, so the helper inherits it
     cut_f = open(path, "rb")
     try:
         cuts = list(_cuts(cut_f, size, chunk_size))
     finally:
         cut_f.close()
+    helper = None
     if workers > 1 and len(cuts) > 1 and sys.platform.startswith("linux"):
-        import multiprocessing
-
-        ctx = multiprocessing.get_context("fork")
-        packed = fn is _redact_range
-        wfn = _redact_range_packed if packed else fn
-        with ctx.Pool(workers, _worker_init, (path, size, config, margin, wfn)) as pool:
-            for (a, b), res in zip(cuts, pool.imap(_worker_task, cuts)):
-                yield a, b, (_unpack(res) if packed else res)
-        return
-    for a, b in cuts:
-        with gc_paused():
-            res = fn(f, size, a, b, config, margin)
-        yield a, b, res
+        try:
+            helper = _ScanHelper(path, size, cuts, margin, eng)
+        except OSError:
+            helper = None
+    try:
+        for a, b in cuts:
+            hits = helper.next() if helper is not None else None
+            with gc_paused():
+                res = fn(f, size, a, b, config, margin, hits)
+            yield a, b, res
+    finally:
+        if helper is not None:
+            helper.close()
 
 
 def _is_utf16(f: BinaryIO) -> bool:
@@ -482,7 +544,8 @@ def redact_file(
     Replacements: ``replacement_for(span)`` if given, else consistent placeholders from
     ``pseudonymizer`` (a fresh :class:`Pseudonymizer` when None; pass one to keep its mapping
     and read its ``new_entries``).  Bytes outside findings are copied unchanged, so the output
-    keeps the input's encoding.  ``workers > 1`` scans chunks in parallel processes.
+    keeps the input's encoding.  ``workers > 1``: a helper process scans ahead (see
+    :func:`auto_workers`).
     """
     ps = pseudonymizer if pseudonymizer is not None else Pseudonymizer()
     stats = RedactStats()
@@ -511,20 +574,14 @@ def redact_file(
             if key_rep is not None and written == a and res[2] is not None:
                 _n, end, segs, keys, counts = res
                 if keys:
-                    if isinstance(keys, tuple):  # packed by a worker: distinct keys + indices
-                        uniq, idx = keys
-                    else:
-                        uniq, idx = keys, None
-                    reps = list(map(bget, uniq))
+                    reps = list(map(bget, keys))
                     if None in reps:
-                        for i, k in enumerate(uniq):
+                        for i, k in enumerate(keys):
                             if reps[i] is None:
                                 rb = bget(k)
                                 if rb is None:
                                     rb = bcache[k] = key_rep(k[0], k[1]).encode("utf-8", "surrogateescape")
                                 reps[i] = rb
-                    if idx is not None:
-                        reps = list(map(reps.__getitem__, idx))
                     parts = [b""] * (2 * len(reps) + 1)
                     parts[0::2] = segs
                     parts[1::2] = reps
