@@ -389,6 +389,10 @@ class _ScanHelper:
             code = 1
             try:
                 os.close(r)
+                # hold no end of the command's stdin/stdout pipes: readers see EOF when it ends
+                null = os.open(os.devnull, os.O_RDWR)
+                os.dup2(null, 0)
+                os.dup2(null, 1)
                 gc.disable()
                 with open(path, "rb") as f, os.fdopen(w, "wb", buffering=1 << 20) as out:
                     dump = pickle.dump
