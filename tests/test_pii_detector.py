@@ -438,9 +438,14 @@ def test_scan_helper_killed_midway_changes_nothing(tmp_path):
         os.waitpid(pid, os.WNOHANG)  # reaped, not a zombie
 
 
-def test_auto_workers():
-    assert pii.auto_workers(1 << 20) == 1
-    assert pii.auto_workers(64 << 20) in (1, 2)
+def test_auto_workers(tmp_path):
+    small = _write(tmp_path, "x 10.0.0.1\n" * 1000)
+    big = tmp_path / "big.log"
+    with open(big, "wb") as fh:
+        fh.truncate(9 << 20)
+    assert pii.auto_workers(small) == 1
+    assert pii.auto_workers(tmp_path / "missing.log") == 1
+    assert pii.auto_workers(big) == (2 if len(__import__("os").sched_getaffinity(0)) >= 2 else 1)
 
 
 def test_missing_file_is_pii_error(tmp_path):

@@ -35,12 +35,7 @@ def _workers(args) -> int:
         if args.workers < 1:
             raise UsageError("--workers must be 1 or more")
         return min(args.workers, 2)
-    try:
-        import os
-
-        return auto_workers(os.path.getsize(args.file))
-    except OSError:
-        return 1  # the scanner reports the missing file
+    return auto_workers(args.file)
 
 
 def _check_text(path) -> None:

@@ -8,7 +8,6 @@ package, so it starts fast; ``tftsr pii redact FILE`` calls :func:`main` / :func
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from ..errors import TftsrError
@@ -52,13 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         help="1: scan in this process; 2: a helper process runs the pattern scan ahead (default: automatic)",
     )
     a = ap.parse_args(argv)
-    if a.workers is None:
-        try:
-            workers = auto_workers(os.path.getsize(a.file))
-        except OSError:
-            workers = 1  # redact_file reports the missing file
-    else:
-        workers = max(1, a.workers)
+    workers = auto_workers(a.file) if a.workers is None else max(1, a.workers)
     return run(a.file, sys.stdout.buffer, a.mode, a.types, a.stats, workers)
 
 

@@ -442,11 +442,16 @@ class _ScanHelper:
             self.pid = 0
 
 
-def auto_workers(size: int) -> int:
-    """Workers for :func:`redact_file` / :func:`scan_file` of a file of ``size`` bytes from a
+def auto_workers(path) -> int:
+    """Workers for :func:`redact_file` / :func:`scan_file` of the file at ``path`` from a
     command-line process: 2 (a helper process scans) for files of 8 MB or more on Linux with
-    two or more CPUs available, else 1.  Library callers (a Jupyter kernel has threads, which
-    do not mix with ``fork``) keep the default of 1."""
+    two or more CPUs available, else 1 (also when the file cannot be read: the scan reports
+    that).  Library callers (a Jupyter kernel has threads, which do not mix with ``fork``) keep
+    the default of 1."""
+    try:
+        size = os.path.getsize(path)
+    except (OSError, TypeError, ValueError):
+        return 1
     if size < 8 << 20 or not sys.platform.startswith("linux"):
         return 1
     try:

@@ -19,7 +19,6 @@ that receives ``(start, end, type)`` tuples.
 from __future__ import annotations
 
 import re
-from itertools import compress
 from operator import itemgetter
 from collections import namedtuple
 from collections.abc import Callable
