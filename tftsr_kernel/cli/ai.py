@@ -6,8 +6,8 @@ import os
 import sys
 import threading
 
-from .cli import Output, UsageError, _records, _table, _wb
-from .errors import CancelledError, ValidationError
+from ..errors import CancelledError, ValidationError
+from ._common import Output, UsageError, _records, _table, _wb
 
 
 def cmd_provider_add(args):
@@ -34,7 +34,7 @@ def cmd_provider_test(args):
     out = Output({"success": result.success, "message": result.message, "latency_ms": result.latency_ms},
                  result.message)
     if not result.success:
-        from .errors import ProviderError
+        from ..errors import ProviderError
 
         raise ProviderError(result.message)
     return out
@@ -128,7 +128,7 @@ def cmd_analyze(args):
 
 
 def _ollama(args):
-    from .ai.ollama import OllamaClient
+    from ..ai.ollama import OllamaClient
 
     url = args.url or _wb(args).settings.get("ollama_url")
     return OllamaClient(url)
@@ -172,7 +172,7 @@ def cmd_ollama_delete(args):
 
 
 def cmd_ollama_recommend(args):
-    from .ai.ollama import detect_hardware, recommend_models
+    from ..ai.ollama import detect_hardware, recommend_models
 
     hw = detect_hardware()
     recs = recommend_models(hw)

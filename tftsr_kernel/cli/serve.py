@@ -25,8 +25,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import paths
-from .errors import ExportError, NotFoundError, TftsrError, ValidationError
+from .. import paths
+from ..errors import ExportError, NotFoundError, TftsrError, ValidationError
+from ._common import Output, _wb
 
 REPORT_FORMATS = ("html", "pdf", "md")
 VOILA_TEMPLATE = "tftsr"
@@ -37,12 +38,6 @@ DASHBOARD_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-
                  "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; "
                  "connect-src 'self'; frame-src 'none'; object-src 'none'; base-uri 'self'; "
                  "form-action 'self'; frame-ancestors 'self'")
-
-
-def _cli():
-    from . import cli  # late: cli imports this module while loading extensions
-
-    return cli
 
 
 def templates_dir() -> Path:
@@ -124,9 +119,8 @@ def voila_config(plan: dict, notebook: Path):
 
 
 def cmd_dashboard(args):
-    cli = _cli()
     plan = dashboard_plan(args.host, args.port, args.token)
-    wb = cli._wb(args)  # checks the key and applies migrations once, before any kernel starts
+    wb = _wb(args)  # checks the key and applies migrations once, before any kernel starts
     data_dir = str(wb.data_dir)
     wb.close()
     notebook = _notebook("dashboard.ipynb")
@@ -192,13 +186,12 @@ def incident_notebook(wb, issue_id: str) -> tuple[Path, bool]:
 
 
 def cmd_lab(args):
-    cli = _cli()
-    wb = cli._wb(args)
+    wb = _wb(args)
     issue_id = args.issue_id or _latest_issue_id(wb)
     path, created = incident_notebook(wb, issue_id)
     data = {"issue_id": issue_id, "notebook": str(path), "created": created}
     if args.no_launch:
-        return cli.Output(data, f"{'created' if created else 'reusing'} {path}")
+        return Output(data, f"{'created' if created else 'reusing'} {path}")
     data_dir = str(wb.data_dir)
     wb.close()
     env = _with_templates_env(dict(os.environ, TFTSR_DATA_DIR=data_dir))
@@ -320,12 +313,12 @@ def export_incident(wb, issue_id: str, fmt: str = "html", output_dir: str | os.P
         data = report_markdown(nb).encode("utf-8", "surrogatepass")
     else:
         data = report_html(nb, title).encode("utf-8", "surrogatepass")
-    from .documents.service import reserve_path, slugify
+    from ..documents.service import reserve_path, slugify
 
     path = reserve_path(folder, "incident-report-" + slugify(issue.title, 60), fmt)
     try:
         if fmt == "pdf":
-            from .documents.pdf import html_to_pdf
+            from ..documents.pdf import html_to_pdf
 
             html_to_pdf(data.decode("utf-8", "surrogatepass"), path)
             data = path.read_bytes()
@@ -340,10 +333,9 @@ def export_incident(wb, issue_id: str, fmt: str = "html", output_dir: str | os.P
 
 
 def cmd_export(args):
-    cli = _cli()
-    wb = cli._wb(args)
+    wb = _wb(args)
     path = export_incident(wb, args.issue_id, args.to, args.output_dir)
-    return cli.Output({"issue_id": args.issue_id, "format": args.to, "path": str(path),
+    return Output({"issue_id": args.issue_id, "format": args.to, "path": str(path),
                        "bytes": path.stat().st_size}, f"report written to {path}")
 
 

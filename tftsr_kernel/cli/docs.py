@@ -6,8 +6,8 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .cli import Output, _table, _wb
-from .errors import NotFoundError, ValidationError
+from ..errors import NotFoundError, ValidationError
+from ._common import Output, _table, _wb
 
 
 def _when(ms: int | None) -> str:
@@ -111,19 +111,6 @@ def cmd_doc_export(args):
                    "bytes": path.stat().st_size}, str(path))
 
 
-def _group(sub, add, name: str, help_: str):
-    grp = getattr(add, "group", None)
-    if grp is not None:
-        return grp(sub, name, help_)
-    # older cli.py without add.group: build the group the same way it does
-    from .cli import _Parser
-
-    parent = sub.add_parser(name, help=help_, description=help_)
-    gsub = parent.add_subparsers(dest="sub", metavar="ACTION", parser_class=_Parser)
-    gsub.required = True
-    return gsub
-
-
 def register(sub, add):
     for name, func, what in (("rca", cmd_rca, "a root cause analysis (RCA)"),
                              ("postmortem", cmd_postmortem, "a blameless post-mortem")):
@@ -132,7 +119,7 @@ def register(sub, add):
         sp.add_argument("--ai-draft", action="store_true",
                         help="let the configured AI model improve the draft (text is PII-redacted first)")
 
-    dsub = _group(sub, add, "doc", "list, show, edit, version and export RCA and post-mortem documents")
+    dsub = add.group(sub, "doc", "list, show, edit, version and export RCA and post-mortem documents")
     sp = add(dsub, "list", cmd_doc_list, "list an issue's documents")
     sp.add_argument("issue_id")
     sp = add(dsub, "show", cmd_doc_show, "print a document's Markdown (--json: the document)")
