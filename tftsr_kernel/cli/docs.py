@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import NotFoundError, ValidationError
-from ._common import Output, _table, _wb
+from ._common import Output, _table, _wb, path_arg
 
 
 def _when(ms: int | None) -> str:
@@ -72,12 +72,14 @@ def cmd_doc_edit(args):
         where = str(path)
         try:
             data = path.read_bytes()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             raise NotFoundError(f"file {path} not found") from None
         except IsADirectoryError:
             raise ValidationError(f"{path} is a directory; give a Markdown file") from None
         except PermissionError:
             raise ValidationError(f"permission denied reading {path}") from None
+        except OSError as exc:
+            raise ValidationError(f"cannot read {path}: {exc.strerror}") from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -127,7 +129,7 @@ def register(sub, add):
     sp.add_argument("--version", type=int, help="an earlier version instead of the current text")
     sp = add(dsub, "edit", cmd_doc_edit, "replace a document's Markdown with a file's (the previous text is kept)")
     sp.add_argument("doc_id")
-    sp.add_argument("file", help="a UTF-8 Markdown file, or - for standard input")
+    path_arg(sp, "file", help="a UTF-8 Markdown file, or - for standard input")
     sp.add_argument("--title", help="also change the document's title")
     sp = add(dsub, "versions", cmd_doc_versions, "list a document's versions (1 = as generated)")
     sp.add_argument("doc_id")
@@ -135,7 +137,7 @@ def register(sub, add):
              "write a document as Markdown, self-contained HTML or PDF (offline); prints the path")
     sp.add_argument("doc_id")
     sp.add_argument("--format", "-f", default="md", choices=["md", "html", "pdf"])
-    sp.add_argument("--output", "-o", metavar="DIR", help="output directory (default: <data dir>/exports)")
+    path_arg(sp, "--output", "-o", metavar="DIR", help="output directory (default: <data dir>/exports)")
 
 
 __all__ = ["register"]

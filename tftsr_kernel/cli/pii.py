@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from ..errors import ValidationError
-from ._common import Output, UsageError, _records, _table, _wb
+from ._common import Output, UsageError, _records, _table, _wb, path_arg
 
 
 def _file_config(args):
@@ -157,7 +157,7 @@ def register(sub, add):
     psub = add.group(sub, "pii", "detect, review and redact PII")
 
     def file_opts(sp):
-        sp.add_argument("file")
+        path_arg(sp, "file")
         sp.add_argument("--types", help="only these PII types, comma-separated")
         sp.add_argument("--allow", action="append", metavar="VALUE", help="never redact this exact value")
         sp.add_argument("--pattern", action="append", metavar="NAME=REGEX", help="an extra pattern")

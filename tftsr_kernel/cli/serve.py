@@ -27,7 +27,7 @@ from pathlib import Path
 
 from .. import paths
 from ..errors import ExportError, NotFoundError, TftsrError, ValidationError
-from ._common import Output, _wb
+from ._common import Output, _wb, path_arg
 
 REPORT_FORMATS = ("html", "pdf", "md")
 VOILA_TEMPLATE = "tftsr"
@@ -358,7 +358,7 @@ def register(sub, add):
              "write an incident report (html, pdf or md) from the incident notebook, code hidden")
     sp.add_argument("issue_id")
     sp.add_argument("--to", choices=list(REPORT_FORMATS), default="html", help="report format (default html)")
-    sp.add_argument("-o", "--output-dir", help="where to write (default: <data_dir>/exports)")
+    path_arg(sp, "-o", "--output-dir", help="where to write (default: <data_dir>/exports)")
 
 
 __all__ = ["register", "dashboard_plan", "export_incident", "incident_notebook", "execute_incident",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._common import Output, VerifyFailed, _wb
+from ._common import Output, VerifyFailed, _wb, path_arg
 
 
 def cmd_init(args):
@@ -74,7 +74,7 @@ def register(sub, add):
     add(sub, "verify", cmd_verify, "check SQLCipher integrity, the search index and the audit chain")
     add(sub, "rekey", cmd_rekey, "re-encrypt under a new key (TFTSR_NEW_DB_KEY, else a new key file)")
     sp = add(sub, "backup", cmd_backup, "write an encrypted copy of the database")
-    sp.add_argument("dest")
+    path_arg(sp, "dest")
     sp = add(sub, "demo", cmd_demo, "create a sample incident with a sample log")
     sp.add_argument("--if-empty", action="store_true", help="only when the database has no issues")
 
