@@ -6,17 +6,73 @@
 - ``apply_redactions(log_file_id, approved_span_ids)`` marks the review, stores the redacted text
   (gzip) in the database — never next to the user's file — sets ``redacted`` and audits the
   SHA-256 of the original and of the redacted text.
-- ``redact_for_egress`` / ``egress_log``: the one gate for text leaving the machine. A log with no
-  review yet gets every detected span redacted; free text always does.
+- ``redact_for_egress`` / ``egress_log``: redact one text, or a stored log (its reviewed redaction,
+  else every detected span).
+- ``guard_outbound(issue_id, payload)``: the one door out. Every request to a provider (the whole
+  message list, system prompt and history included) and every later path (integrations, MCP tool
+  arguments, shell output) passes it right before the HTTP call. It re-redacts every string with
+  the current rules and the issue's placeholders, keeps only the values a reviewer released
+  (spans rejected in a reviewed log of this issue), and fails closed: if it cannot finish it raises
+  :class:`EgressBlockedError` and nothing is sent.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
 from .._util import sha256_hex, to_json, utc_now, uuid7, uuid7_batch
 from ..attachments import decode_text, gunzip_guarded, gzip_bytes
-from ..errors import NotFoundError, ValidationError
+from ..errors import NotFoundError, PiiError, TftsrError, ValidationError
 from ..models import EgressText, PiiDetectionResult, PiiSpanRecord, RedactedLogFile
 from . import PII_TYPES, DetectorConfig, Pseudonymizer, Span, detect, redact, restore
+
+class EgressBlockedError(PiiError):
+    """The egress guard could not clear a payload: nothing was sent."""
+
+
+class Outbound:
+    """A payload cleared by :meth:`PiiService.guard_outbound`, exactly as it may leave.
+
+    ``payload`` has the shape it was given (a message list, a dict, a string); ``sha256`` is the
+    SHA-256 of its canonical JSON (for a message list: ``[{"role", "content"}, ...]``), which is
+    what the audit log records.
+    """
+
+    __slots__ = ("issue_id", "payload", "sha256", "spans_redacted", "types", "released")
+
+    def __init__(self, issue_id, payload, spans_redacted, types, released):
+        self.issue_id = issue_id
+        self.payload = payload
+        self.sha256 = sha256_hex(canonical_json(payload))
+        self.spans_redacted = spans_redacted
+        self.types = types
+        self.released = released
+
+    @property
+    def messages(self):
+        return self.payload
+
+    def intact(self) -> bool:
+        """True when the payload is still what the guard cleared (nothing changed it since)."""
+        return sha256_hex(canonical_json(self.payload)) == self.sha256
+
+
+def _plain(value):
+    """The JSON shape of a payload: a message object becomes ``{"role", "content"}``."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if hasattr(value, "role") and hasattr(value, "content"):
+        return {"role": value.role, "content": value.content}
+    return value
+
+
+def canonical_json(payload) -> str:
+    """The canonical JSON of a payload (what ``Outbound.sha256`` hashes)."""
+    return json.dumps(_plain(payload), ensure_ascii=False, separators=(",", ":"))
+
 
 _SPAN_COLS = "id, log_file_id, pii_type, start_offset, end_offset, original_value, replacement, status"
 
@@ -205,6 +261,71 @@ class PiiService:
         out = _clean(out)
         return EgressText(out, sha256_hex(out), len(spans), sorted({s.type for s in spans}))
 
+    def released_values(self, issue_id: str | None) -> frozenset[str]:
+        """Values a reviewer released for this issue: spans rejected in a reviewed log."""
+        if issue_id is None:
+            return frozenset()
+        return frozenset(r[0] for r in self._db.query(
+            "SELECT DISTINCT s.original_value FROM pii_spans s JOIN log_files l ON l.id = s.log_file_id"
+            " WHERE l.issue_id = ? AND l.redacted = 1 AND s.status = 'rejected'", (issue_id,)))
+
+    def guard_outbound(self, issue_id: str | None, payload) -> Outbound:
+        """Clear a payload to leave the machine: the one door out (see the module docstring).
+
+        ``payload`` is a string, a list of messages (objects with ``role``/``content`` or dicts),
+        or any JSON-like structure; every string in it (dict values, message contents) is
+        redacted with the current rules and the issue's consistent placeholders. Values a
+        reviewer released for the issue (``released_values``) are left as they are. Any failure
+        raises :class:`EgressBlockedError`: the caller must send nothing.
+        """
+        try:
+            released = self.released_values(issue_id)
+            config = self.config()
+            with self._db.write() as conn:
+                pseudo = self._pseudonymizer(issue_id)
+                stats = {"spans": 0, "types": set(), "released": 0}
+
+                def clean(text: str) -> str:
+                    spans = detect(text, config)
+                    keep = [s for s in spans if s.text not in released]
+                    stats["released"] += len(spans) - len(keep)
+                    if not keep:
+                        return _clean(text)
+                    stats["spans"] += len(keep)
+                    stats["types"].update(s.type for s in keep)
+                    return _clean(redact(text, keep, pseudo.placeholder))
+
+                out = _walk(payload, clean)
+                self._persist(conn, issue_id, pseudo)
+        except TftsrError as exc:
+            raise EgressBlockedError(f"the egress guard could not clear the request ({exc}); nothing was sent")
+        except Exception as exc:  # fail closed whatever went wrong
+            raise EgressBlockedError(f"the egress guard failed ({type(exc).__name__}: {exc}); nothing was sent") from None
+        return Outbound(issue_id, out, stats["spans"], sorted(stats["types"]), stats["released"])
+
+    def review_state(self, log_file_id: str) -> dict:
+        """How a log leaves: ``state`` is ``unreviewed``, ``redacted``, ``partly_released``,
+        ``released`` (every detected value rejected by the reviewer) or ``clean`` (nothing found);
+        with the approved/rejected counts and a ``label`` to show wherever the log is sent."""
+        log = self._log(log_file_id)
+        if not log["redacted"]:
+            return {"state": "unreviewed", "approved": 0, "rejected": 0,
+                    "label": "PII redacted automatically (not reviewed yet)"}
+        counts = dict(self._db.query("SELECT status, count(*) FROM pii_spans WHERE log_file_id = ? GROUP BY status",
+                                     (log_file_id,)))
+        approved, rejected = counts.get("approved", 0), counts.get("rejected", 0)
+        if approved == 0 and rejected == 0:
+            state, label = "clean", "reviewed: no PII detected"
+        elif rejected == 0:
+            state, label = "redacted", f"PII redacted after review ({approved} value(s))"
+        elif approved == 0:
+            state, label = "released", (f"sent without redaction by the reviewer's choice: all {rejected} "
+                                        "detected value(s) were rejected in review")
+        else:
+            state, label = "partly_released", (f"PII redacted after review ({approved} value(s)); {rejected} "
+                                               "value(s) sent unredacted by the reviewer's choice")
+        return {"state": state, "approved": approved, "rejected": rejected, "label": label}
+
     def egress_log(self, issue_id: str, log_file_id: str) -> EgressText:
         """A stored log, cleared to leave: its reviewed redaction, else every detected span redacted."""
         log = self._log(log_file_id)
@@ -217,6 +338,22 @@ class PiiService:
             out = _clean(reviewed)
             return EgressText(out, sha256_hex(out), spans, [])
         return self.redact_for_egress(issue_id, self._text(log_file_id))
+
+
+def _walk(value, clean):
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, list):
+        return [_walk(v, clean) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_walk(v, clean) for v in value)
+    if isinstance(value, dict):
+        return {k: _walk(v, clean) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type) and hasattr(value, "content"):
+        return dataclasses.replace(value, content=_walk(value.content, clean))
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    raise ValidationError(f"cannot clear a {type(value).__name__} for egress; send text, lists or dicts")
 
 
 def _clean(text: str) -> str:
