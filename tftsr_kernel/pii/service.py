@@ -274,9 +274,12 @@ class PiiService:
 
         ``payload`` is a string, a list of messages (objects with ``role``/``content`` or dicts),
         or any JSON-like structure; every string in it (dict values, message contents) is
-        redacted with the current rules and the issue's consistent placeholders. Values a
-        reviewer released for the issue (``released_values``) are left as they are. Any failure
-        raises :class:`EgressBlockedError`: the caller must send nothing.
+        redacted with the current rules and the issue's consistent placeholders, then every
+        value already known for the issue (``pii_pseudonyms``, six characters or more) that is
+        still there as a whole token is replaced by its placeholder too, so a password found once
+        in a log cannot leave later without its ``password=`` context. Values a reviewer released
+        for the issue (``released_values``) are left as they are. Any failure raises
+        :class:`EgressBlockedError`: the caller must send nothing.
         """
         try:
             released = self.released_values(issue_id)
@@ -285,15 +288,19 @@ class PiiService:
                 pseudo = self._pseudonymizer(issue_id)
                 stats = {"spans": 0, "types": set(), "released": 0}
 
+                known = _KnownValues(pseudo.mapping, released)
+
                 def clean(text: str) -> str:
                     spans = detect(text, config)
                     keep = [s for s in spans if s.text not in released]
                     stats["released"] += len(spans) - len(keep)
-                    if not keep:
-                        return _clean(text)
-                    stats["spans"] += len(keep)
-                    stats["types"].update(s.type for s in keep)
-                    return _clean(redact(text, keep, pseudo.placeholder))
+                    if keep:
+                        stats["spans"] += len(keep)
+                        stats["types"].update(s.type for s in keep)
+                        text = redact(text, keep, pseudo.placeholder)
+                    text, n = known.replace(text)
+                    stats["spans"] += n
+                    return _clean(text)
 
                 out = _walk(payload, clean)
                 self._persist(conn, issue_id, pseudo)
@@ -338,6 +345,49 @@ class PiiService:
             out = _clean(reviewed)
             return EgressText(out, sha256_hex(out), spans, [])
         return self.redact_for_egress(issue_id, self._text(log_file_id))
+
+
+class _KnownValues:
+    """Replace values already pseudonymised for the issue wherever they stand as a whole token.
+
+    Indexed by their first four characters, so a scan costs one dict look-up per position."""
+
+    MIN_CHARS = 6
+
+    def __init__(self, mapping: dict, released: frozenset[str]):
+        index: dict[str, list[tuple[str, str]]] = {}
+        for (_type, value), placeholder in mapping.items():
+            if len(value) >= self.MIN_CHARS and value not in released and value.strip() == value:
+                index.setdefault(value[:4], []).append((value, placeholder))
+        for cands in index.values():
+            cands.sort(key=lambda c: -len(c[0]))
+        self._index = index
+
+    def replace(self, text: str) -> tuple[str, int]:
+        index = self._index
+        if not index or len(text) < self.MIN_CHARS:
+            return text, 0
+        out, pos, n, i, end = [], 0, 0, 0, len(text) - 3
+        while i < end:
+            cands = index.get(text[i:i + 4])
+            if cands:
+                for value, placeholder in cands:
+                    j = i + len(value)
+                    if (text.startswith(value, i) and not (value[0].isalnum() and i and text[i - 1].isalnum())
+                            and not (value[-1].isalnum() and j < len(text) and text[j].isalnum())):
+                        out.append(text[pos:i])
+                        out.append(placeholder)
+                        pos = i = j
+                        n += 1
+                        break
+                else:
+                    i += 1
+                continue
+            i += 1
+        if not n:
+            return text, 0
+        out.append(text[pos:])
+        return "".join(out), n
 
 
 def _walk(value, clean):
