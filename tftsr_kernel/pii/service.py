@@ -251,7 +251,12 @@ class PiiService:
         """
         if not isinstance(text, str):
             raise ValidationError("egress text must be a string")
-        spans = detect(text, self.config())
+        try:
+            spans = detect(text, self.config())
+        except TftsrError as exc:
+            raise EgressBlockedError(f"the egress guard could not clear the text ({exc}); nothing was sent") from None
+        except Exception as exc:  # fail closed whatever went wrong
+            raise EgressBlockedError(f"the egress guard failed ({type(exc).__name__}: {exc}); nothing was sent") from None
         if not spans:
             return EgressText(_clean(text), sha256_hex(_clean(text)), 0, [])
         with self._db.write() as conn:
@@ -262,12 +267,15 @@ class PiiService:
         return EgressText(out, sha256_hex(out), len(spans), sorted({s.type for s in spans}))
 
     def released_values(self, issue_id: str | None) -> frozenset[str]:
-        """Values a reviewer released for this issue: spans rejected in a reviewed log."""
+        """Values a reviewer released for this issue: spans rejected in a reviewed log, unless the
+        same value was approved (redacted) in another log of the issue: then redacting wins."""
         if issue_id is None:
             return frozenset()
-        return frozenset(r[0] for r in self._db.query(
-            "SELECT DISTINCT s.original_value FROM pii_spans s JOIN log_files l ON l.id = s.log_file_id"
-            " WHERE l.issue_id = ? AND l.redacted = 1 AND s.status = 'rejected'", (issue_id,)))
+        rows = self._db.query(
+            "SELECT s.original_value, max(s.status = 'approved') FROM pii_spans s JOIN log_files l"
+            " ON l.id = s.log_file_id WHERE l.issue_id = ? AND l.redacted = 1 AND s.status != 'pending'"
+            " GROUP BY s.original_value HAVING max(s.status = 'rejected') = 1", (issue_id,))
+        return frozenset(r[0] for r in rows if not r[1])
 
     def guard_outbound(self, issue_id: str | None, payload) -> Outbound:
         """Clear a payload to leave the machine: the one door out (see the module docstring).
@@ -304,8 +312,10 @@ class PiiService:
 
                 out = _walk(payload, clean)
                 self._persist(conn, issue_id, pseudo)
+        except EgressBlockedError:
+            raise
         except TftsrError as exc:
-            raise EgressBlockedError(f"the egress guard could not clear the request ({exc}); nothing was sent")
+            raise EgressBlockedError(f"the egress guard could not clear the request ({exc}); nothing was sent") from None
         except Exception as exc:  # fail closed whatever went wrong
             raise EgressBlockedError(f"the egress guard failed ({type(exc).__name__}: {exc}); nothing was sent") from None
         return Outbound(issue_id, out, stats["spans"], sorted(stats["types"]), stats["released"])
