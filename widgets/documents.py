@@ -156,8 +156,8 @@ class DocumentsPanel(Panel):
         path = self._docs.export_document(doc_id, fmt, unredacted=unredacted)
         self._last_export = path
         self._w_download.value = self._download_link(path, fmt)
-        how = "UNREDACTED (recorded in the audit log)" if unredacted else "redacted"
-        self.set_status(f"Document exported ({how}) to: {path}", "ok")
+        how = "UNREDACTED, recorded in the audit log" if unredacted else "redacted for sharing"
+        self.set_status(f"Document exported to: {path} ({how})", "ok")
 
     @staticmethod
     def _download_link(path, fmt) -> str:
