@@ -348,8 +348,10 @@ class ChatService:
         state = wb.pii.review_state(log_id)
         text, note = chunk_for_analysis(cleared.text, budget)
         label = state["label"] + ("; " + note if note else "")
-        block = (f"\n\nAttached log `{log.file_name}` ({label}):\n"
-                 f"```log\n{text.replace('```', chr(39) * 3)}\n```")
+        text = text.replace("```", chr(39) * 3)
+        if state["state"] != "unreviewed":  # the reviewer's decisions hold inside this log's text only
+            text = wb.pii.mark_reviewed(log_id, text)
+        block = f"\n\nAttached log `{_nul_free(log.file_name)}` ({label}):\n```log\n{text}\n```"
         return block, log.file_name, state, cleared.spans_redacted
 
     def system_prompt(self, issue_id: str, extra: str | None = None) -> str:
@@ -376,7 +378,7 @@ class ChatService:
         reply streams to ``on_chunk`` (markers hidden, placeholders restored); ``cancel`` stops it
         (``CancelledError``, with what arrived stored). Answered why-levels become resolution steps.
         """
-        message = (message or "").strip()
+        message = _nul_free(message or "").strip()
         if not message:
             raise ValidationError("the message is empty")
         wb = self._wb
@@ -511,16 +513,24 @@ class ChatService:
         wb = self._wb
         issue = wb.issues.get_issue_record(issue_id)
         config = wb.providers._config(provider or self.conversation_provider(issue_id))
-        parts, names = [], []
+        parts, names, notes = [], [], []
+        budget = int(wb.settings.get("analysis_max_chars"))
+        # each log is sampled to its share first, so a reviewed log's region stays whole
+        share = max(200, (budget - 300 * len(log_file_ids)) // len(log_file_ids))
         for log_id in log_file_ids:
             log = wb.attachments.get_log_file(log_id)
             cleared = wb.pii.egress_log(issue_id, log_id)
-            label = wb.pii.review_state(log_id)["label"]
-            parts.append(f"===== {log.file_name} ({label}) =====\n{cleared.text}")
-            names.append(log.file_name)
-        budget = int(wb.settings.get("analysis_max_chars"))
+            state = wb.pii.review_state(log_id)
+            text, note = chunk_for_analysis(cleared.text, share)
+            if state["state"] != "unreviewed":
+                text = wb.pii.mark_reviewed(log_id, text)
+            if note:
+                notes.append(f"{log.file_name}: {note}")
+            parts.append(f"===== {_nul_free(log.file_name)} ({state['label']}{'; ' + note if note else ''})"
+                         f" =====\n{text}")
+            names.append(_nul_free(log.file_name))
         combined = "\n\n".join(parts)
-        _, note = chunk_for_analysis(combined, budget)
+        note = " ".join(notes) or None
         messages = build_analysis_messages(combined, filename=", ".join(names), category=issue.category,
                                            issue_title=issue.title, budget_chars=budget)
         with wb.providers.client(config.name, issue_id=issue_id) as client:
@@ -563,6 +573,11 @@ def _issue_context(issue, steps=(), root_cause: str | None = None) -> str:
     if root_cause:
         lines.append(f"Root cause recorded: {_first_line(root_cause, 500)}")
     return "\n".join(lines)
+
+
+def _nul_free(text: str) -> str:
+    """User-supplied text cannot carry the guard's region markers."""
+    return text.replace("\x00", "")
 
 
 def _first_line(text: str, limit: int, keep_lines: bool = False) -> str:

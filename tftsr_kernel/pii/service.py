@@ -10,16 +10,17 @@
   else every detected span).
 - ``guard_outbound(issue_id, payload)``: the one door out. Every request to a provider (the whole
   message list, system prompt and history included) and every later path (integrations, MCP tool
-  arguments, shell output) passes it right before the HTTP call. It re-redacts every string with
-  the current rules and the issue's placeholders, keeps only the values a reviewer released
-  (spans rejected in a reviewed log of this issue), and fails closed: if it cannot finish it raises
-  :class:`EgressBlockedError` and nothing is sent.
+  arguments, shell output, exports) passes it. It re-redacts every string with the current rules
+  and the issue's placeholders and its known values; only inside a reviewed log's own text
+  (``mark_reviewed``) do the values its reviewer rejected stay. It fails closed: if it cannot
+  finish it raises :class:`EgressBlockedError` and nothing is sent.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 from .._util import sha256_hex, to_json, utc_now, uuid7, uuid7_batch
 from ..attachments import decode_text, gunzip_guarded, gzip_bytes
@@ -266,16 +267,28 @@ class PiiService:
         out = _clean(out)
         return EgressText(out, sha256_hex(out), len(spans), sorted({s.type for s in spans}))
 
-    def released_values(self, issue_id: str | None) -> frozenset[str]:
-        """Values a reviewer released for this issue: spans rejected in a reviewed log, unless the
-        same value was approved (redacted) in another log of the issue: then redacting wins."""
+    def released_by_log(self, issue_id: str | None) -> dict[str, frozenset[str]]:
+        """``{log_file_id: values}`` a reviewer released: spans rejected in a reviewed log of the
+        issue, unless the same value was approved (redacted) in any log of the issue."""
         if issue_id is None:
-            return frozenset()
+            return {}
         rows = self._db.query(
-            "SELECT s.original_value, max(s.status = 'approved') FROM pii_spans s JOIN log_files l"
-            " ON l.id = s.log_file_id WHERE l.issue_id = ? AND l.redacted = 1 AND s.status != 'pending'"
-            " GROUP BY s.original_value HAVING max(s.status = 'rejected') = 1", (issue_id,))
-        return frozenset(r[0] for r in rows if not r[1])
+            "SELECT s.log_file_id, s.original_value, s.status FROM pii_spans s JOIN log_files l"
+            " ON l.id = s.log_file_id WHERE l.issue_id = ? AND l.redacted = 1 AND s.status != 'pending'", (issue_id,))
+        approved = {r[1] for r in rows if r[2] == "approved"}
+        out: dict[str, set[str]] = {}
+        for log_id, value, status in rows:
+            if status == "rejected" and value not in approved:
+                out.setdefault(log_id, set()).add(value)
+        return {k: frozenset(v) for k, v in out.items()}
+
+    @staticmethod
+    def mark_reviewed(log_file_id: str, text: str) -> str:
+        """Wrap a reviewed log's text so :meth:`guard_outbound` honours its review: the values the
+        reviewer rejected in *that* log stay inside the region, and nowhere else. The markers
+        never leave (the guard removes them); NUL characters in ``text`` are dropped first so
+        text cannot forge a region."""
+        return f"{_REGION_START}{log_file_id}\x00{text.replace(chr(0), '')}{_REGION_END}"
 
     def guard_outbound(self, issue_id: str | None, payload) -> Outbound:
         """Clear a payload to leave the machine: the one door out (see the module docstring).
@@ -285,20 +298,28 @@ class PiiService:
         redacted with the current rules and the issue's consistent placeholders, then every
         value already known for the issue (``pii_pseudonyms``, six characters or more) that is
         still there as a whole token is replaced by its placeholder too, so a password found once
-        in a log cannot leave later without its ``password=`` context. Values a reviewer released
-        for the issue (``released_values``) are left as they are. Any failure raises
-        :class:`EgressBlockedError`: the caller must send nothing.
+        in a log cannot leave later without its ``password=`` context. Only inside a region made
+        by :meth:`mark_reviewed` are the values the reviewer rejected in that log left as they
+        are; titles, messages, exports and every other text get no such release. Any failure
+        raises :class:`EgressBlockedError`: the caller must send nothing.
         """
         try:
-            released = self.released_values(issue_id)
+            released_by_log = self.released_by_log(issue_id)
             config = self.config()
             with self._db.write() as conn:
                 pseudo = self._pseudonymizer(issue_id)
                 stats = {"spans": 0, "types": set(), "released": 0}
+                known_cache: dict[str | None, _KnownValues] = {}
 
-                known = _KnownValues(pseudo.mapping, released)
+                def known_for(log_id):
+                    if log_id not in known_cache:
+                        known_cache[log_id] = _KnownValues(pseudo.mapping, released_by_log.get(log_id, frozenset()))
+                    return known_cache[log_id]
 
-                def clean(text: str) -> str:
+                def clean_part(text: str, log_id: str | None) -> str:
+                    if not text:
+                        return text
+                    released = released_by_log.get(log_id, frozenset()) if log_id else frozenset()
                     spans = detect(text, config)
                     keep = [s for s in spans if s.text not in released]
                     stats["released"] += len(spans) - len(keep)
@@ -306,9 +327,17 @@ class PiiService:
                         stats["spans"] += len(keep)
                         stats["types"].update(s.type for s in keep)
                         text = redact(text, keep, pseudo.placeholder)
-                    text, n = known.replace(text)
+                    text, n = known_for(log_id).replace(text)
                     stats["spans"] += n
-                    return _clean(text)
+                    return text
+
+                def clean(text: str) -> str:
+                    if "\x00" not in text:
+                        return _clean(clean_part(text, None))
+                    parts = []
+                    for segment, log_id in _regions(text):
+                        parts.append(clean_part(segment.replace("\x00", ""), log_id))
+                    return _clean("".join(parts))
 
                 out = _walk(payload, clean)
                 self._persist(conn, issue_id, pseudo)
@@ -327,19 +356,19 @@ class PiiService:
         log = self._log(log_file_id)
         if not log["redacted"]:
             return {"state": "unreviewed", "approved": 0, "rejected": 0,
-                    "label": "PII redacted automatically (not reviewed yet)"}
+                    "label": "PII redacted automatically, not reviewed yet"}
         counts = dict(self._db.query("SELECT status, count(*) FROM pii_spans WHERE log_file_id = ? GROUP BY status",
                                      (log_file_id,)))
         approved, rejected = counts.get("approved", 0), counts.get("rejected", 0)
         if approved == 0 and rejected == 0:
             state, label = "clean", "reviewed: no PII detected"
         elif rejected == 0:
-            state, label = "redacted", f"PII redacted after review ({approved} value(s))"
+            state, label = "redacted", f"PII redacted after review: {approved} value(s)"
         elif approved == 0:
             state, label = "released", (f"sent without redaction by the reviewer's choice: all {rejected} "
                                         "detected value(s) were rejected in review")
         else:
-            state, label = "partly_released", (f"PII redacted after review ({approved} value(s)); {rejected} "
+            state, label = "partly_released", (f"PII redacted after review: {approved} value(s); {rejected} "
                                                "value(s) sent unredacted by the reviewer's choice")
         return {"state": state, "approved": approved, "rejected": rejected, "label": label}
 
@@ -398,6 +427,25 @@ class _KnownValues:
             return text, 0
         out.append(text[pos:])
         return "".join(out), n
+
+
+_REGION_START = "\x00TFTSR-REVIEWED:"
+_REGION_END = "\x00TFTSR-END\x00"
+_REGION_RE = re.compile("\x00TFTSR-REVIEWED:([0-9A-Za-z-]{1,64})\x00(.*?)"
+                        "(?:\x00TFTSR-END\x00|(?=\x00TFTSR-REVIEWED:)|\\Z)", re.DOTALL)
+
+
+def _regions(text: str):
+    """(segment, log_id or None) pieces of a text holding reviewed-log regions, in order; an
+    unterminated region runs to the end of the text."""
+    pos = 0
+    for m in _REGION_RE.finditer(text):
+        if m.start() > pos:
+            yield text[pos:m.start()].replace(_REGION_END, ""), None
+        yield m.group(2), m.group(1)
+        pos = m.end()
+    if pos < len(text):
+        yield text[pos:].replace(_REGION_END, ""), None
 
 
 def _walk(value, clean):
