@@ -295,3 +295,17 @@ def test_chat_panel_provider_picker_changes_this_conversation_only(wb, cli, issu
         assert ChatPanel(other.id, wb)._w_provider.value == "a"
         assert ChatPanel(issue.id, wb)._w_provider.value == "b"  # reopened: still this conversation's
         assert [p["is_active"] for p in cli("provider", "list", "--json").json] == [True, False]
+
+
+def test_cli_chat_provider_flag_applies_to_that_conversation(cli, wb, issue):
+    with FakeProviderServer("openai", replies=["from a"] * 3) as a, FakeProviderServer("ollama", replies=["from b"] * 3) as b:
+        _add_provider(cli, a, "a")
+        _add_provider(cli, b, "b")
+        r = cli("chat", issue.id, "hi", "--provider", "b", "--json")
+        assert r.code == 0, r.stderr
+        assert r.json["provider"] == "b" and len(b.chat_requests) == 1
+        assert [p["is_active"] for p in cli("provider", "list", "--json").json] == [True, False]
+        r = cli("chat", issue.id, "again", "--no-stream")  # the conversation keeps b
+        assert r.code == 0 and "from b" in r.stdout and len(a.chat_requests) == 0
+        r = cli("chat", issue.id, "x", "--provider", "nope")
+        assert r.code == 1 and "nope" in r.stderr

@@ -172,6 +172,8 @@ def test_label_after_pii_apply_none_says_sent_without_redaction(wb, cli, tftsr_p
         sent = srv.chat_requests[0].last_user_text
         assert EMAIL in sent  # the reviewer's choice: released values are sent as they are
         assert "sent without redaction by the reviewer's choice" in sent and "PII redacted" not in sent
+        assert "auth.log: sent without redaction by the reviewer's choice" in r.stderr  # the CLI says so too
+        assert "PII redacted" not in r.stderr
         res = wb.chat.chat_message(issue.id, "and app.log", attach_log_ids=[reviewed.id])
         assert res.attachments[0]["state"] == "redacted"
         second = srv.chat_requests[1].last_user_text

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -97,3 +98,47 @@ def test_documents_panel_exports_redacted_unless_the_box_is_ticked(wb, leaky):
     assert len(wb.audit.get_audit_log(action="export_unredacted")) == 1
     # the static rendering (it ends up in nbconvert reports) is the redacted view
     assert EMAIL not in panel.to_html() and PASSWORD not in panel._repr_markdown_()
+
+
+def test_cli_doc_export_redacted_by_default_and_unredacted_on_request(cli, wb, leaky, tmp_path):
+    doc = wb.documents.generate_rca(leaky.id)
+    r = cli("doc", "export", doc.id, "--format", "md", "-o", tmp_path, "--json")
+    assert r.code == 0, r.stderr
+    path = Path(r.json["path"])
+    assert not _leaks(path.read_text(encoding="utf-8")) and r.json["redacted"] is True
+    r = cli("doc", "export", doc.id, "--format", "md", "-o", tmp_path, "--unredacted")
+    assert r.code == 0 and "unredacted" in r.stdout.lower()
+    assert len(wb.audit.get_audit_log(action="export_unredacted")) == 1
+    exported = sorted(tmp_path.glob("*.md"))
+    assert len(exported) == 2 and sum(EMAIL in p.read_text(encoding="utf-8") for p in exported) == 1
+    assert all("alice" not in p.name for p in exported)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["md", "html", "pdf"])
+def test_incident_report_is_redacted_and_so_is_its_name(cli, wb, leaky, fmt, tmp_path):
+    wb.documents.generate_rca(leaky.id)
+    log = wb.attachments.upload_log_file_by_content(leaky.id, f"auth-{EMAIL}.log",
+                                                    f"login failed user={EMAIL} password={PASSWORD}\n")
+    assert log.file_name
+    r = cli("export", leaky.id, "--to", fmt, "-o", tmp_path, "--json")
+    assert r.code == 0, r.stderr
+    path = Path(r.json["path"])
+    text = file_text(path)
+    assert not _leaks(text), _leaks(text)
+    assert not _leaks(path.name) and "alice" not in path.name
+    assert path.name.startswith("incident-report-login-fails-for-email-1")
+    flat = " ".join(text.split())
+    assert "[Email_1]" in flat and "Root Cause Analysis" in flat
+    entry = wb.audit.get_audit_log(action="export_report")[0]
+    assert entry.details["redacted"] is True
+
+
+@pytest.mark.slow
+def test_incident_report_unredacted_is_audited(cli, wb, leaky, tmp_path):
+    r = cli("export", leaky.id, "--to", "md", "-o", tmp_path, "--unredacted", "--json")
+    assert r.code == 0, r.stderr
+    path = Path(r.json["path"])
+    assert EMAIL in path.read_text(encoding="utf-8") and "alice" not in path.name
+    entry = wb.audit.get_audit_log(action="export_report")[0]
+    assert entry.details["redacted"] is False and entry.details["actor"] == entry.user_id
