@@ -213,3 +213,21 @@ def test_a_reviewers_release_holds_inside_that_log_only(wb, cli, issue, tmp_path
     doc = wb.documents.generate_rca(issue.id)
     path = wb.documents.export_document(doc.id, "md", tmp_path)
     assert EMAIL not in path.read_text(encoding="utf-8") and "alice" not in path.name
+
+
+def test_guard_clears_any_json_payload_for_later_paths(wb, issue):
+    """Integrations, MCP tool arguments and shell output send dicts and lists: every string in them
+    is cleared, numbers and keys stay, and the hash is of the cleared payload."""
+    payload = {"tool": "kubectl", "args": ["get", "pods", f"--token=ghp_Rk7Vn2Qw9Lx4Tb8Mz1Hc5Jd3Pf6Gs0Ya2Ue7W"],
+               "env": {"DB_PASSWORD": PASSWORD, "replicas": 3}, "stdout": f"owner {EMAIL}\nready 3/3"}
+    out = wb.pii.guard_outbound(issue.id, payload)
+    text = json.dumps(out.payload)
+    assert PASSWORD not in text and EMAIL not in text and "ghp_Rk7Vn2Qw9" not in text
+    assert out.payload["env"]["replicas"] == 3 and out.payload["args"][:2] == ["get", "pods"]
+    assert "ready 3/3" in out.payload["stdout"] and out.intact()
+    import hashlib
+
+    assert out.sha256 == hashlib.sha256(json.dumps(out.payload, ensure_ascii=False,
+                                                   separators=(",", ":")).encode()).hexdigest()
+    with pytest.raises(Exception, match="cannot clear a"):
+        wb.pii.guard_outbound(issue.id, {"blob": object()})

@@ -7,7 +7,8 @@ planted, in batches, in each place text leaves from:
   tags and assignee (the system prompt), in turn 1;
 - turn 2, whose request re-sends turn 1 as history;
 - log analysis of the attached log;
-- an AI-drafted RCA (title, description, the 5-Whys recorded from turn 1, the log's name).
+- an AI-drafted RCA and post-mortem (title, description, the 5-Whys recorded from turn 1, the
+  log's name).
 
 Every request the local fake provider server received is searched for each secret: the whole value,
 any tail of 8+ characters anywhere, and any head or tail of 4+ characters standing right next to
@@ -41,6 +42,9 @@ _PLACEHOLDER = re.compile(r"\[[A-Za-z][A-Za-z0-9]*_\d+\]")
 _ANALYSIS = '```json\n{"summary": "s", "key_findings": ["f"], "first_why": "w", "severity": "low"}\n```'
 _DRAFT = ("## Corrective Actions\n### Immediate Actions\n- [ ] roll back\n### Long-Term Actions\n- [ ] add a check\n"
           "## Lessons Learned\n- review pool sizes")
+_PM_DRAFT = ("## Contributing Factors\n- pool size\n## What Could Be Improved\n- alerting\n"
+             "## Action Items\n| Priority | Action | Owner | Due | Status |\n| --- | --- | --- | --- | --- |\n"
+             "| P1 | review | TBD | TBD | Open |")
 
 
 def load_rows() -> list[dict]:
@@ -80,6 +84,8 @@ def _reply(req) -> str:
         return _ANALYSIS
     if "completing a root cause analysis" in system:
         return _DRAFT
+    if "completing a blameless post-mortem" in system:
+        return _PM_DRAFT
     return "Noted. [[WHY-LEVEL: 1]]"
 
 
@@ -161,11 +167,12 @@ def sent(tmp_path_factory):
                 wb.chat.chat_message(issue.id, "What changed since the last deploy?")
                 wb.chat.analyze_logs(issue.id, [log.id])
                 wb.documents.generate_rca(issue.id, ai_draft=True)
+                wb.documents.generate_postmortem(issue.id, ai_draft=True)
                 reqs = srv.chat_requests[first:]
-                assert len(reqs) == 4
+                assert len(reqs) == 5
                 paths = {"turn 1 (message, log, file name, title, description, tags, assignee)": _texts(reqs[0]),
                          "turn 2 (history)": _texts(reqs[1]), "analysis": _texts(reqs[2]),
-                         "AI draft": _texts(reqs[3]),
+                         "AI draft (RCA)": _texts(reqs[3]), "AI draft (post-mortem)": _texts(reqs[4]),
                          "turn 1 message as sent": reqs[0].last_user_text,
                          "analysis as sent": reqs[2].last_user_text}
                 history = [m["content"] for m in reqs[1].messages if m["role"] == "user"]

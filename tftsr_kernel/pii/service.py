@@ -448,15 +448,41 @@ def _regions(text: str):
         yield text[pos:].replace(_REGION_END, ""), None
 
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}")
+_FLAG = re.compile(r"--?[A-Za-z][A-Za-z0-9_-]{0,63}")
+
+
+def _in_context(clean, prefix: str, value: str) -> str:
+    """Clear ``value`` as it would read after ``prefix`` (a key or a command-line flag), so
+    ``{"DB_PASSWORD": "..."}`` and ``["--password", "..."]`` are as clear as ``DB_PASSWORD=...``."""
+    cleared = clean(prefix + value)
+    if cleared.startswith(prefix):
+        return cleared[len(prefix):]
+    return clean(value)  # the key itself was redacted: clear the value on its own
+
+
+def _walk_list(items, clean):
+    out, prev = [], None
+    for v in items:
+        if isinstance(v, str) and isinstance(prev, str) and _FLAG.fullmatch(prev):
+            out.append(_in_context(clean, prev + " ", v) if v else v)
+        else:
+            out.append(_walk(v, clean))
+        prev = v
+    return out
+
+
 def _walk(value, clean):
     if isinstance(value, str):
         return clean(value)
     if isinstance(value, list):
-        return [_walk(v, clean) for v in value]
+        return _walk_list(value, clean)
     if isinstance(value, tuple):
-        return tuple(_walk(v, clean) for v in value)
+        return tuple(_walk_list(value, clean))
     if isinstance(value, dict):
-        return {k: _walk(v, clean) for k, v in value.items()}
+        return {k: (_in_context(clean, f"{k}=", v) if isinstance(v, str) and v and isinstance(k, str)
+                    and _NAME.fullmatch(k) and k not in ("role", "content") else _walk(v, clean))
+                for k, v in value.items()}
     if dataclasses.is_dataclass(value) and not isinstance(value, type) and hasattr(value, "content"):
         return dataclasses.replace(value, content=_walk(value.content, clean))
     if value is None or isinstance(value, (bool, int, float)):
