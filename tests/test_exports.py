@@ -142,3 +142,16 @@ def test_incident_report_unredacted_is_audited(cli, wb, leaky, tmp_path):
     assert EMAIL in path.read_text(encoding="utf-8") and "alice" not in path.name
     entry = wb.audit.get_audit_log(action="export_report")[0]
     assert entry.details["redacted"] is False and entry.details["actor"] == entry.user_id
+
+
+def test_report_html_is_redacted_node_by_node(wb, leaky):
+    from tftsr_kernel.documents.report import redact_html
+
+    page = (f'<!DOCTYPE html><style>.x{{color:red}}</style><p title="owner {EMAIL}">Mail {EMAIL} &amp; '
+            f'&lt;b&gt;</p><script>var a="{EMAIL}"</script><img src="data:image/png;base64,AAAA" alt="x"/>'
+            f"<!-- {PASSWORD} --><td>password={PASSWORD}</td>")
+    out = redact_html(wb, leaky.id, page)
+    assert EMAIL not in out and PASSWORD not in out and "<script" not in out
+    assert '<p title="owner [Email_1]">Mail [Email_1] &amp; &lt;b&gt;</p>' in out
+    assert "<style>.x{color:red}</style>" in out and "password=[Password_1]" in out
+    assert 'src="data:image/png;base64,AAAA"' in out

@@ -122,7 +122,9 @@ class ChatPanel(Panel):
             return ('<div class="tftsr-muted">No messages yet. Describe what you see; the assistant walks '
                     "the 5-Whys with you. Text and logs are PII-redacted before they leave (except values a reviewer "
                     "rejected).</div>")
-        return _messages_html(self._messages, "You")
+        return ('<div class="tftsr-muted tftsr-chat-restored-note">Shown on this machine with the original values '
+                "restored; the model saw placeholders such as [Email_1] instead (each attached log says how it "
+                "left).</div>" + _messages_html(self._messages, "You"))
 
     # -- handlers -------------------------------------------------------------------------------
     @guarded

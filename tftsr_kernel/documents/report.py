@@ -3,8 +3,8 @@
 Reports are for sharing, like document exports: every output of the executed notebook (HTML,
 Markdown, plain text, streams), every Markdown cell and the report title pass the egress guard
 (``wb.pii.guard_outbound``) with the issue's placeholders, the same the AI model sees. HTML is
-redacted node by node (text and attribute values; ``<style>`` content is left alone and
-``<script>`` elements are dropped), so the markup stays valid. All strings of one report go
+redacted node by node (text and attribute values; ``<style>`` content and inline ``data:image``
+URLs are left alone, ``<script>`` elements and comments are dropped), so the markup stays valid. All strings of one report go
 through the guard in one call.
 """
 
@@ -66,13 +66,18 @@ class _Tokens(HTMLParser):
         pass
 
 
+def _redactable(value) -> bool:
+    """Attribute values to redact: all but empty ones and inline ``data:`` images (pixels, not text)."""
+    return bool(value) and not value.lstrip().lower().startswith("data:image/")
+
+
 def _html_strings(tokens) -> list[str]:
     out = []
     for t in tokens:
         if t[0] == "text":
             out.append(t[1])
         elif t[0] == "tag":
-            out.extend(v for _k, v in t[2] if v)
+            out.extend(v for _k, v in t[2] if _redactable(v))
     return out
 
 
@@ -88,7 +93,8 @@ def _html_rebuild(tokens, cleared) -> str:
             _, tag, attrs, selfclosing = t
             rendered = []
             for k, v in attrs:
-                rendered.append(f" {k}" if v is None else f' {k}="{html.escape(next(it) if v else v, quote=True)}"')
+                rendered.append(f" {k}" if v is None else
+                                f' {k}="{html.escape(next(it) if _redactable(v) else v, quote=True)}"')
             parts.append(f"<{tag}{''.join(rendered)}{' /' if selfclosing else ''}>")
     return "".join(parts)
 
