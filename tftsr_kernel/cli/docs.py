@@ -108,9 +108,10 @@ def cmd_doc_versions(args):
 
 def cmd_doc_export(args):
     wb = _wb(args)
-    path = wb.documents.export_document(args.doc_id, args.format, args.output)
+    path = wb.documents.export_document(args.doc_id, args.format, args.output, unredacted=args.unredacted)
+    note = "UNREDACTED export (recorded in the audit log as export_unredacted): " if args.unredacted else ""
     return Output({"path": str(path), "format": args.format, "document_id": args.doc_id,
-                   "bytes": path.stat().st_size}, str(path))
+                   "bytes": path.stat().st_size, "redacted": not args.unredacted}, note + str(path))
 
 
 def register(sub, add):
@@ -138,6 +139,8 @@ def register(sub, add):
     sp.add_argument("doc_id")
     sp.add_argument("--format", "-f", default="md", choices=["md", "html", "pdf"])
     path_arg(sp, "--output", "-o", metavar="DIR", help="output directory (default: <data dir>/exports)")
+    sp.add_argument("--unredacted", action="store_true",
+                    help="write the stored text instead of the redacted one (audited as export_unredacted)")
 
 
 __all__ = ["register"]

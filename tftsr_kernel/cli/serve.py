@@ -294,8 +294,13 @@ def report_markdown(nb) -> str:
     return body
 
 
-def export_incident(wb, issue_id: str, fmt: str = "html", output_dir: str | os.PathLike | None = None) -> Path:
-    """Execute the incident notebook for ``issue_id`` and write an html, pdf or md report."""
+def export_incident(wb, issue_id: str, fmt: str = "html", output_dir: str | os.PathLike | None = None, *,
+                    unredacted: bool = False) -> Path:
+    """Execute the incident notebook for ``issue_id`` and write an html, pdf or md report.
+
+    Reports are for sharing: every output of the notebook and the title pass the egress guard
+    with the issue's placeholders (``documents.report.redact_notebook``) unless ``unredacted``
+    (audited). The file is named after the redacted title either way."""
     fmt = (fmt or "").lower()
     if fmt not in REPORT_FORMATS:
         raise ValidationError(f"unknown report format {fmt!r}; use one of: {', '.join(REPORT_FORMATS)}")
@@ -308,14 +313,19 @@ def export_incident(wb, issue_id: str, fmt: str = "html", output_dir: str | os.P
     if not folder.is_dir():
         raise ExportError(f"{folder} is not a directory")
     nb = execute_incident(wb, issue_id)
-    title = f"Incident report: {issue.title}"
+    red_title = wb.pii.guard_outbound(issue_id, issue.title).payload
+    title = f"Incident report: {issue.title if unredacted else red_title}"
+    if not unredacted:
+        from ..documents.report import redact_notebook
+
+        redact_notebook(wb, issue_id, nb)
     if fmt == "md":
         data = report_markdown(nb).encode("utf-8", "surrogatepass")
     else:
         data = report_html(nb, title).encode("utf-8", "surrogatepass")
     from ..documents.service import reserve_path, slugify
 
-    path = reserve_path(folder, "incident-report-" + slugify(issue.title, 60), fmt)
+    path = reserve_path(folder, "incident-report-" + slugify(red_title, 60), fmt)
     try:
         if fmt == "pdf":
             from ..documents.pdf import html_to_pdf
@@ -328,15 +338,17 @@ def export_incident(wb, issue_id: str, fmt: str = "html", output_dir: str | os.P
         path.unlink(missing_ok=True)
         raise
     wb.audit.write_audit_event("export_report", "issue", issue_id, {
-        "format": fmt, "file_name": path.name, "bytes": len(data), "file_sha256": hashlib.sha256(data).hexdigest()})
+        "format": fmt, "file_name": path.name, "bytes": len(data), "file_sha256": hashlib.sha256(data).hexdigest(),
+        "redacted": not unredacted, "actor": wb.audit.user_id})
     return path.resolve()
 
 
 def cmd_export(args):
     wb = _wb(args)
-    path = export_incident(wb, args.issue_id, args.to, args.output_dir)
+    path = export_incident(wb, args.issue_id, args.to, args.output_dir, unredacted=args.unredacted)
+    how = "UNREDACTED report (recorded in the audit log)" if args.unredacted else "report"
     return Output({"issue_id": args.issue_id, "format": args.to, "path": str(path),
-                       "bytes": path.stat().st_size}, f"report written to {path}")
+                   "bytes": path.stat().st_size, "redacted": not args.unredacted}, f"{how} written to {path}")
 
 
 # --- registration --------------------------------------------------------------------------------
@@ -359,6 +371,8 @@ def register(sub, add):
     sp.add_argument("issue_id")
     sp.add_argument("--to", choices=list(REPORT_FORMATS), default="html", help="report format (default html)")
     path_arg(sp, "-o", "--output-dir", help="where to write (default: <data_dir>/exports)")
+    sp.add_argument("--unredacted", action="store_true",
+                    help="keep the original values (default: redacted for sharing); audited")
 
 
 __all__ = ["register", "dashboard_plan", "export_incident", "incident_notebook", "execute_incident",
