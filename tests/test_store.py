@@ -164,10 +164,8 @@ def test_failed_migration_rolls_back_and_keeps_previous_version(tmp_path):
 
 def test_rekey_with_new_key_file_reencrypts_db_and_secrets(wb, data_dir, cli):
     issue = wb.issues.create_issue("survives rekey")
-    token = wb.secrets.encrypt("sk-test-provider-key", "ai_provider_api_key")
-    wb.db.execute(
-        "INSERT INTO ai_providers(id, name, provider_type, api_url, encrypted_api_key, model, created_at, updated_at)"
-        " VALUES ('p1', 'local', 'openai', 'http://127.0.0.1:1', ?, 'm', 'now', 'now')", (token,))
+    pid = wb.providers.add_provider("local", "openai", "http://127.0.0.1:1", "m", api_key="sk-test-provider-key").id
+    token = wb.db.query_one("SELECT encrypted_api_key FROM ai_providers WHERE id = ?", (pid,))[0]
     old_key = (data_dir / "tftsr.key").read_text().strip()
     r = cli("rekey", "--json")
     assert r.code == 0, r.stderr
@@ -179,7 +177,7 @@ def test_rekey_with_new_key_file_reencrypts_db_and_secrets(wb, data_dir, cli):
     w2 = tftsr_kernel.open(data_dir)
     assert w2 is not wb
     assert w2.issues.get_issue(issue.id).issue.title == "survives rekey"
-    stored = w2.db.query_one("SELECT encrypted_api_key FROM ai_providers WHERE id='p1'")[0]
+    stored = w2.db.query_one("SELECT encrypted_api_key FROM ai_providers WHERE id = ?", (pid,))[0]
     assert stored != token
     assert w2.secrets.decrypt(stored, "ai_provider_api_key") == "sk-test-provider-key"
     assert w2.audit.verify().ok
@@ -201,21 +199,50 @@ def test_rekey_from_env_and_interrupted_rekey_recovers(tmp_path, monkeypatch):
     monkeypatch.setenv("TFTSR_DB_KEY", k2)
     assert tftsr_kernel.open(d).issues.count_issues() == 1
 
-    # an interrupted key-file rekey: the database is under the new key, which waits in tftsr.key.new
-    monkeypatch.delenv("TFTSR_DB_KEY")
-    monkeypatch.delenv("TFTSR_NEW_DB_KEY")
-    d2 = tmp_path / "interrupted"
-    w = tftsr_kernel.open(d2)
-    w.issues.create_issue("b")
-    k3 = secrets.token_hex(32)
+
+
+def test_rekey_interrupted_after_the_rename_is_finished_on_next_open(tmp_path):
+    """The database was swapped but the key file not yet replaced: the new key is in tftsr.key.new."""
     from tftsr_kernel.db import write_key_file
 
-    write_key_file(d2 / "tftsr.key.new", k3)
-    w.db.rekey(k3)
+    d = tmp_path / "interrupted"
+    w = tftsr_kernel.open(d)
+    w.issues.create_issue("b")
+    k3 = os.urandom(32).hex()
+    # everything but the final key-file replacement: the real rekey with its last step left out
+    w.db.rekey(k3, before_swap=lambda: write_key_file(d / "tftsr.key.new", k3))
     w.close()
-    w = tftsr_kernel.open(d2)
+    w = tftsr_kernel.open(d)
     assert w.issues.count_issues() == 1
-    assert (d2 / "tftsr.key").read_text().strip() == k3 and not (d2 / "tftsr.key.new").exists()
+    assert (d / "tftsr.key").read_text().strip() == k3 and not (d / "tftsr.key.new").exists()
+
+
+def test_rekey_interrupted_before_the_rename_keeps_the_old_database(wb, data_dir):
+    """A crash during the export leaves a temp file and tftsr.key.new; the old key still opens it."""
+    from tftsr_kernel.db import write_key_file
+
+    wb.issues.create_issue("kept")
+    old = (data_dir / "tftsr.key").read_text().strip()
+
+    def crash():
+        write_key_file(data_dir / "tftsr.key.new", os.urandom(32).hex())
+        (data_dir / "tftsr.db.rekey-tmp").write_bytes(b"half a copy")
+        (data_dir / "tftsr.db.rekey-tmp-journal").write_bytes(b"x")
+        raise KeyboardInterrupt  # stands for the process dying here
+
+    with pytest.raises(KeyboardInterrupt):
+        wb.db.rekey(os.urandom(32).hex(), before_swap=crash)
+    # a failure cleans up after itself ...
+    assert sorted(p.name for p in data_dir.iterdir() if "rekey" in p.name) == []
+    # ... and so does the next open after a real crash
+    write_key_file(data_dir / "tftsr.key.new", os.urandom(32).hex())
+    (data_dir / "tftsr.db.rekey-tmp").write_bytes(b"half a copy")
+    wb.close()
+    w = tftsr_kernel.open(data_dir)
+    assert w.issues.count_issues() == 1
+    assert (data_dir / "tftsr.key").read_text().strip() == old
+    assert not [p.name for p in data_dir.iterdir() if "rekey" in p.name or p.name.endswith(".new")]
+    assert w.audit.verify().ok
 
 
 def test_backup_is_encrypted_and_complete(wb, data_dir, cli, tmp_path):
