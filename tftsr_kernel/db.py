@@ -216,6 +216,8 @@ class Database:
             except sqlcipher.DatabaseError as exc:
                 if "not a database" in str(exc) and existed:
                     raise cls._diagnose_unreadable(conn, path) from None
+                if cls._corrupt(path, exc) is not None:
+                    raise cls._diagnose_damage(conn, path) from None
                 raise DatabaseError(f"cannot open {path}: {exc}") from None
             conn.row_factory = sqlcipher.Row
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -242,15 +244,26 @@ class Database:
         return conn
 
     @staticmethod
+    def _bad_pages(conn) -> list[int]:
+        try:
+            rows = [str(r[0]) for r in conn.execute("PRAGMA cipher_integrity_check").fetchall()]
+        except sqlcipher.Error:
+            return []
+        return sorted({int(m.group(1)) for r in rows if (m := _BAD_PAGE_RE.search(r))})
+
+    @classmethod
+    def _diagnose_damage(cls, conn, path: Path) -> DatabaseCorruptError:
+        bad = cls._bad_pages(conn)
+        where = (f"page(s) {', '.join(map(str, bad[:10]))} fail their HMAC check" if bad
+                 else "its schema cannot be read")
+        return DatabaseCorruptError(f"{path} is damaged ({where}) and cannot be opened; restore it from a backup")
+
+    @staticmethod
     def _diagnose_unreadable(conn, path: Path) -> Exception:
         """Page 1 does not decrypt: a wrong key, unless the other pages do (then page 1 is damaged)."""
         size = path.stat().st_size
         pages = size // 4096
-        try:
-            rows = [r[0] for r in conn.execute("PRAGMA cipher_integrity_check").fetchall()]
-        except sqlcipher.Error:
-            rows = []
-        bad = {int(m.group(1)) for r in rows if "HMAC" in r and (m := _BAD_PAGE_RE.search(r))}
+        bad = set(Database._bad_pages(conn))
         if pages >= 2 and 1 in bad and len(bad) < pages:
             return DatabaseCorruptError(
                 f"{path} is damaged: page 1 (the schema page) fails its HMAC check while other pages "
@@ -278,6 +291,24 @@ class Database:
                 "from a backup"
             )
         return None
+
+    def _damaged(self, exc: BaseException) -> DatabaseCorruptError | None:
+        """The typed error for damage; outside a transaction the connection is also reopened,
+        because SQLCipher refuses every later read on a connection that met a bad page."""
+        err = self._corrupt(self.path, exc)
+        if err is not None and self._depth == 0:
+            self._reconnect()
+        return err
+
+    def _reconnect(self) -> None:
+        try:
+            self.conn.close()
+        except sqlcipher.Error:
+            pass
+        try:
+            self.conn = self._connect(self.path, self._key)
+        except Exception:  # the next call reports the damage again
+            pass
 
     def close(self) -> None:
         with self._lock:
@@ -320,7 +351,7 @@ class Database:
                         self._exec(f"RELEASE sp{self._depth}")
                     except sqlcipher.Error:
                         pass
-                corrupt = self._corrupt(self.path, exc)
+                corrupt = self._damaged(exc)
                 if corrupt is not None:
                     raise corrupt from None
                 raise
@@ -345,7 +376,7 @@ class Database:
             try:
                 yield self.conn
             except sqlcipher.DatabaseError as exc:
-                corrupt = self._corrupt(self.path, exc)
+                corrupt = self._damaged(exc)
                 if corrupt is not None:
                     raise corrupt from None
                 raise
@@ -366,7 +397,7 @@ class Database:
                 ) from None
             raise
         except sqlcipher.DatabaseError as exc:
-            corrupt = self._corrupt(self.path, exc)
+            corrupt = self._damaged(exc)
             if corrupt is not None:
                 raise corrupt from None
             raise
@@ -377,7 +408,7 @@ class Database:
             try:
                 return cur.fetchall()
             except sqlcipher.DatabaseError as exc:
-                raise self._corrupt(self.path, exc) or exc from None
+                raise self._damaged(exc) or exc from None
 
     def query_one(self, sql: str, params=()):
         with self._lock:
@@ -385,7 +416,7 @@ class Database:
             try:
                 return cur.fetchone()
             except sqlcipher.DatabaseError as exc:
-                raise self._corrupt(self.path, exc) or exc from None
+                raise self._damaged(exc) or exc from None
 
     def execute(self, sql: str, params=()):
         """Run one statement inside a write transaction."""
@@ -466,6 +497,8 @@ class Database:
                 self.conn.execute("INSERT INTO issues_fts(issues_fts, rank) VALUES ('integrity-check', 1)")
             except sqlcipher.Error as exc:
                 problems.append(f"search index: {exc}")
+            if problems and self._depth == 0:
+                self._reconnect()  # a bad page poisons the connection for every later read
         return problems
 
     def rekey(self, new_key: str, *, fixup=None, before_swap=None) -> None:

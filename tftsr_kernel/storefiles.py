@@ -148,7 +148,10 @@ class StoreLock:
         return self._fd
 
     def acquire(self, mode: int, *, timeout: float | None = LOCK_TIMEOUT_S, what: str = "the database") -> None:
-        """Take (or convert to) ``mode``; wait up to ``timeout`` seconds (None: do not wait)."""
+        """Take (or convert to) ``mode``; wait up to ``timeout`` seconds (None: do not wait).
+
+        While waiting to convert, the lock held before is not held; on failure none is held.
+        """
         with self._guard:
             fd = self._open()
             deadline = None if timeout is None else time.monotonic() + timeout
@@ -161,12 +164,11 @@ class StoreLock:
                 except OSError as exc:
                     if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                         raise DatabaseBusyError(f"cannot lock {self.path}: {exc.strerror}") from None
-                # a conversion that failed may have dropped the lock we held: take it back
+                # a conversion that fails drops the lock held before (Linux flock semantics); and
+                # it must: two processes each holding shared while waiting for exclusive would
+                # wait for each other forever
                 if self.mode is not None and mode != self.mode:
-                    try:
-                        fcntl.flock(fd, self.mode | fcntl.LOCK_NB)
-                    except OSError:
-                        self.mode = None
+                    self.mode = None
                 if deadline is None or time.monotonic() >= deadline:
                     if deadline is None:
                         raise DatabaseBusyError(f"{what} is in use by another process")
