@@ -22,9 +22,11 @@ import secrets
 import stat
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import DatabaseBusyError, KeyFileError
+from . import paths
+from .errors import DatabaseBusyError, KeyFileError, KeyProblemError
 
 LOCK_TIMEOUT_S = 30.0
 _KEY_RE = re.compile(r"[0-9a-f]{64}")
@@ -123,6 +125,63 @@ def create_or_read_key_file(key_path: Path, what: str = "key file") -> tuple[str
     if write_exclusive(key_path, (key + "\n").encode("ascii")):
         return key, True
     return read_key_file(key_path, what), False
+
+
+# --- the database key ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class KeySource:
+    key: str
+    origin: str  # "TFTSR_DB_KEY", "key file <path>", or "argument"
+
+    def __repr__(self) -> str:  # never show the key
+        return f"KeySource(origin={self.origin!r})"
+
+
+def resolve_key(data_dir: Path, *, create: bool = True) -> KeySource:
+    """The database key: ``TFTSR_DB_KEY``, else the key file in the data directory.
+
+    The key file (32 random bytes, hex encoded, mode 0600) is made on first use, but only when
+    no database exists yet: a database without its key cannot be opened, and a new key would
+    only hide that. Creation is exclusive (``storefiles.write_exclusive``): when several
+    processes start at once, one key wins and every process uses it. Callers creating a store
+    hold the store lock exclusively (``workbench.open``), so the database is made under that key.
+    """
+    env = os.environ.get("TFTSR_DB_KEY")
+    if env is not None:
+        if not env.strip():
+            raise KeyProblemError("TFTSR_DB_KEY is set but empty; unset it or give the database key")
+        return KeySource(env, "TFTSR_DB_KEY")
+    key_path = data_dir / paths.KEY_FILE_NAME
+    if key_path.exists():
+        return KeySource(_read_key_file(key_path), f"key file {key_path}")
+    db_path = data_dir / paths.DB_FILE_NAME
+    if db_path.exists() and db_path.stat().st_size > 0:
+        raise KeyFileError(
+            f"the database {db_path} exists but its key file {key_path} is missing; "
+            "restore the key file or set TFTSR_DB_KEY"
+        )
+    if not create:
+        raise KeyFileError(f"no key: set TFTSR_DB_KEY or run 'tftsr init' to create {key_path}")
+    ensure_data_dir(data_dir)
+    key, _created = create_or_read_key_file(key_path)
+    return KeySource(key, f"key file {key_path}")
+
+
+def write_key_file(key_path: Path, key: str) -> None:
+    """Write (or replace) a key file atomically with mode 0600 (never readable by anyone else)."""
+    write_atomic(key_path, (key + "\n").encode("ascii"))
+
+
+def _read_key_file(key_path: Path) -> str:
+    return read_key_file(key_path)
+
+
+def ensure_data_dir(data_dir: Path) -> None:
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        os.chmod(data_dir, 0o700)
+    except OSError:
+        pass
 
 
 # --- the store lock ------------------------------------------------------------------------------
