@@ -434,3 +434,23 @@ def test_damaged_schema_page_and_truncated_file_are_typed_errors(wb, data_dir, t
     assert r.code != 0 and "internal error" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert r.json["error"]["type"] in ("DatabaseCorruptError", "WrongKeyError")
     assert "truncated" in r.stderr or "damaged" in r.stderr
+
+
+def test_failed_rekey_changes_nothing_and_leaves_no_files(wb, data_dir, cli):
+    wb.issues.create_issue("before")
+    pid = wb.providers.add_provider("p", "openai", "http://127.0.0.1:1", "m", api_key="sk-one").id
+    # a secret that no longer decrypts (written under another key): the re-encryption fails
+    from tftsr_kernel.secrets import SecretBox
+
+    bad = SecretBox("some other key").encrypt("x", "ai_provider_api_key")
+    with wb.db.write() as conn:
+        conn.execute("UPDATE ai_providers SET encrypted_api_key = ? WHERE id = ?", (bad, pid))
+    names = sorted(p.name for p in data_dir.iterdir())
+    key = (data_dir / "tftsr.key").read_text()
+    r = cli("rekey", "--json")
+    assert r.code == 1 and r.json["error"]["type"] == "SecretError" and "internal error" not in r.stderr
+    assert sorted(p.name for p in data_dir.iterdir()) == names
+    assert (data_dir / "tftsr.key").read_text() == key
+    assert wb.issues.count_issues() == 1 and wb.audit.verify().ok
+    wb.close()
+    assert tftsr_kernel.open(data_dir).issues.count_issues() == 1
