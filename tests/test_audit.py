@@ -385,3 +385,33 @@ def test_concurrent_writers_keep_the_head_in_step(tmp_path, wb, data_dir):
         assert p.wait(timeout=240) == 0, p.stderr.read().decode()
     v = wb.audit.verify()
     assert v.ok and v.entries == 120 and json_head(data_dir / "audit.head")["entries"] == 120
+
+
+def test_verify_cli_prints_the_head_and_checks_a_recorded_one(tftsr_proc, data_dir):
+    assert tftsr_proc("issue", "create", "--title", "one").code == 0
+    r = tftsr_proc("verify")
+    assert r.code == 0, r.stderr
+    head = next(l.split(": ", 1)[1] for l in r.stdout.splitlines() if l.startswith("audit head: "))
+    assert head.startswith("1:") and len(head) == 2 + 64
+    assert tftsr_proc("issue", "create", "--title", "two").code == 0
+    r = tftsr_proc("verify", "--expect-head", head)
+    assert r.code == 0 and "matching the recorded head" in r.stdout, r.stderr
+    wrong = "1:" + "0" * 64
+    r = tftsr_proc("verify", "--expect-head", wrong, "--json")
+    assert r.code == 1 and "rewritten" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert r.json["result"]["audit_head"].startswith("2:")
+    r = tftsr_proc("verify", "--expect-head", "9:" + head[2:])
+    assert r.code == 1 and "truncated" in r.stderr
+    r = tftsr_proc("verify", "--expect-head", "garbage")
+    assert r.code == 1 and "not an audit head" in r.stderr and "internal error" not in r.stderr
+    r = tftsr_proc("init", "--json")
+    assert r.json["audit_key"].startswith("audit key file") and r.json["audit_key"].endswith("audit.key")
+
+
+def test_verify_cli_fails_on_a_no_op_trigger(tftsr_proc, wb, issue):
+    with wb.db.write() as conn:
+        conn.execute("DROP TRIGGER audit_log_no_update")
+        conn.execute("CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT 1; END")
+    wb.close()
+    r = tftsr_proc("verify")
+    assert r.code == 1 and "audit_log_no_update" in r.stderr and "different SQL" in r.stderr

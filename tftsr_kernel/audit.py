@@ -105,6 +105,13 @@ class AuditKeyring:
         path = self.data_dir / paths.AUDIT_KEY_FILE_NAME
         return None, path, f"audit key file {path}"
 
+    def describe(self) -> str:
+        """Where the audit key comes from (without reading it)."""
+        try:
+            return self._locate()[2]
+        except AuditKeyError as exc:
+            return str(exc)
+
     def keys(self, *, create: bool) -> tuple[bytes, bytes]:
         """(entry MAC key, head signing key), derived from the audit key with distinct labels."""
         if self._keys is not None:
