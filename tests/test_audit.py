@@ -415,3 +415,19 @@ def test_verify_cli_fails_on_a_no_op_trigger(tftsr_proc, wb, issue):
     wb.close()
     r = tftsr_proc("verify")
     assert r.code == 1 and "audit_log_no_update" in r.stderr and "different SQL" in r.stderr
+
+
+def test_every_kind_of_object_needs_its_creating_entry(wb, issue):
+    conv = wb.chat.new_conversation(issue.id, "first look")
+    wb.timeline.add_timeline_event(issue.id, "triage_started", "began")
+    wb.whys.add_five_why(issue.id, 1, "why did it fail?", "pool exhausted")
+    assert [e.action for e in wb.audit.get_audit_log(entity_id=conv.id)] == ["new_conversation"]
+    v = wb.audit.verify()
+    assert v.ok, v.problems
+    wb.db.execute("INSERT INTO ai_conversations(id, issue_id, provider, model, created_at) VALUES ('c-x', ?, 'p', 'm', 'now')",
+                  (issue.id,))
+    wb.db.execute("INSERT INTO timeline_events(id, issue_id, event_type, description, created_at)"
+                  " VALUES ('t-x', ?, 'triage_started', 'planted', 'now')", (issue.id,))
+    v = wb.audit.verify()
+    assert not v.ok and "2 stored object(s)" in v.reason
+    assert "ai_conversation c-x" in v.reason and "timeline_event t-x" in v.reason

@@ -70,6 +70,18 @@ def write_exclusive(target: Path, data: bytes) -> bool:
         os.link(tmp, target)
     except FileExistsError:
         return False
+    except OSError as exc:  # a file system without hard links: O_EXCL on the name itself
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
+            raise
+        try:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        except FileExistsError:
+            return False
+        try:
+            os.write(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
     finally:
         tmp.unlink(missing_ok=True)
     fsync_dir(target.parent)
