@@ -241,6 +241,15 @@ def test_expect_head_detects_a_rewrite_even_with_both_keys(wb, issue, data_dir):
     wb.issues.update_issue(issue.id, title="after the record")
     v = wb.audit.verify(expect_head=recorded)
     assert v.ok, v.reason  # the chain extends the recorded head
+    # an old recorded head does not excuse a truncation the head file shows
+    with wb.db.write() as conn:
+        _drop_triggers(conn)
+        conn.execute("DELETE FROM audit_log WHERE rowid = (SELECT max(rowid) FROM audit_log)")
+        _recreate_triggers(conn)
+    v = wb.audit.verify(expect_head=recorded)
+    assert not v.ok and "truncated" in v.reason
+    wb.issues.update_issue(issue.id, title="after the record")  # (the writer cannot repair it:
+    assert not wb.audit.verify().ok                                 # its entry has the old number)
     # rebuild the whole log from scratch with both keys (a new chain of the same length)
     saved = wb.db.query("SELECT action, entity_type, entity_id, details FROM audit_log ORDER BY rowid")
     with wb.db.write() as conn:

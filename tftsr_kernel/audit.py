@@ -460,14 +460,14 @@ class AuditService:
             problem = self._compare(head, expected, "the recorded head")
             if problem:
                 fail(problem)
-            elif status != "ok" or stored.entries > head.entries or stored != head:
-                # the operator vouched for this chain: a missing or stale head file is rewritten
+            elif status != "ok":
+                # the operator vouched for this chain with a head recorded elsewhere: a missing or
+                # unusable head file (a restored backup, another audit key before) is rewritten
                 with StoreLock(self._head_lock_path) as lock:
                     lock.acquire(fcntl.LOCK_EX, what="the audit head file")
                     self._write_head(keys[1], head)
-                if status != "ok" or stored.entries > head.entries:
-                    v.notes.append(f"{message or 'the head file did not match'}; rewritten from the "
-                                   "recorded head you gave")
+                v.head_file = "rewritten"
+                v.notes.append(f"{message}; rewritten from the current chain, which extends the recorded head")
                 return
         if status != "ok":
             fail(message + ("; if this database was restored from a backup, run "
