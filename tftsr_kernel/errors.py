@@ -123,4 +123,17 @@ class ExportError(TftsrError):
     """A document or report could not be exported."""
 
 
+# --- store and audit (keys, locks, damage, the keyed audit chain) -------------------------------
+class DatabaseBusyError(DatabaseError):
+    """Another process held the database or its lock file for too long, or holds it open."""
+
+
+class DatabaseCorruptError(DatabaseError):
+    """The database file is damaged or truncated (pages fail their HMAC or are missing)."""
+
+
+class AuditKeyError(KeyProblemError):
+    """The audit key (``audit.key``, ``TFTSR_AUDIT_KEY`` or ``TFTSR_AUDIT_KEY_FILE``) is missing or unusable."""
+
+
 __all__ = [name for name in dir() if name.endswith("Error")]

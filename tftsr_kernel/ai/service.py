@@ -266,8 +266,12 @@ class ChatService:
             active = self._wb.providers.active_provider()
             provider_name, model = (active.name, active.model) if active else ("none", "none")
         conv = AiConversation(uuid7(), issue_id, provider_name, model or "", utc_now(), title)
-        self._db.execute("INSERT INTO ai_conversations(id, issue_id, provider, model, created_at, title)"
+        with self._db.write() as conn:
+            conn.execute("INSERT INTO ai_conversations(id, issue_id, provider, model, created_at, title)"
                          " VALUES (?,?,?,?,?,?)", (conv.id, issue_id, conv.provider, conv.model, conv.created_at, title))
+            # every stored object has its creating audit entry (tftsr verify checks it)
+            self._wb.audit.write_audit_event("new_conversation", "ai_conversation", conv.id,
+                                             {"issue_id": issue_id, "provider": conv.provider, "model": conv.model})
         return conv
 
     def conversation_provider(self, issue_id: str, conversation_id: str | None = None) -> str | None:
