@@ -72,6 +72,15 @@ class Dashboard:
         assert status == 200, (status, body)
         return json.loads(body)
 
+    def kernel_ids(self) -> dict[str, bool]:
+        """Kernel id -> whether it is the preheated (pooled) one."""
+        return {k["id"]: k["pooled"] for k in self.kernels()}
+
+    def kernels_started_since(self, before: dict[str, bool]) -> set[str]:
+        """Kernels now serving a page that did not serve one in ``before`` (a new kernel, or the
+        pooled one handed out). The pool refilling itself is not counted: a refill is pooled."""
+        return {k["id"] for k in self.kernels() if not k["pooled"] and before.get(k["id"], True)}
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 

@@ -34,7 +34,7 @@ from jupyter_server.base.websocket import WebSocketMixin
 from tornado import web
 from tornado.websocket import WebSocketHandler
 
-from .pages import login_page, logout_page, refused_page
+from .pages import error_page, login_page, logout_page, refused_page
 
 SETTINGS_KEY = "tftsr_host_policy"
 
@@ -136,8 +136,15 @@ class AccessGuard:
         if self._tftsr_refused:
             self.set_header("Content-Type", "text/html; charset=utf-8")
             self.write(refused_page())
-            return
-        return super().write_error(status_code, **kwargs)
+            return None
+        if isinstance(self, APIHandler):
+            return super().write_error(status_code, **kwargs)  # JSON
+        # jupyter_server's error templates need its static files, which Voila does not serve
+        exc = (kwargs.get("exc_info") or (None, None, None))[1]
+        reason = getattr(exc, "reason", None) or self._reason
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.write(error_page(status_code, reason))
+        return None
 
 
 class LoginPage(AccessGuard, LoginFormHandler):

@@ -36,7 +36,7 @@ def voila_config(plan: DashboardPlan, notebook: Path):
     c.Voila.token = plan.token
     c.Voila.identity_provider_class = "tftsr_kernel.serve.access.DashboardIdentityProvider"
     c.Voila.tornado_settings = {
-        "headers": {"Content-Security-Policy": DASHBOARD_CSP, "Referrer-Policy": "no-referrer",
+        "headers": {"Content-Security-Policy": DASHBOARD_CSP, "Referrer-Policy": "same-origin",
                     "X-Frame-Options": "SAMEORIGIN"},
         # jupyter_server's own Host check, off in Voila; the guard applies the full allow-list
         "allow_remote_access": False,

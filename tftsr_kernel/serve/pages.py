@@ -54,3 +54,10 @@ def refused_page() -> str:
         "<p>If you reach the dashboard through a reverse proxy or a DNS name, restart it with "
         "<code>tftsr dashboard --allow-host NAME</code> and make the proxy forward the "
         "<code>Host</code> header.</p>"))
+
+
+def error_page(status: int, reason: str | None) -> str:
+    return _page(f"TFTSR Workbench: {int(status)}", (
+        f"<h1>{int(status)} {escape(reason or 'Error')}</h1>"
+        "<p>The dashboard could not answer this request.</p>"
+        '<p><a href="/">Back to the dashboard</a></p>'))
