@@ -58,10 +58,10 @@ def test_origin_must_be_this_server_under_an_allowed_name():
 
 def test_voila_is_configured_safely_offline_and_bounded():
     from tftsr_kernel.serve.app import voila_config
-    from tftsr_kernel.serve.command import _notebook
+    from tftsr_kernel.cli.serve import _notebook
 
     plan = dashboard_plan("0.0.0.0", 8866, allow_hosts=["dash.example.com"], cull_idle=120)
-    c = voila_config(plan, _notebook())
+    c = voila_config(plan, _notebook("dashboard.ipynb"))
     vc = c.VoilaConfiguration
     assert vc.show_tracebacks is False and vc.strip_sources is True and vc.template == "tftsr"
     assert vc.file_allowlist == [] and vc.preheat_kernel is True and vc.default_pool_size == 1
