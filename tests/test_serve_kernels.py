@@ -1,10 +1,11 @@
-"""Bounded kernels on a real ``tftsr dashboard --cull-idle 6``: a page that never opens its
+"""Bounded kernels on a real ``tftsr dashboard --cull-idle 15``: a page that never opens its
 WebSocket loses its kernel after the grace period, a disconnected page's kernel is culled after
 the idle timeout, an open page keeps its kernel, a closed tab releases it at once, and the
 preheated kernel is never culled."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import time
 from pathlib import Path
@@ -15,7 +16,8 @@ from tests.dashboard import CHROMIUM, CHROMIUM_ARGS, running_dashboard
 
 pytestmark = [pytest.mark.slow]
 websockets_sync = pytest.importorskip("websockets.sync.client")
-CULL = 6  # seconds; the grace period is the same, the culler looks every 2 s
+CULL = 15  # seconds; the grace period is the same, the culler looks every 5 s
+SLACK = 25  # a busy machine: the culler's interval plus time to answer
 
 
 @pytest.fixture(scope="module")
@@ -60,13 +62,6 @@ def _channels(dash, kernel_id):
                                    open_timeout=20)
 
 
-def test_the_preheated_kernel_is_never_culled(dash):
-    pool = [k["id"] for k in dash.kernels() if k["pooled"]]
-    assert len(pool) == 1
-    time.sleep(CULL * 2 + 3)  # idle, never connected, longer than the grace period and the timeout
-    assert [k["id"] for k in dash.kernels() if k["pooled"]] == pool
-
-
 def test_pages_never_opened_lose_their_kernels_after_the_grace_period(dash):
     ids = set()
     for _ in range(3):  # the first takes the pool kernel, the others start their own
@@ -74,22 +69,27 @@ def test_pages_never_opened_lose_their_kernels_after_the_grace_period(dash):
         assert kid in {k["id"] for k in dash.kernels()}  # served, not yet connected: still there
         ids.add(kid)
     assert len(ids) == 3
-    assert _wait(lambda: not (ids & {k["id"] for k in dash.kernels()}), CULL + 20), dash.kernels()
-    assert _wait(lambda: [k for k in dash.kernels() if k["pooled"]], 30)  # refilled, still one kept warm
-    assert _wait(lambda: not _page_kernels(dash), 20), dash.kernels()
+    assert _wait(lambda: not (ids & {k["id"] for k in dash.kernels()}), CULL + SLACK), dash.kernels()
+    assert _wait(lambda: [k for k in dash.kernels() if k["pooled"]], 60)  # refilled, still one kept warm
+    assert _wait(lambda: not _page_kernels(dash), SLACK), dash.kernels()
 
 
 def test_a_disconnected_page_is_culled_and_an_open_one_is_kept(dash):
-    gone, kept = _load(dash), _load(dash)
-    with _channels(dash, kept):
+    with contextlib.ExitStack() as open_page:
+        kept = _load(dash)
+        open_page.enter_context(_channels(dash, kept))  # as a browser would, right after the page
+        gone = _load(dash)
         with _channels(dash, gone):
             rows = {k["id"]: k for k in dash.kernels()}
             assert rows[gone]["connections"] == 1 and rows[kept]["connections"] == 1
         # `gone` lost its only connection (a crashed tab): culled after the idle timeout
-        assert _wait(lambda: gone not in {k["id"] for k in dash.kernels()}, CULL + 20)
-        time.sleep(CULL + 4)
+        assert _wait(lambda: gone not in {k["id"] for k in dash.kernels()}, CULL + SLACK)
+        pool = _wait(lambda: {k["id"] for k in dash.kernels() if k["pooled"]}, 60)
+        time.sleep(CULL + 6)
         assert kept in {k["id"] for k in dash.kernels()}  # an open page keeps its kernel
-    assert _wait(lambda: kept not in {k["id"] for k in dash.kernels()}, CULL + 20)
+        # the preheated kernel, idle and never connected for longer than the timeout, is kept
+        assert {k["id"] for k in dash.kernels() if k["pooled"]} == pool
+    assert _wait(lambda: kept not in {k["id"] for k in dash.kernels()}, CULL + SLACK)
     assert any(k["pooled"] for k in dash.kernels())
 
 
@@ -103,25 +103,25 @@ def test_closing_a_tab_releases_its_kernel(dash):
         ctx = browser.new_context()
         pg = ctx.new_page()
         pg.goto(dash.url)
-        pg.locator(".tftsr-open-issue").first.wait_for(timeout=60_000)
+        pg.locator(".tftsr-open-issue").first.wait_for(timeout=120_000)
         kid = pg.evaluate("JSON.parse(document.getElementById('jupyter-config-data').textContent).kernelId")
-        assert _wait(lambda: any(k["id"] == kid and k["connections"] for k in dash.kernels()), 10)
+        assert _wait(lambda: any(k["id"] == kid and k["connections"] for k in dash.kernels()), 30)
         t0 = time.monotonic()
         pg.close()  # the page asks Voila to shut its kernel down as it goes
-        assert _wait(lambda: kid not in {k["id"] for k in dash.kernels()}, 5, 0.2), dash.kernels()
+        assert _wait(lambda: kid not in {k["id"] for k in dash.kernels()}, 10, 0.2), dash.kernels()
         released = time.monotonic() - t0
-        assert released < CULL  # before the culler could have done it
+        assert released < CULL  # long before the culler could have done it
 
         # without that request (a crash, a lost network) the culler releases it after the timeout
         pg = ctx.new_page()
         pg.goto(dash.base)  # the session cookie is enough now
-        pg.locator(".tftsr-open-issue").first.wait_for(timeout=60_000)
+        pg.locator(".tftsr-open-issue").first.wait_for(timeout=120_000)
         kid = pg.evaluate("JSON.parse(document.getElementById('jupyter-config-data').textContent).kernelId")
         pg.evaluate("window.fetch = function () { return Promise.resolve(); }")  # the release never leaves
         pg.close()
         time.sleep(1)
         assert kid in {k["id"] for k in dash.kernels()}
-        assert _wait(lambda: kid not in {k["id"] for k in dash.kernels()}, CULL + 20), dash.kernels()
+        assert _wait(lambda: kid not in {k["id"] for k in dash.kernels()}, CULL + SLACK), dash.kernels()
         ctx.close()
         browser.close()
-    assert _wait(lambda: [k for k in dash.kernels() if k["pooled"]], 30)
+    assert _wait(lambda: [k for k in dash.kernels() if k["pooled"]], 60)
