@@ -10,7 +10,7 @@ Why this design (measured on loghub text; see ``benchmarks/README.md``):
   non-overlapping matches, so overlapping findings of different types get lost.
 * hyperscan scans all ~30 anchor patterns in a single pass (~400x ``re`` at the same moment;
   170-250 MB/s on one core of this VM) and reports every match, including overlapping ones.
-  The Python handlers in ``_rules.py`` then run only where an anchor matched: octet ranges,
+  The Python handlers in ``rules/`` then run only where an anchor matched: octet ranges,
   Luhn, mod-97, context words, key names, value extraction.
 * Start-of-match (``SOM_LEFTMOST``) is requested only where it is cheap; host names, e-mail
   and IPv6 anchors report end offsets and the handler finds the start (a SOM host-name
@@ -45,7 +45,7 @@ from collections.abc import Iterable
 import hyperscan
 
 from ..errors import PiiError, ValidationError
-from ._rules import CASELESS, RULES, SOM, Rule
+from .rules import CASELESS, RULES, SOM, Rule
 from ._types import PRIORITY, SECRET_TYPES, DetectorConfig, Span
 
 

@@ -30,7 +30,7 @@ from io import BufferedIOBase as BinaryIO
 from ..errors import PiiError
 from ._engine import _rank, engine_for, gc_paused, resolve, to_scan_bytes
 from ._redact import Pseudonymizer, type_token
-from ._rules import PEM_LIMIT
+from .rules import PEM_LIMIT
 from ._types import DetectorConfig, RedactStats, Span
 
 CHUNK_SIZE = 2 * 1024 * 1024
