@@ -238,9 +238,53 @@ def test_custom_pattern_and_allowlist():
     assert all(t != "10.9.9.9" for _ty, t in got)
     out = _redact(text, cfg)
     assert "10.9.9.9" in out and "INC-123456" not in out and "[Ticket_1]" in out
-    # unnamed pattern, and a pattern hyperscan cannot compile (look-behind): Python fallback
-    cfg2 = DetectorConfig(custom_patterns=(("", r"(?<=ticket )[A-Z]+-\d+"),))
+    # unnamed pattern: type "Custom"
+    cfg2 = DetectorConfig(custom_patterns=(("", r"[A-Z]+-\d+"),))
     assert ("Custom", "INC-123456") in {(s.type, s.text) for s in pii.detect(text, cfg2)}
+
+
+@pytest.mark.parametrize(
+    "pattern, why",
+    [
+        (r"(?<=ticket )[A-Z]+-\d+", "look-behind"),
+        (r"[A-Z]+(?=-\d)", "look-ahead"),
+        (r"(?!x)[a-z]+", "negative look-ahead"),
+        (r"(\w)\1", "back-reference"),
+        (r"(?P<q>['\"]).*(?P=q)", "back-reference"),
+        (r"a*", "empty string"),
+        (r"(unclosed", "not a valid regular expression"),
+    ],
+)
+def test_custom_patterns_hyperscan_cannot_run_are_refused(pattern, why):
+    with pytest.raises(ValidationError, match=why):
+        pii.detect("ticket INC-1", DetectorConfig(custom_patterns=(("Bad", pattern),)))
+
+
+def test_custom_pattern_cannot_hang_the_scanner():
+    """``(a+|é)+$`` backtracks exponentially in Python ``re`` (48 s on 29 bytes); in hyperscan
+    it is linear: a 100 kB line of ``a`` followed by ``é!`` is scanned at once."""
+    import time
+
+    cfg = DetectorConfig(custom_patterns=(("Evil", "(a+|é)+$"),))
+    text = "a" * 28 + "é!\n" + "a" * 100_000 + "é!\n" + "aaé\n"
+    t = time.perf_counter()
+    spans = pii.detect(text, cfg)
+    assert time.perf_counter() - t < 5  # generous: a backtracking engine would not finish
+    assert [(s.type, s.text) for s in spans] == [("Evil", "aaé")]
+
+
+def test_custom_pattern_spans_in_non_ascii_text():
+    cfg = DetectorConfig(custom_patterns=(("Name", "Müller|Zoë"), ("Tck", r"TCK-\d{6}")))
+    text = "Grüße von Jörg Müller, TCK-123456 \udcff und Zoë\n"
+    got = [(s.type, s.text, s.start) for s in pii.detect(text, cfg)]
+    assert got == [
+        ("Name", "Müller", text.index("Müller")),
+        ("Tck", "TCK-123456", text.index("TCK")),
+        ("Name", "Zoë", text.index("Zoë")),
+    ]
+    # matches of one pattern that overlap become one span (the union)
+    cfg2 = DetectorConfig(custom_patterns=(("Num", r"\d+"),))
+    assert [s.text for s in pii.detect("id 12345 x", cfg2)] == ["12345"]
 
 
 def test_enabled_types():

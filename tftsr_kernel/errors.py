@@ -123,4 +123,18 @@ class ExportError(TftsrError):
     """A document or report could not be exported."""
 
 
+# --- the egress guard (added by the PII engine work) -------------------------------------------
+class EgressBlockedError(PiiError):
+    """The PII engine could not run (hyperscan missing or failing, a rule raising): the guard
+    refuses instead of sending with less coverage.  Nothing was sent."""
+
+    def __init__(self, cause: str):
+        super().__init__(
+            f"nothing was sent: the PII engine failed ({cause}). Reinstall the pinned hyperscan "
+            "package (see the README's set-up) or report the error; no text leaves the machine "
+            "until the engine runs."
+        )
+        self.cause = cause
+
+
 __all__ = [name for name in dir() if name.endswith("Error")]
