@@ -9,7 +9,7 @@ See ``_common.py`` for what a rule is.
 
 from __future__ import annotations
 
-from . import financial, generic, network, personal, secrets
+from . import commands, config_files, financial, generic, network, personal, secrets
 from ._common import CASELESS, SOM, Handler, Rule
 from .secrets import PEM_LIMIT
 
@@ -20,6 +20,8 @@ FAMILIES = (
     financial,
     secrets,
     generic,
+    commands,
+    config_files,
 )
 
 RULES: tuple[Rule, ...] = tuple(r for fam in FAMILIES for r in fam.RULES)
