@@ -29,8 +29,8 @@ def _h_telegram(text: str, hits, out) -> None:
             i -= 1
         if not 8 <= colon - i <= 10:
             continue
-        if i and (text[i - 1].isalnum() or text[i - 1] == "_"):
-            continue
+        if i and (text[i - 1].isalnum() or text[i - 1] == "_") and not text.endswith("/bot", 0, i):
+            continue  # part of a longer word (but api.telegram.org/bot<token>/ is the API's URL form)
         out.append((i, m.end(), "TelegramBotToken"))
 
 

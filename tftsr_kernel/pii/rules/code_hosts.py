@@ -89,7 +89,7 @@ RULES: tuple[Rule, ...] = (
     kw(("vault_token", "x-vault-token", "vault-token", "vault_root_token", "vault_client_token", "client_token"),
        (("VaultToken", r"[sbr]\.[A-Za-z0-9]{24}", 3.0), ("VaultToken", r"hv[sbr]\.[A-Za-z0-9_\-]{24,}", 0.0))),
     tok("TerraformCloudToken", ".atlasv1.", r"[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=\-]{60,70}", back=23),
-    tok("DopplerToken", b"dp\\.(?:pt|st|ct|sa|scim|audit)\\.", r"dp\.(?:pt|st|ct|sa|scim|audit)\.[A-Za-z0-9]{40,44}", som=True),
+    tok("DopplerToken", b"dp\\.(?:pt|st|ct|sa|scim|audit)\\.", r"dp\.(?:pt|st|ct|sa|scim|audit)\.(?:[a-z0-9_]{1,32}\.)?[A-Za-z0-9]{40,44}", som=True),
     tok("PulumiToken", "pul-", r"pul-[a-f0-9]{40}"),
     tok("InfracostToken", "ico-", r"ico-[A-Za-z0-9]{32}"),
     tok("PrefectToken", "pnu_", r"pnu_[A-Za-z0-9]{36}"),

@@ -123,7 +123,7 @@ RULES: tuple[Rule, ...] = (
     kw(("routing_key", "integration_key", "service_key"), (("PagerDutyKey", r"[a-f0-9]{32}", 3.0), ("PagerDutyKey", r"R0[A-Z0-9]{30}", 3.0))),
     kw(("opsgenie_api_key", "opsgenie", "geniekey"), (("OpsgenieKey", UUID, 3.0),)),
     kw(("x-honeycomb-team", "honeycomb_api_key", "honeycomb_key", "honeycomb_writekey"),
-       (("HoneycombKey", r"hc[a-z]{2}_[A-Za-z0-9]{26,60}", 3.0), ("HoneycombKey", r"[A-Za-z0-9]{32}", 3.5),
+       (("HoneycombKey", r"hc[a-z]{2,4}_[A-Za-z0-9]{26,60}", 3.0), ("HoneycombKey", r"[A-Za-z0-9]{32}", 3.5),
         ("HoneycombKey", r"[A-Za-z0-9]{22}", 3.5))),
     tok("SplunkHECToken", "Splunk ", r"Splunk (" + UUID + ")", group=1, before=None),
     kw(("splunk_hec_token", "hec_token", "splunk_token"), (("SplunkHECToken", UUID, 3.0),)),
