@@ -9,7 +9,7 @@ See ``_common.py`` for what a rule is.
 
 from __future__ import annotations
 
-from . import commands, config_files, financial, generic, network, personal, secrets
+from . import ai, chat, cloud, code_hosts, commands, config_files, financial, generic, keys, network, personal, saas, secrets
 from ._common import CASELESS, SOM, Handler, Rule
 from .secrets import PEM_LIMIT
 
@@ -19,6 +19,12 @@ FAMILIES = (
     personal,
     financial,
     secrets,
+    cloud,
+    code_hosts,
+    chat,
+    saas,
+    ai,
+    keys,
     generic,
     commands,
     config_files,

@@ -1,0 +1,177 @@
+"""The service-specific secret families (tftsr_kernel/pii/rules/{cloud,code_hosts,chat,saas,ai,keys}.py).
+
+tests/fixtures/secrets/families.jsonl holds one realistic sample per family (made by
+make_families.py beside it: random values of the documented shapes, valid checksums): each value
+must be covered whole by one span named after its family, and the text around it must stay.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tftsr_kernel import pii
+from tftsr_kernel.pii import DetectorConfig, Pseudonymizer
+from tftsr_kernel.pii._types import (
+    FAMILY_TOGGLES,
+    FAMILY_TYPES,
+    KNOWN_TYPE_NAMES,
+    PII_TYPES,
+    PRIORITY,
+    SECRET_TYPES,
+    TOGGLE_OF,
+    TYPE_GROUPS,
+    expand_types,
+)
+from tftsr_kernel.pii.rules import RULES
+from tftsr_kernel.pii.rules._tokens import base62_crc32, entropy, github_checksum_ok
+
+FIXTURE = Path(__file__).parent / "fixtures" / "secrets" / "families.jsonl"
+ROWS = [json.loads(line) for line in FIXTURE.read_text(encoding="utf-8").splitlines() if line.strip()]
+#: types that name a credential for the SRE: every family type and the older specific ones
+NAMED = set(FAMILY_TYPES) | {"AWSAccessKey", "AWSSecretKey", "GitHubToken", "GitLabToken", "SlackToken", "StripeKey",
+                             "GoogleAPIKey", "JWT", "PrivateKey", "PasswordHash"}
+
+
+def _covering(spans, text: str, value: str):
+    i = text.find(value)
+    assert i >= 0
+    return [s for s in spans if s.start <= i and s.end >= i + len(value)]
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r["id"] for r in ROWS])
+def test_family_sample(row):
+    text = row["text"]
+    spans = pii.detect(text)
+    for value in row["secrets"]:
+        cover = _covering(spans, text, value)
+        assert cover, f"{row['id']}: {value[:40]}... not covered whole: {[(s.type, s.text[:30]) for s in spans]}"
+        assert cover[0].type in NAMED, f"{row['id']}: named {cover[0].type}, not after its family"
+    out = pii.redact(text, spans, Pseudonymizer().placeholder)
+    for value in row["secrets"]:
+        assert value not in out
+    for keep in row["keep"]:
+        assert keep in out, f"{row['id']}: {keep!r} did not survive: {out[:300]}"
+
+
+def test_fixture_covers_every_family_type():
+    """Every registered family type appears in the fixture (so no family goes untested)."""
+    seen = set()
+    for row in ROWS:
+        spans = pii.detect(row["text"])
+        for value in row["secrets"]:
+            seen.update(s.type for s in _covering(spans, row["text"], value))
+    missing = sorted(set(FAMILY_TYPES) - seen)
+    assert not missing, f"family types without a fixture row: {missing}"
+    assert len({r["id"] for r in ROWS if r["secrets"]}) >= 150
+
+
+# --- the type registry ---------------------------------------------------------------------------
+def test_registry_matches_the_rules():
+    emitted = {t for r in RULES for t in r.types}
+    unknown = sorted(emitted - set(TOGGLE_OF))
+    assert not unknown, f"rule types missing from _types.FAMILY_TOGGLES: {unknown}"
+    unused = sorted(set(FAMILY_TYPES) - emitted)
+    assert not unused, f"registered family types no rule reports: {unused}"
+    assert len(FAMILY_TYPES) == len(set(FAMILY_TYPES)), "a family type is listed under two toggles"
+    for t in FAMILY_TYPES:
+        assert t in SECRET_TYPES and t in PRIORITY
+        assert PRIORITY[t] > PRIORITY["Secret"] and PRIORITY[t] > PRIORITY["BearerToken"]
+    assert set(FAMILY_TOGGLES) <= set(PII_TYPES)
+
+
+def test_groups_and_toggles_expand():
+    assert "SendGridKey" in expand_types(["SaaSToken"])
+    assert {"PuTTYPrivateKey", "AgeSecretKey", "PrivateKey"} <= expand_types(["PrivateKey"])
+    secrets = expand_types(["secrets"])
+    assert set(FAMILY_TYPES) <= secrets and "Password" in secrets and "Email" not in secrets
+    assert expand_types(["network"]) == {"IPv4", "IPv6", "MAC", "Hostname", "URLCredentials"}
+    assert expand_types(["TicketId"]) == {"TicketId"}  # a custom pattern's name stays
+    assert {"secrets", "SendGridKey", "SaaSToken"} <= KNOWN_TYPE_NAMES
+    every_group = {t for ts in TYPE_GROUPS.values() for t in ts}
+    assert every_group == set(PII_TYPES) - {"Custom"}
+
+
+def test_enabling_one_toggle_detects_only_its_families():
+    line = ("SENDGRID=SG.aaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb "
+            "DIGITALOCEAN=dop_v1_" + "7f3a" * 16 + " from 10.1.2.3")
+    types = {s.type for s in pii.detect(line, DetectorConfig(enabled_types=frozenset({"SaaSToken"})))}
+    assert types == {"SendGridKey"}
+    types = {s.type for s in pii.detect(line, DetectorConfig(enabled_types=frozenset({"secrets"})))}
+    assert {"SendGridKey", "DigitalOceanToken"} <= types and "IPv4" not in types
+    # a family type can be named on its own too
+    types = {s.type for s in pii.detect(line, DetectorConfig(enabled_types=frozenset({"DigitalOceanToken"})))}
+    assert types == {"DigitalOceanToken"}
+
+
+def test_placeholder_names_the_family():
+    line = "mailer: SENDGRID_API_KEY=SG.aaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+    assert pii.redact(line, pii.detect(line), Pseudonymizer().placeholder) == "mailer: SENDGRID_API_KEY=[SendGridKey_1]"
+
+
+# --- checksums and entropy ----------------------------------------------------------------------
+def test_github_crc32_tail():
+    body = "a" * 29 + "b"
+    token = "ghp_" + body + base62_crc32(body)
+    assert github_checksum_ok(token)
+    assert not github_checksum_ok("ghp_" + body + "000000")
+    # with a valid tail a token is found even glued to other text (no word boundary) ...
+    glued = f"id=42x{token}y"
+    assert any(s.text == token and s.type == "GitHubToken" for s in pii.detect(glued))
+    # ... and without one it is not
+    bad = "ghp_" + body + "zzzzzz"
+    assert not any(bad in s.text for s in pii.detect(f"id=42x{bad}y"))
+
+
+def test_age_bech32_checksum():
+    row = next(r for r in ROWS if r["id"] == "age-secret-key")
+    key = row["secrets"][0]
+    assert [s.text for s in pii.detect(key)] == [key]
+    flipped = key[:-1] + ("Q" if key[-1] != "Q" else "P")
+    assert not any(s.type == "AgeSecretKey" for s in pii.detect(flipped))
+
+
+def test_keyword_values_need_entropy():
+    for text in (
+        "DATADOG_API_KEY=00000000000000000000000000000000",
+        "LINODE_TOKEN=" + "ab" * 32,
+        "HCLOUD_TOKEN=" + "x" * 64,
+    ):
+        assert not any(s.type in FAMILY_TYPES for s in pii.detect(text)), text
+    assert entropy("aaaa") == 0.0 and entropy("abcd") == 2.0
+
+
+# --- look-alikes that must stay ------------------------------------------------------------------
+LOOKALIKES = [
+    "request_id=123e4567-e89b-12d3-a456-426614174000 took 12ms",
+    "commit 9fceb02d0ae598e95dc970b74767f19372d61af8 merged",
+    "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    "build 8f14e45fceea167a5a36dedd4bea2543 ok",
+    "at com.amazonaws.services.s3.AmazonS3Client.invoke(AmazonS3Client.java:5062)",
+    "SKIPPED 12 tests, ACCOUNTING 3 records, TASK_KILLED",
+    "the key-value store answered; key-pair rotation scheduled",
+    "sed -e 's/\\(.*\\)/$1$2/' file",
+    "vault: token renewed; datadog: agent started; heroku: deploy finished",
+    "Signature verified for image nginx:1.25 (sig=ok)",
+    "ACCEPT 2 packets; API-gateway healthy; EAA compliance report",
+    "hf_hub_download(repo_id='bert-base-uncased') finished",
+    "dapi call took 32ms; npm_config_cache=/home/ci/.npm",
+    "s.1234 ms; ya29 rows; SG.mode=on; AKID=none",
+    "xoxb- token missing; ghp_ prefix expected; glpat- prefix expected",
+    "user:$6$ is the marker for sha512crypt",
+    "QmFzZTY0IHRleHQgdGhhdCBpcyBub3QgYSBKV1Qgb3IgYW55IGtpbmQgb2Ygc2VjcmV0IGF0IGFsbCwganVzdCBwcm9zZQ==",
+]
+
+
+@pytest.mark.parametrize("text", LOOKALIKES)
+def test_lookalikes_stay(text):
+    spans = [s for s in pii.detect(text) if s.type in NAMED]
+    assert not spans, [(s.type, s.text) for s in spans]
+
+
+def test_aws_docs_example_key_is_redacted():
+    """Decision: the AWS documentation example key is not allow-listed (redacting it costs
+    nothing; an allow-list of 'known examples' would be one more way to leak)."""
+    assert any(s.type == "AWSAccessKey" for s in pii.detect("AKIAIOSFODNN7EXAMPLE"))

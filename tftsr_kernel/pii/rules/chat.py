@@ -1,0 +1,92 @@
+"""Chat tokens and incoming webhooks: Slack (configuration tokens and whole webhook URLs),
+Microsoft Teams, Discord, Telegram, Mattermost, Gitter, Pushover, Zulip and Webex.
+
+A webhook URL is a credential in itself (whoever has it can post); the host name stays
+readable and the path that carries the secret is redacted.  Every type here is in the
+``ChatToken`` toggle except ``SlackToken`` (its own, older toggle).
+"""
+
+from __future__ import annotations
+
+import re
+
+from ._common import Rule
+from ._tokens import kw, tok
+
+_A = re.ASCII
+_TELEGRAM_TAIL = re.compile(r"AA[A-Za-z0-9_\-]{33}(?![A-Za-z0-9_\-])", _A)
+
+
+def _h_telegram(text: str, hits, out) -> None:
+    """``<bot id>:AA<33>``: the anchor is ``:AA``; the bot id (8-10 digits) is read backwards."""
+    for _s, e in hits:
+        colon = e - 3
+        m = _TELEGRAM_TAIL.match(text, colon + 1)
+        if m is None:
+            continue
+        i = colon
+        while i > 0 and text[i - 1].isdigit() and colon - i < 11:
+            i -= 1
+        if not 8 <= colon - i <= 10:
+            continue
+        if i and (text[i - 1].isalnum() or text[i - 1] == "_") and not text.endswith("/bot", 0, i):
+            continue  # part of a longer word (but api.telegram.org/bot<token>/ is the API's URL form)
+        out.append((i, m.end(), "TelegramBotToken"))
+
+
+RULES: tuple[Rule, ...] = (
+    # Slack: configuration access/refresh tokens (the base rule knows xox[abposre]- and xapp-)
+    tok("SlackToken", "xoxe.xox", r"xoxe\.xox[bp]-[0-9]-[A-Za-z0-9]{150,170}"),
+    # a whole webhook URL's path: T.../B.../secret (named SlackWebhook, not SlackToken)
+    tok(
+        "SlackWebhook",
+        "hooks.slack.com/",
+        r"hooks\.slack\.com/(?:services|workflows|triggers)/([A-Za-z0-9_+\-]+/[A-Za-z0-9_/+\-]{20,})",
+        group=1,
+        before=None,
+    ),
+    # Microsoft Teams incoming webhooks (Office 365 connectors): the path after webhookb2/
+    tok(
+        "TeamsWebhook",
+        ".webhook.office.com/webhookb2/",
+        r"\.webhook\.office\.com/webhookb2/([0-9a-fA-F\-]{36}@[0-9a-fA-F\-]{36}/IncomingWebhook/[0-9a-fA-F]{32}/[0-9a-fA-F\-]{36}(?:/[A-Za-z0-9_\-]{20,})?)",
+        group=1,
+        before=None,
+        after=None,
+    ),
+    tok(
+        "TeamsWebhook",
+        "outlook.office.com/webhook/",
+        r"outlook\.office\.com/webhook/([0-9a-fA-F\-]{36}@[0-9a-fA-F\-]{36}/IncomingWebhook/[0-9a-fA-F]{32}/[0-9a-fA-F\-]{36})",
+        group=1,
+        before=None,
+        after=None,
+    ),
+    # Discord webhooks: /api/webhooks/<id>/<token>
+    tok(
+        "DiscordWebhook",
+        "/api/webhooks/",
+        r"/api/webhooks/([0-9]{17,20}/[A-Za-z0-9_\-]{60,70})",
+        group=1,
+        before=None,
+    ),
+    # Discord bot tokens: base64 user id, timestamp, HMAC; found after "Bot " or a discord key
+    tok(
+        "DiscordBotToken",
+        "Bot ",
+        r"Bot ([MNO][A-Za-z0-9_\-]{23,27}\.[A-Za-z0-9_\-]{6}\.[A-Za-z0-9_\-]{27,38})",
+        group=1,
+        before=None,
+    ),
+    kw(
+        ("discord_token", "discord_bot_token", "discord"),
+        (("DiscordBotToken", r"[MNO][A-Za-z0-9_\-]{23,27}\.[A-Za-z0-9_\-]{6}\.[A-Za-z0-9_\-]{27,38}", 3.5),
+         ("DiscordClientSecret", r"[A-Za-z0-9_\-]{32}", 3.5)),
+    ),
+    Rule(rb":AA", 0, _h_telegram, ("TelegramBotToken",)),
+    kw(("mattermost_token", "mattermost_access_token", "mattermost"), (("MattermostToken", r"[a-z0-9]{26}", 3.5),)),
+    kw(("gitter_token", "gitter"), (("GitterToken", r"[a-z0-9_\-]{40}", 3.5),)),
+    kw(("pushover_token", "pushover_user_key", "pushover"), (("PushoverToken", r"[a-z0-9]{30}", 3.5),)),
+    kw(("zulip_api_key", "zulip"), (("ZulipAPIKey", r"[A-Za-z0-9]{32}", 3.5),)),
+    kw(("webex_token", "webex_access_token", "webex_bot_token"), (("WebexToken", r"[A-Za-z0-9]{64}_[A-Za-z0-9]{4}_[a-f0-9\-]{36}", 3.5),)),
+)
