@@ -195,6 +195,8 @@ def _h_keyed(text: str, hits, out) -> None:
         if call and not quoted:
             continue
         val = text[vs:ve]
+        if not quoted and _ASSIGNMENT.match(val):
+            continue  # "auth: SNYK_TOKEN=…": another assignment, found by its own key
         is_pass = kw.lower().startswith(_PASS_FAMILY)
         if not value_ok(val, quoted, text[ident_start:kw_end], is_pass, _is_weak(kw)):
             continue
@@ -213,6 +215,9 @@ _SCHEMES = frozenset(
     "sharedkey sharedkeylite googlelogin client-id sentry zoho-oauthtoken sso-key klaviyo-api-key "
     "privatetoken private-token token68 bot".split()
 )
+# schemes whose credentials are a parameter list ("Digest username=..., response=...")
+_PARAM_SCHEMES = frozenset("digest aws4-hmac-sha256 hawk signature mutual scram-sha-1 scram-sha-256 vapid oauth".split())
+_ASSIGNMENT = re.compile(r"[A-Za-z_][\w.\-]{0,40}=", _A)
 _HEADER_NAME_REV = re.compile(r"[ \t]*[:=][ \t]*(?:[\"']\\{0,3})?[A-Za-z\-]{0,40}", _A)
 
 
@@ -259,13 +264,20 @@ def _h_authz(text: str, hits, out) -> None:
         parts = val.split(None, 1)
         if len(parts) == 2 and parts[0].lower() in _SCHEMES:
             cs = vs + val.index(parts[1], len(parts[0]))
+            if parts[0].lower() not in _PARAM_SCHEMES:  # one token68: to the next blank
+                ve = _values.shell_word_end(text, cs, ve)
             cred = text[cs:ve]
             if not value_ok(cred, True) or _PLACEHOLDER_RX.match(cred):
                 continue
             typ = {"bearer": "BearerToken", "basic": "BasicAuth"}.get(parts[0].lower(), "Secret")
             out.append((cs, ve, typ))
-        elif len(parts) == 1 and value_ok(val, True, weak=True):
-            out.append((vs, ve, "Secret"))
+        elif len(parts) >= 1:
+            we = _values.shell_word_end(text, vs, ve)
+            a = _ASSIGNMENT.match(text, vs, we)
+            if a:  # "Authorization: key=AAAA…": the value of the assignment
+                vs = a.end()
+            if value_ok(text[vs:we], True, weak=True) and (a or len(parts) == 1):
+                out.append((vs, we, "Secret"))
 
 
 _SESSIONISH = re.compile(
