@@ -162,5 +162,6 @@ RULES: tuple[Rule, ...] = (
         _h_env_pair,
         ("Password", "Secret"),
     ),
-    Rule(rb":(?:\d{1,5}|\*):[^:\s]+:[^:\s]+:\S", 0, _h_pgpass, ("Password",)),
+    # a whole line: anchored at its start (a bare ":port:" fires on every hex dump and chip id)
+    Rule(rb"(?:^|\n)[ \t]*[^:\s#]+:(?:\d{1,5}|\*):[^:\s]+:[^:\s]+:\S", 0, _h_pgpass, ("Password",)),
 )

@@ -410,6 +410,8 @@ def _netrc(text: str, s: int, ls: int) -> bool:
 def _h_prose_password(text: str, hits, out) -> None:
     seen = set()
     for _s, e in hits:
+        if text.startswith(("for ", "policy", "authentication", "change", "expired", "reset"), e):
+            continue  # sshd's "Failed password for …" and other prose: fast path
         ls, le = _line_bounds(text, e)
         kw_start = e
         while kw_start > ls and text[kw_start - 1] in " \t":
