@@ -95,8 +95,8 @@ def test_groups_and_toggles_expand():
 
 
 def test_enabling_one_toggle_detects_only_its_families():
-    line = ("SENDGRID=SG.aaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb "
-            "DIGITALOCEAN=dop_v1_" + "7f3a" * 16 + " from 10.1.2.3")
+    line = ("SENDGRID=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 "
+            "DIGITALOCEAN=dop_v1_" + "7f3a9c01b2e4d5f6" * 4 + " from 10.1.2.3")
     types = {s.type for s in pii.detect(line, DetectorConfig(enabled_types=frozenset({"SaaSToken"})))}
     assert types == {"SendGridKey"}
     types = {s.type for s in pii.detect(line, DetectorConfig(enabled_types=frozenset({"secrets"})))}
@@ -107,13 +107,13 @@ def test_enabling_one_toggle_detects_only_its_families():
 
 
 def test_placeholder_names_the_family():
-    line = "mailer: SENDGRID_API_KEY=SG.aaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+    line = "mailer: SENDGRID_API_KEY=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"
     assert pii.redact(line, pii.detect(line), Pseudonymizer().placeholder) == "mailer: SENDGRID_API_KEY=[SendGridKey_1]"
 
 
 # --- checksums and entropy ----------------------------------------------------------------------
 def test_github_crc32_tail():
-    body = "a" * 29 + "b"
+    body = "Xq3vT9bLm2PzR7kWc1YhNdFj4sA8uE"
     token = "ghp_" + body + base62_crc32(body)
     assert github_checksum_ok(token)
     assert not github_checksum_ok("ghp_" + body + "000000")
@@ -131,6 +131,12 @@ def test_age_bech32_checksum():
     assert [s.text for s in pii.detect(key)] == [key]
     flipped = key[:-1] + ("Q" if key[-1] != "Q" else "P")
     assert not any(s.type == "AgeSecretKey" for s in pii.detect(flipped))
+
+
+def test_documentation_placeholders_are_not_reported():
+    for text in ("PREFECT_API_KEY = pnu_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", "glc_111111111111111111111111111111111111111111=",
+                 "ico-XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", "token = xxxxxxxxxxxxxx.atlasv1." + "x" * 67):
+        assert not any(s.type in FAMILY_TYPES for s in pii.detect(text)), text
 
 
 def test_keyword_values_need_entropy():

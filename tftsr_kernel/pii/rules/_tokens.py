@@ -84,6 +84,16 @@ class _Lazy:
         return rx
 
 
+_FILLER = re.compile(r"([A-Za-z0-9*#])\1{7,}", _A)
+
+
+def placeholder(body: str) -> bool:
+    """A documentation placeholder rather than a credential: ``ghp_xxxx...``, ``pnu_XXXX...``,
+    ``glc_1111...``: two or fewer distinct characters besides separators, or a run of eight or
+    more of the same character."""
+    return len(set(body) - set("-_.=")) <= 2 or _FILLER.search(body) is not None
+
+
 def lit(s: str) -> bytes:
     """A literal as a hyperscan pattern."""
     return re.escape(s).encode()
@@ -111,14 +121,17 @@ def tok(
     anchor's end (default: the literal's length) or, with ``som``, at the anchor's start.
     ``group``: the part of the match that is the secret.  ``before`` / ``after``: characters that
     must not touch the match (None: anything may).  ``check(value) -> bool``: a checksum or
-    other test of the secret.  ``min_entropy``: bits per character of the secret.
+    other test of the secret.  ``min_entropy``: bits per character of the secret.  A value that
+    is a documentation placeholder (:func:`placeholder`) is never reported.
     """
     if isinstance(anchor, str):
         pattern = lit(anchor)
         if back is None and not som:
             back = len(anchor)
+        skip = len(anchor)  # the placeholder test looks past a literal prefix
     else:
         pattern = anchor
+        skip = 0
     if back is None and not som:
         raise ValueError(f"{type_}: a pattern anchor needs back= or som=True")
     rx = _Lazy(shape, re.I if caseless else 0)
@@ -148,6 +161,8 @@ def tok(
                 continue
             val = text[vs:ve]
             if min_entropy and entropy(val) < min_entropy:
+                continue
+            if placeholder(val[skip if vs == s else 0 :]):
                 continue
             if check is not None and not check(val):
                 continue

