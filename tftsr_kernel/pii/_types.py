@@ -91,7 +91,7 @@ FAMILY_TOGGLES: dict[str, tuple[str, ...]] = {
         "RollbarToken", "BugsnagKey", "LogglyToken", "LogzioToken", "LightstepToken",
         "ElasticAPIKey", "InstanaKey", "OktaToken", "Auth0Secret", "KeycloakSecret",
         "AuthressKey", "JumpCloudKey", "PostmanToken", "LinearToken", "ConfluentSecret",
-        "FrameIOToken", "ClickHouseKey",
+        "FrameIOToken", "ClickHouseKey", "Intra42Secret",
     ),
     "AIKey": (
         "OpenAIKey", "AnthropicKey", "OpenRouterKey", "HuggingFaceToken", "GroqKey",

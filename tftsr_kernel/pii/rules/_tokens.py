@@ -33,6 +33,9 @@ _WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345678
 #: characters that continue a token: a match touching one of these on either side is a part of a
 #: longer word (``xhvs.``, ``ghp_...x``) and is not reported
 TOKEN_CHARS = _WORD | frozenset("-")
+#: what must not come right before a token: a token character or a dot (``video_box.ico-7a38...``
+#: is a file name, not an Infracost key)
+TOKEN_BEFORE = TOKEN_CHARS | frozenset(".")
 B64_CHARS = _WORD | frozenset("+/=-")
 
 
@@ -111,7 +114,7 @@ def tok(
     group: int | str = 0,
     min_entropy: float = 0.0,
     check=None,
-    before: frozenset | None = TOKEN_CHARS,
+    before: frozenset | None = TOKEN_BEFORE,
     after: frozenset | None = TOKEN_CHARS,
 ) -> Rule:
     """A token rule.
@@ -194,7 +197,8 @@ def kw(
     """A keyword rule: ``keywords`` (case-insensitive literals that start the key), ``values``:
     ``(type, value regex, min entropy)`` tried in order; the first that matches where the value
     starts names the span.  A value must not run on into more token characters."""
-    alts = b"|".join(lit(k) for k in sorted(keywords, key=len, reverse=True))
+    by_len = sorted({k.lower() for k in keywords}, key=len, reverse=True)
+    alts = b"|".join(lit(k) for k in by_len)
     compiled = [(t, _Lazy(v + r"(?![A-Za-z0-9+/_\-])"), h) for t, v, h in values]
     types = tuple(dict.fromkeys(t for t, _v, _h in values))
 
@@ -205,6 +209,11 @@ def kw(
             if e in seen:
                 continue
             seen.add(e)
+            low_end = text[max(0, e - 40) : e].lower()
+            k = next((k for k in by_len if low_end.endswith(k)), None)
+            ks = e - len(k) if k else e
+            if ks and text[ks - 1].isalpha() and not (text[ks - 1].islower() and text[ks].isupper()):
+                continue  # inside a word: "rookTable" holds no Okta key
             m = _KV_TAIL.match(text, e, min(n, e + 64))
             if m is None:
                 continue

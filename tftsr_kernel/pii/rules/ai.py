@@ -13,7 +13,9 @@ RULES: tuple[Rule, ...] = (
     tok("OpenAIKey", b"sk-(?:proj|svcacct|admin)-", r"sk-(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{20,}", som=True),
     tok("OpenAIKey", b"sk-[A-Za-z0-9]{20}T3BlbkFJ", r"sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}", back=31),
     tok("OpenAIKey", b"sk-[A-Za-z0-9]{48}", r"sk-[A-Za-z0-9]{48}", back=51, min_entropy=4.0),
-    tok("AnthropicKey", b"sk-ant-(?:api|admin|oat|ort)[0-9]{2}-", r"sk-ant-(?:api|admin|oat|ort)[0-9]{2}-[A-Za-z0-9_\-]{80,}", som=True),
+    # API and admin keys are 93 characters and "AA"; OAuth access/refresh tokens vary
+    tok("AnthropicKey", b"sk-ant-(?:api|admin)[0-9]{2}-", r"sk-ant-(?:api|admin)[0-9]{2}-[A-Za-z0-9_\-]{93}AA", som=True),
+    tok("AnthropicKey", b"sk-ant-(?:oat|ort)[0-9]{2}-", r"sk-ant-(?:oat|ort)[0-9]{2}-[A-Za-z0-9_\-]{80,}", som=True),
     tok("OpenRouterKey", "sk-or-v1-", r"sk-or-v1-[a-f0-9]{64}"),
     tok("HuggingFaceToken", "hf_", r"hf_[A-Za-z0-9]{34}", min_entropy=3.5),
     tok("HuggingFaceToken", "api_org_", r"api_org_[A-Za-z0-9]{34}", min_entropy=3.5),

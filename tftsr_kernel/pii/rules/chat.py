@@ -34,7 +34,44 @@ def _h_telegram(text: str, hits, out) -> None:
         out.append((i, m.end(), "TelegramBotToken"))
 
 
+_DISCORD_HEAD_REV = re.compile(r"[A-Za-z0-9_\-]{23,28}", _A)
+_DISCORD_TAIL = re.compile(r"[A-Za-z0-9_\-]{27,38}(?![A-Za-z0-9_\-])", _A)
+
+
+def _discord_user_id(seg: str) -> bool:
+    """The first part of a Discord bot token is the base64 of the bot's numeric user id."""
+    import base64
+    import binascii
+
+    try:
+        raw = base64.urlsafe_b64decode(seg + "=" * (-len(seg) % 4))
+    except (binascii.Error, ValueError):
+        return False
+    return 17 <= len(raw) <= 20 and raw.isdigit()
+
+
+def _h_discord_bare(text: str, hits, out) -> None:
+    """``<base64 user id>.<6>.<27-38>`` anywhere: the anchor is the middle part with its dots;
+    the first part must decode to a 17-20 digit user id."""
+    for _s, e in hits:
+        d1 = e - 8  # the first dot
+        lo = max(0, d1 - 28)
+        m = _DISCORD_HEAD_REV.match(text[lo:d1][::-1])
+        if m is None:
+            continue
+        s = d1 - m.end()
+        if s and (text[s - 1].isalnum() or text[s - 1] in "_-"):
+            continue
+        if not _discord_user_id(text[s:d1]):
+            continue
+        t = _DISCORD_TAIL.match(text, e)
+        if t is None:
+            continue
+        out.append((s, t.end(), "DiscordBotToken"))
+
+
 RULES: tuple[Rule, ...] = (
+    Rule(rb"\b[MNO][DTjz][AEIMQUYcgk][A-Za-z0-9_\-]{20,25}\.[A-Za-z0-9_\-]{6}\.", 0, _h_discord_bare, ("DiscordBotToken",)),
     # Slack: configuration access/refresh tokens (the base rule knows xox[abposre]- and xapp-)
     tok("SlackToken", "xoxe.xox", r"xoxe\.xox[bp]-[0-9]-[A-Za-z0-9]{150,170}"),
     # a whole webhook URL's path: T.../B.../secret (named SlackWebhook, not SlackToken)

@@ -19,6 +19,8 @@ _AD_SECRET_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 
 RULES: tuple[Rule, ...] = (
     # --- AWS -------------------------------------------------------------------------------
+    # access key ids with the older A3T prefix (the base rule knows AKIA, ASIA, ...)
+    tok("AWSAccessKey", b"A3T[A-Z0-9]", r"A3T[A-Z0-9][A-Z0-9]{16}", back=4),
     # STS session tokens: the base64 of a serialized token starts with one of these
     tok("AWSSessionToken", "FwoGZXIvYXdzE", r"FwoGZXIvYXdzE[A-Za-z0-9+/]{80,}={0,2}", before=B64_CHARS, after=B64_CHARS),
     tok("AWSSessionToken", "IQoJb3JpZ2luX2Vj", r"IQoJb3JpZ2luX2Vj[A-Za-z0-9+/]{80,}={0,2}", before=B64_CHARS, after=B64_CHARS),
@@ -31,7 +33,7 @@ RULES: tuple[Rule, ...] = (
         (("AWSSecretKey", r"[A-Za-z0-9/+]{40}", 3.5),),
     ),
     # Amazon Bedrock long-lived API keys (base64 of "BedrockAPIKey-...")
-    tok("AWSBedrockKey", "ABSK", r"ABSK[A-Za-z0-9+/]{109,269}={0,2}", min_entropy=4.0, after=B64_CHARS),
+    tok("AWSBedrockKey", "ABSKQmVkcm9ja0FQSUtleS", r"ABSKQmVkcm9ja0FQSUtleS[A-Za-z0-9+/]{87,247}={0,2}", after=B64_CHARS),
     tok("AWSBedrockKey", "bedrock-api-key-", r"bedrock-api-key-[A-Za-z0-9+/]{40,}={0,2}", after=B64_CHARS),
     tok("AmazonMWSKey", "amzn.mws.", r"amzn\.mws\." + UUID),
     # --- Google Cloud ----------------------------------------------------------------------

@@ -61,9 +61,12 @@ RULES: tuple[Rule, ...] = (
     # --- Artifactory / JFrog, Sourcegraph --------------------------------------------------------
     tok("ArtifactoryToken", "AKCp", r"AKCp[A-Za-z0-9]{69}", min_entropy=4.0),
     tok("ArtifactoryToken", "cmVmd", r"cmVmd[A-Za-z0-9]{59}", min_entropy=4.0),
-    kw(("jfrog", "artifactory", "x-jfrog-art-api"), (("ArtifactoryToken", r"[A-Za-z0-9]{73}", 4.0),
-                                                     ("ArtifactoryToken", r"[A-Za-z0-9]{64}", 4.0))),
+    kw(("jfrog", "artifactory", "x-jfrog-art-api", "artif-key"),
+       (("ArtifactoryToken", r"[A-Za-z0-9]{73}", 4.0), ("ArtifactoryToken", r"[A-Za-z0-9]{64}", 4.0),
+        # Artifactory API keys and encrypted passwords as Artifactory prints them
+        ("ArtifactoryToken", r"AKC[A-Za-z0-9]{10,}", 0.0), ("ArtifactoryToken", r"AP[0-9A-F][A-Za-z0-9]{8,}", 0.0))),
     tok("SourcegraphToken", "sgp_", r"sgp_(?:(?:[a-fA-F0-9]{16}|local)_)?[a-fA-F0-9]{40}"),
+    kw(("sourcegraph_token", "src_access_token", "sourcegraph"), (("SourcegraphToken", r"[a-fA-F0-9]{40}", 3.0),)),
     tok("SourcegraphToken", "sgph_", r"sgph_[a-fA-F0-9]{16}_[a-fA-F0-9]{40}"),
     # --- CI/CD -----------------------------------------------------------------------------------
     tok("CircleCIToken", "CCIPAT_", r"CCIPAT_[A-Za-z0-9]{22}_[a-f0-9]{40}"),

@@ -61,6 +61,39 @@ def _jwt_b64(v: str) -> bool:
     return raw.startswith(b"eyJ") and b".eyJ" in raw[:4096]
 
 
+_B64URL_REV = re.compile(r"[A-Za-z0-9_\-]{0,2048}", _A)
+_JWT_REST = re.compile(r"[A-Za-z0-9_\-]{8,}(?:\.[A-Za-z0-9_\-]*)?", _A)
+
+
+def _b64url_json(seg: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(seg + "=" * (-len(seg) % 4))
+    except (binascii.Error, ValueError):
+        return b""
+
+
+def _h_jwt_parts(text: str, hits, out) -> None:
+    """JWTs the base rule misses: unsigned ones (``header.payload`` with no third part) and
+    headers written with spaces or line breaks inside the JSON.  The anchor is ``.eyJ``; the
+    header before it must decode to a JSON object naming ``alg`` or ``typ``."""
+    seen = set()
+    for _s, e in hits:
+        dot = e - 4
+        lo = max(0, dot - 2048)
+        m = _B64URL_REV.match(text[lo:dot][::-1])
+        s = dot - m.end()
+        if s in seen or not text.startswith("eyJ", s) or (s and (text[s - 1].isalnum() or text[s - 1] in "_-")):
+            continue
+        seen.add(s)
+        head = _b64url_json(text[s:dot])
+        if not head.startswith(b"{") or (b'"alg"' not in head and b'"typ"' not in head):
+            continue
+        r = _JWT_REST.match(text, e)
+        if r is None:
+            continue
+        out.append((s, r.end(), "JWT"))
+
+
 _BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 
 
@@ -98,6 +131,7 @@ RULES: tuple[Rule, ...] = (
     # age (bech32, upper case in key files); the checksum is verified
     tok("AgeSecretKey", "AGE-SECRET-KEY-1", r"AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}", check=_bech32_ok),
     tok("AgeSecretKey", "AGE-PLUGIN-", r"AGE-PLUGIN-[A-Z0-9]{1,32}-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{20,}"),
+    Rule(rb"\.eyJ", 0, _h_jwt_parts, ("JWT",)),
     # JWTs wrapped in base64 (Kubernetes secrets, basic-auth style headers): "eyJ" -> "ZXlK"
     tok("JWT", "ZXlK", r"ZXlK[A-Za-z0-9+/]{60,}={0,2}", check=_jwt_b64, before=B64_CHARS, after=B64_CHARS),
     # GitHub and npm tokens with a valid CRC32 tail are reported even glued to other text

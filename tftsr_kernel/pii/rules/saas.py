@@ -43,7 +43,7 @@ RULES: tuple[Rule, ...] = (
     tok("ShopifyToken", b"shp(?:at|ss|ca|pa)_", r"shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}", back=6),
     tok("FacebookAccessToken", "EAA", r"EAA[A-Za-z0-9]{90,}", min_entropy=4.0),
     kw(("facebook_app_secret", "facebook_secret", "fb_app_secret", "facebook_client_secret", "facebook"),
-       (("FacebookAppSecret", HEX32, 3.0),)),
+       (("FacebookAppSecret", HEX32, 3.0), ("FacebookAccessToken", r"[0-9]{15,16}(?:\||%7[Cc])[A-Za-z0-9_\-]{27,40}", 3.0))),
     tok("InstagramToken", "IGQV", r"IGQV[A-Za-z0-9_\-]{100,}", min_entropy=4.0),
     tok("AdobeClientSecret", "p8e-", r"p8e-[A-Za-z0-9]{32}", min_entropy=3.0),
     kw(("adobe_client_id", "adobe_api_key", "adobe"), (("AdobeClientId", HEX32, 3.0),)),
@@ -148,6 +148,7 @@ RULES: tuple[Rule, ...] = (
         r"(?:sc|ext|scauth|authress)_[A-Za-z0-9]{5,30}\.[A-Za-z0-9]{4,6}\.acc[_\-][A-Za-z0-9\-]{10,32}\.[A-Za-z0-9+/_=\-]{30,120}", som=True),
     kw(("jumpcloud_api_key", "jumpcloud"), (("JumpCloudKey", r"[a-f0-9]{40}", 3.0),)),
     # --- developer platforms --------------------------------------------------------------------
+    tok("Intra42Secret", b"s-s4t2(?:ud|af)-", r"s-s4t2(?:ud|af)-[a-f0-9]{64}", back=9),
     tok("PostmanToken", "PMAK-", r"PMAK-[a-fA-F0-9]{24}-[a-fA-F0-9]{34}"),
     tok("LinearToken", "lin_api_", r"lin_api_[A-Za-z0-9]{40}"),
     tok("LinearToken", "lin_oauth_", r"lin_oauth_[a-f0-9]{64}"),
