@@ -116,6 +116,7 @@ def tok(
     check=None,
     before: frozenset | None = TOKEN_BEFORE,
     after: frozenset | None = TOKEN_CHARS,
+    url: bool | str = False,
 ) -> Rule:
     """A token rule.
 
@@ -125,7 +126,10 @@ def tok(
     ``group``: the part of the match that is the secret.  ``before`` / ``after``: characters that
     must not touch the match (None: anything may).  ``check(value) -> bool``: a checksum or
     other test of the secret.  ``min_entropy``: bits per character of the secret.  A value that
-    is a documentation placeholder (:func:`placeholder`) is never reported.
+    is a documentation placeholder (:func:`placeholder`) is never reported.  ``url``: the match
+    is a URL's host and path; the span reaches back over its ``https://`` (the whole URL is
+    the credential, as with webhooks); ``url="host"``: the match starts at the dot after the
+    host's first label, which the span takes in too.
     """
     if isinstance(anchor, str):
         pattern = lit(anchor)
@@ -169,6 +173,14 @@ def tok(
                 continue
             if check is not None and not check(val):
                 continue
+            if url:
+                if url == "host":  # the match starts at the dot after the first host label
+                    while vs and (text[vs - 1].isalnum() or text[vs - 1] == "-") and text[vs - 1].isascii():
+                        vs -= 1
+                if text.startswith("https://", vs - 8):
+                    vs -= 8
+                elif text.startswith("http://", vs - 7):
+                    vs -= 7
             out.append((vs, ve, type_))
 
     handler.__name__ = f"_h_{type_}"

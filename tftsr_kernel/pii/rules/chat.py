@@ -74,38 +74,41 @@ RULES: tuple[Rule, ...] = (
     Rule(rb"\b[MNO][DTjz][AEIMQUYcgk][A-Za-z0-9_\-]{20,25}\.[A-Za-z0-9_\-]{6}\.", 0, _h_discord_bare, ("DiscordBotToken",)),
     # Slack: configuration access/refresh tokens (the base rule knows xox[abposre]- and xapp-)
     tok("SlackToken", "xoxe.xox", r"xoxe\.xox[bp]-[0-9]-[A-Za-z0-9]{150,170}"),
-    # a whole webhook URL's path: T.../B.../secret (named SlackWebhook, not SlackToken)
+    # a webhook URL is the credential: the whole URL is one span (named SlackWebhook)
     tok(
         "SlackWebhook",
         "hooks.slack.com/",
-        r"hooks\.slack\.com/(?:services|workflows|triggers)/([A-Za-z0-9_+\-]+/[A-Za-z0-9_/+\-]{20,})",
-        group=1,
-        before=None,
+        r"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_+\-]+/[A-Za-z0-9_/+\-]{20,}",
+        before=frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"),
+        url=True,
     ),
-    # Microsoft Teams incoming webhooks (Office 365 connectors): the path after webhookb2/
+    # Microsoft Teams incoming webhooks (Office 365 connectors): the whole URL
     tok(
         "TeamsWebhook",
         ".webhook.office.com/webhookb2/",
-        r"\.webhook\.office\.com/webhookb2/([0-9a-fA-F\-]{36}@[0-9a-fA-F\-]{36}/IncomingWebhook/[0-9a-fA-F]{32}/[0-9a-fA-F\-]{36}(?:/[A-Za-z0-9_\-]{20,})?)",
-        group=1,
+        r"\.webhook\.office\.com/webhookb2/[0-9a-fA-F\-]{36}@[0-9a-fA-F\-]{36}/IncomingWebhook/[0-9a-fA-F]{32}/[0-9a-fA-F\-]{36}(?:/[A-Za-z0-9_\-]{20,})?",
         before=None,
         after=None,
+        url="host",
     ),
     tok(
         "TeamsWebhook",
         "outlook.office.com/webhook/",
-        r"outlook\.office\.com/webhook/([0-9a-fA-F\-]{36}@[0-9a-fA-F\-]{36}/IncomingWebhook/[0-9a-fA-F]{32}/[0-9a-fA-F\-]{36})",
-        group=1,
+        r"outlook\.office\.com/webhook/[0-9a-fA-F\-]{36}@[0-9a-fA-F\-]{36}/IncomingWebhook/[0-9a-fA-F]{32}/[0-9a-fA-F\-]{36}",
         before=None,
         after=None,
+        url=True,
     ),
-    # Discord webhooks: /api/webhooks/<id>/<token>
-    tok(
-        "DiscordWebhook",
-        "/api/webhooks/",
-        r"/api/webhooks/([0-9]{17,20}/[A-Za-z0-9_\-]{60,70})",
-        group=1,
-        before=None,
+    # Discord webhooks: https://discord.com/api/webhooks/<id>/<token>, the whole URL
+    *(
+        tok(
+            "DiscordWebhook",
+            host + "/api/webhooks/",
+            re.escape(host) + r"/api/webhooks/[0-9]{17,20}/[A-Za-z0-9_\-]{60,70}",
+            before=frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"),
+            url=True,
+        )
+        for host in ("discord.com", "discordapp.com")
     ),
     # Discord bot tokens: base64 user id, timestamp, HMAC; found after "Bot " or a discord key
     tok(
