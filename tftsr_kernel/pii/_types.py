@@ -65,7 +65,7 @@ FAMILY_TOGGLES: dict[str, tuple[str, ...]] = {
         "HarnessToken", "GiteaToken", "SnykToken", "SonarQubeToken", "CodecovToken",
         "VaultToken", "TerraformCloudToken", "DopplerToken", "PulumiToken", "InfracostToken",
         "PrefectToken", "ReadMeToken", "ScalingoToken", "DenoDeployToken",
-        "OnePasswordSecretKey", "OnePasswordToken",
+        "OnePasswordSecretKey", "OnePasswordToken", "ConsulNomadToken",
     ),
     "ChatToken": (
         "SlackWebhook", "TeamsWebhook", "DiscordWebhook", "DiscordBotToken",
@@ -91,7 +91,12 @@ FAMILY_TOGGLES: dict[str, tuple[str, ...]] = {
         "RollbarToken", "BugsnagKey", "LogglyToken", "LogzioToken", "LightstepToken",
         "ElasticAPIKey", "InstanaKey", "OktaToken", "Auth0Secret", "KeycloakSecret",
         "AuthressKey", "JumpCloudKey", "PostmanToken", "LinearToken", "ConfluentSecret",
-        "FrameIOToken", "ClickHouseKey", "Intra42Secret",
+        "FrameIOToken", "ClickHouseKey", "Intra42Secret", "PostHogKey", "PinterestToken",
+        "ApifyToken", "ClickUpToken", "KlaviyoKey", "LichessToken", "MailerSendToken", "OneSignalKey",
+        "PaddleKey", "PolarToken", "RootlyKey", "UnkeyKey", "WakaTimeKey", "ZuploKey", "SettleMintToken",
+        "CloudinaryURL", "MerakiAPIKey", "KuCoinSecret", "KrakenSecret", "BinanceSecret", "BittrexSecret",
+        "SidekiqSecret", "RapidAPIKey", "SquarespaceKey", "LookerSecret", "SendbirdToken", "EtsyKey",
+        "FinnhubKey", "NYTimesKey", "FlickrKey", "FreshBooksToken", "LarkSecret", "MongoDBAtlasKey",
     ),
     "AIKey": (
         "OpenAIKey", "AnthropicKey", "OpenRouterKey", "HuggingFaceToken", "GroqKey",

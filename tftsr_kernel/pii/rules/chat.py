@@ -73,6 +73,8 @@ def _h_discord_bare(text: str, hits, out) -> None:
 RULES: tuple[Rule, ...] = (
     Rule(rb"\b[MNO][DTjz][AEIMQUYcgk][A-Za-z0-9_\-]{20,25}\.[A-Za-z0-9_\-]{6}\.", 0, _h_discord_bare, ("DiscordBotToken",)),
     # Slack: configuration access/refresh tokens (the base rule knows xox[abposre]- and xapp-)
+    # Slack browser session cookies ("d" cookie)
+    tok("SlackToken", "xoxd-", r"xoxd-[A-Za-z0-9%/+]{50,}"),
     tok("SlackToken", "xoxe.xox", r"xoxe\.xox[bp]-[0-9]-[A-Za-z0-9]{150,170}"),
     # a webhook URL is the credential: the whole URL is one span (named SlackWebhook)
     tok(

@@ -91,6 +91,8 @@ RULES: tuple[Rule, ...] = (
     tok("VaultToken", "hvr.", r"hvr\.[A-Za-z0-9_\-]{24,}", min_entropy=3.5),
     kw(("vault_token", "x-vault-token", "vault-token", "vault_root_token", "vault_client_token", "client_token"),
        (("VaultToken", r"[sbr]\.[A-Za-z0-9]{24}", 3.0), ("VaultToken", r"hv[sbr]\.[A-Za-z0-9_\-]{24,}", 0.0))),
+    kw(("consul_http_token", "x-consul-token", "consul_token", "nomad_token", "x-nomad-token"),
+       (("ConsulNomadToken", UUID, 3.0),)),
     tok("TerraformCloudToken", ".atlasv1.", r"[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=\-]{60,70}", back=23),
     tok("DopplerToken", b"dp\\.(?:pt|st|ct|sa|scim|audit)\\.", r"dp\.(?:pt|st|ct|sa|scim|audit)\.(?:[a-z0-9_]{1,32}\.)?[A-Za-z0-9]{40,44}", som=True),
     tok("PulumiToken", "pul-", r"pul-[a-f0-9]{40}"),

@@ -51,6 +51,17 @@ def _h_ssh2(text: str, hits, out) -> None:
         out.append((s, m.end() if m else _PPK_BODY.match(text, e).end(), "PrivateKey"))
 
 
+def _pem_b64(v: str) -> bool:
+    """The base64 of a PEM private key block (Kubernetes ``tls.key``, kubeconfig
+    ``client-key-data``)."""
+    cut = len(v) - len(v) % 4
+    try:
+        raw = base64.b64decode(v[:cut], validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return raw.startswith(b"-----BEGIN") and b"PRIVATE KEY" in raw[:80]
+
+
 def _jwt_b64(v: str) -> bool:
     """The base64 of a JWT: decodes to ``eyJ...`` with at least one ``.eyJ`` part."""
     cut = len(v) - len(v) % 4
@@ -132,6 +143,8 @@ RULES: tuple[Rule, ...] = (
     tok("AgeSecretKey", "AGE-SECRET-KEY-1", r"AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}", check=_bech32_ok),
     tok("AgeSecretKey", "AGE-PLUGIN-", r"AGE-PLUGIN-[A-Z0-9]{1,32}-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{20,}"),
     Rule(rb"\.eyJ", 0, _h_jwt_parts, ("JWT",)),
+    # PEM private keys wrapped in base64: "-----BEGIN" -> "LS0tLS1CRUdJT"
+    tok("PrivateKey", "LS0tLS1CRUdJT", r"LS0tLS1CRUdJT[A-Za-z0-9+/]{60,}={0,2}", check=_pem_b64, before=B64_CHARS, after=B64_CHARS),
     # JWTs wrapped in base64 (Kubernetes secrets, basic-auth style headers): "eyJ" -> "ZXlK"
     tok("JWT", "ZXlK", r"ZXlK[A-Za-z0-9+/]{60,}={0,2}", check=_jwt_b64, before=B64_CHARS, after=B64_CHARS),
     # GitHub and npm tokens with a valid CRC32 tail are reported even glued to other text
