@@ -135,7 +135,8 @@ def tok(
         pattern = lit(anchor)
         if back is None and not som:
             back = len(anchor)
-        skip = len(anchor)  # the placeholder test looks past a literal prefix
+        # the placeholder test looks past the literal when it is the token's prefix
+        skip = len(anchor) if back == len(anchor) else 0
     else:
         pattern = anchor
         skip = 0

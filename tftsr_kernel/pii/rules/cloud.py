@@ -128,7 +128,7 @@ RULES: tuple[Rule, ...] = (
     tok("YandexAPIKey", "AQVN", r"AQVN[A-Za-z0-9_\-]{35,38}", min_entropy=3.5),
     tok("YandexAccessKey", "YCAJ", r"YCAJ[A-Za-z0-9_\-]{35}", min_entropy=3.5),
     tok("YandexIAMToken", "t1.", r"t1\.[A-Za-z0-9_\-]{8,}={0,2}\.[A-Za-z0-9_\-]{86}={0,2}"),
-    tok("ScalewayAccessKey", b"SCW[A-Z0-9]{17}", r"SCW[A-Z0-9]{17}", back=20, min_entropy=3.0),
+    tok("ScalewayAccessKey", "SCW", r"SCW[A-Z0-9]{17}", min_entropy=3.0),
     kw(("scw_secret_key", "scaleway_secret_key", "scaleway"), (("ScalewaySecretKey", UUID, 3.0),)),
     kw(("linode_token", "linode_api_token", "linode_cli_token", "linode"), (("LinodeToken", r"[0-9a-f]{64}", 3.0),)),
     kw(("vultr_api_key", "vultr"), (("VultrAPIKey", r"[A-Z0-9]{36}", 3.5),)),

@@ -48,7 +48,7 @@ RULES: tuple[Rule, ...] = (
         caseless=True, before=None, after=None),
     tok("NuGetAPIKey", b"oy2[a-z0-9]{43}", r"oy2[a-z0-9]{43}", back=46, min_entropy=3.5),
     tok("RubyGemsToken", "rubygems_", r"rubygems_[a-f0-9]{48}"),
-    tok("CratesIOToken", b"cio[A-Za-z0-9]{32}", r"cio[A-Za-z0-9]{32}", back=35, min_entropy=4.0),
+    tok("CratesIOToken", "cio", r"cio[A-Za-z0-9]{32}", min_entropy=4.0),
     tok("ClojarsToken", "CLOJARS_", r"CLOJARS_[A-Za-z0-9]{60}", caseless=True),
     # --- Docker ----------------------------------------------------------------------------------
     tok("DockerConfigAuth", '"auth":', r'"auth":[ \t]*"([A-Za-z0-9+/]{8,}={0,2})"', group=1, check=_basic_pair,
@@ -78,7 +78,7 @@ RULES: tuple[Rule, ...] = (
     kw(("drone_token", "droneci", "drone_server_token"), (("DroneCIToken", r"[A-Za-z0-9]{32}", 3.5),)),
     kw(("jenkins_api_token", "jenkins_token", "jenkins"), (("JenkinsToken", r"11[0-9a-f]{32}", 3.0),)),
     tok("TeamCityToken", "eyJ0eXAiOiAiVENWMiJ9", r"eyJ0eXAiOiAiVENWMiJ9\.[A-Za-z0-9_\-]{36}\.[A-Za-z0-9_\-]{48}"),
-    tok("OctopusAPIKey", b"API-[A-Z0-9]{26}", r"API-[A-Z0-9]{26}", back=30, min_entropy=3.5),
+    tok("OctopusAPIKey", "API-", r"API-[A-Z0-9]{26}", min_entropy=3.5),
     tok("HarnessToken", b"(?:pat|sat)\\.[A-Za-z0-9_\\-]{22}\\.", r"(?:pat|sat)\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20}", back=27),
     kw(("gitea_token", "gitea_access_token", "forgejo_token", "gitea"), (("GiteaToken", r"[0-9a-f]{40}", 3.0),)),
     kw(("snyk_token", "snyk_api_token", "snyk_api_key", "snyk_oauth_token"), (("SnykToken", UUID, 3.0),)),

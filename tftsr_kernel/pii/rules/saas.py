@@ -6,8 +6,35 @@ Linear, ...).  Every type here is in the ``SaaSToken`` toggle.
 
 from __future__ import annotations
 
-from ._common import Rule
+import re
+
+from ._common import CASELESS, Rule
 from ._tokens import B64_CHARS, HEX32, HEX40, HEX64, UUID, kw, tok
+
+_DSN_KEY_REV = re.compile(r"(?:[0-9a-f]{32}:)?[0-9a-f]{32}", re.ASCII)
+_DSN_HOST = re.compile(r"[A-Za-z0-9.\-]*sentry[A-Za-z0-9.\-]*", re.ASCII | re.I)
+
+
+def _h_sentry_dsn(text: str, hits, out) -> None:
+    """``https://<32 hex>[:<32 hex>]@<host with "sentry">/<project>``: the anchor is the ``@``
+    with the start of the host; the key (and a legacy secret) before it is the span."""
+    seen = set()
+    for _s, e in hits:
+        at = text.rfind("@", max(0, e - 9), e)
+        if at < 32 or at in seen:
+            continue
+        seen.add(at)
+        if not _DSN_HOST.match(text, at + 1):
+            continue
+        # the key part reads the same reversed: [hex32:]hex32
+        m = _DSN_KEY_REV.fullmatch(text, at - 65, at) if at >= 65 and text[at - 33] == ":" else None
+        s = at - 65 if m else at - 32
+        if not all(c in "0123456789abcdef" for c in text[at - 32 : at]):
+            continue
+        if s and (text[s - 1].isalnum() or text[s - 1] in "_-"):
+            continue
+        out.append((s, at, "SentryDSN"))
+
 
 RULES: tuple[Rule, ...] = (
     # --- messaging and e-mail -------------------------------------------------------------------
@@ -20,7 +47,8 @@ RULES: tuple[Rule, ...] = (
     tok("MailgunKey", "pubkey-", r"pubkey-[0-9a-f]{32}", min_entropy=3.0),
     kw(("mailgun_signing_key", "mailgun_webhook_signing_key", "mailgun_api_key", "mailgun"),
        (("MailgunKey", r"[0-9a-f]{32}-[0-9a-f]{8}-[0-9a-f]{8}", 3.0), ("MailgunKey", r"key-[0-9a-f]{32}", 3.0))),
-    tok("MailchimpKey", b"[0-9a-f]{32}-us[0-9]{1,2}", r"[0-9a-f]{32}-us[0-9]{1,2}", som=True, min_entropy=3.0),
+    # anchor "-us<digit>": the key is the 32 hex digits before it (and one more digit after)
+    tok("MailchimpKey", b"-us[0-9]", r"[0-9a-f]{32}-us[0-9]{1,2}", back=36, min_entropy=3.0),
     kw(("mandrill_api_key", "mandrill_key", "mandrill"), (("MandrillKey", r"md-[A-Za-z0-9_\-]{22}", 3.0),
                                                          ("MandrillKey", r"[A-Za-z0-9_\-]{22}", 3.5))),
     kw(("x-postmark-server-token", "x-postmark-account-token", "postmark_api_token", "postmark_server_token", "postmark"),
@@ -75,7 +103,7 @@ RULES: tuple[Rule, ...] = (
     kw(("segment_write_key", "segment_api_key", "segment_token"), (("SegmentKey", r"[A-Za-z0-9]{32}", 3.5),)),
     kw(("mixpanel_api_secret", "mixpanel_secret"), (("MixpanelSecret", HEX32, 3.0),)),
     kw(("amplitude_secret_key", "amplitude_api_secret"), (("AmplitudeSecret", HEX32, 3.0),)),
-    tok("LaunchDarklyKey", b"(?:api|sdk|mob)-[0-9a-f]{8}-", r"(?:api|sdk|mob)-" + UUID, back=13, min_entropy=3.0),
+    *(tok("LaunchDarklyKey", p + "-", p + "-" + UUID, min_entropy=3.0) for p in ("api", "sdk", "mob")),
     kw(("algolia_admin_key", "algolia_api_key", "algolia"), (("AlgoliaKey", r"[a-f0-9]{32}", 3.0),)),
     tok("MaxMindLicenseKey", "_mmk", r"[A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk", back=40),
     kw(("shodan_api_key", "shodan"), (("ShodanKey", r"[A-Za-z0-9]{32}", 3.5),)),
@@ -115,8 +143,8 @@ RULES: tuple[Rule, ...] = (
     tok("GrafanaToken", "eyJrIjoi", r"eyJrIjoi[A-Za-z0-9]{70,400}={0,2}", after=B64_CHARS),
     tok("SentryToken", "sntrys_eyJ", r"sntrys_eyJ[A-Za-z0-9+/=_]{60,}"),
     tok("SentryToken", "sntryu_", r"sntryu_[a-f0-9]{64}"),
-    tok("SentryDSN", b"[0-9a-f]{32}@", r"([0-9a-f]{32})(?::[0-9a-f]{32})?@[A-Za-z0-9.\-]*sentry[A-Za-z0-9.\-]*", back=33,
-        group=1, before=frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"), after=None),
+    Rule(rb"@o[0-9]", 0, _h_sentry_dsn, ("SentryDSN",)),
+    Rule(rb"@sentry\.", CASELESS, _h_sentry_dsn, ("SentryDSN",)),
     kw(("sentry_auth_token", "sentry_token", "sentry_key", "sentry"), (("SentryToken", HEX64, 3.0), ("SentryToken", HEX32, 3.0))),
     kw(("pagerduty_token", "pagerduty_api_key", "pagerduty_api_token", "pd_api_key", "pagerduty"),
        (("PagerDutyKey", r"u\+[A-Za-z0-9_+\-]{18}", 3.0), ("PagerDutyKey", r"[A-Za-z0-9_+\-]{20}", 3.5), ("PagerDutyKey", HEX32, 3.0))),
@@ -171,8 +199,8 @@ RULES: tuple[Rule, ...] = (
     kw(("binance_api_secret", "binance_secret_key", "binance"), (("BinanceSecret", r"[A-Za-z0-9]{64}", 4.0),)),
     kw(("bittrex_api_secret", "bittrex"), (("BittrexSecret", r"[a-z0-9]{32}", 3.5),)),
     kw(("bundle_enterprise__contribsys__com", "bundle_gems__contribsys__com"), (("SidekiqSecret", r"[a-f0-9]{8}:[a-f0-9]{8}", 2.5),)),
-    tok("SidekiqSecret", b"https?://[a-f0-9]{8}:", r"https?://([a-f0-9]{8}:[a-f0-9]{8})@(?:gems|enterprise)\.contribsys\.com", som=True, group=1,
-        before=None, after=None),
+    *(tok("SidekiqSecret", "@" + h, r"([a-f0-9]{8}:[a-f0-9]{8})@" + h.replace(".", r"\."), back=18 + len(h), group=1, after=None)
+      for h in ("gems.contribsys.com", "enterprise.contribsys.com")),
     kw(("rapidapi_key", "x-rapidapi-key", "rapidapi"), (("RapidAPIKey", r"[A-Za-z0-9_\-]{50}", 4.0),)),
     kw(("squarespace_api_key", "squarespace"), (("SquarespaceKey", UUID, 3.0),)),
     kw(("looker_client_secret", "looker"), (("LookerSecret", r"[A-Za-z0-9]{24}", 3.5),)),
