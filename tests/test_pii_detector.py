@@ -508,3 +508,63 @@ def test_cli_main_writes_redacted_stdout(tmp_path, capsysbinary):
     assert capsysbinary.readouterr().out == b"from [IPv4_1] to [IPv4_1]\n"
     assert main([str(path), "--mode", "type"]) == 0
     assert capsysbinary.readouterr().out == b"from [IPv4] to [IPv4]\n"
+
+
+# --- whole values, allow-list, property names (issue 10) ----------------------------------------
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("password=Tr0ub4dor&3xQ", "Tr0ub4dor&3xQ"),
+        ("--password=abc;99", "abc;99"),
+        ("postgres://dbadmin:Pg&P#ss;w0rd@db.internal.corp:5432/prod", "dbadmin:Pg&P#ss;w0rd"),
+        ("secret='a b \\' c'", "a b \\' c"),
+        ('token="x\\\\"', "x\\\\"),  # an escaped backslash, then the closing quote
+        ("api_key=abc, next", "abc"),
+        ("Password=x1;Encrypt=True", "x1"),
+        ("?token=t0k3n&x=1", "t0k3n"),
+        ("pwd=p@ss(1)x", "p@ss(1)x"),
+        ("{password=br4ce}", "br4ce"),
+    ],
+)
+def test_value_ends_by_syntax(text, value):
+    secrets = [s for s in pii.detect(text) if s.type != "Hostname"]
+    assert [s.text for s in secrets] == [value]
+
+
+def test_issue_examples_redact_to_the_end():
+    assert _redact("password=Tr0ub4dor&3xQ") == "password=[Password_1]"
+    assert _redact("postgres://dbadmin:Pg&P#ss;w0rd@db.internal.corp:5432/prod") == (
+        "postgres://[URLCredentials_1]@[Hostname_1]:5432/prod"
+    )
+    assert _redact("--password=abc;99") == "--password=[Password_1]"
+
+
+def test_allowlisted_value_is_never_redacted_in_part():
+    text = "mail status@example.org and ops@example.org, host example.org, 10.0.0.1 and 10.0.0.10"
+    cfg = DetectorConfig(allowlist=("status@example.org", "10.0.0.1"))
+    out = _redact(text, cfg)
+    assert "status@example.org" in out  # not "status@[Hostname_1]"
+    assert "ops@example.org" not in out and "[Hostname_1]" in out  # the bare host is still found
+    assert "10.0.0.1 and" in out and "10.0.0.10" not in out  # a longer value is another value
+    # a finding that crosses into an allowed value keeps only its part outside it
+    cfg2 = DetectorConfig(allowlist=("example.org",))
+    assert pii.detect("see example.org", cfg2) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "java.home=/usr/lib/jvm os.name=Linux user.name=spark",
+        "mapred.task.id is deprecated. Instead, use mapreduce.task.attempt.id",
+        "spark.executor.memory=4g spark.app.id=app-1 -Dspark.driver.host=x",
+        "log4j.appender.console.layout=org.apache.log4j.PatternLayout",
+        "db.host=primary cache.name=sessions",
+    ],
+)
+def test_dotted_property_names_are_not_hosts(text):
+    assert [s for s in pii.detect(text) if s.type == "Hostname"] == []
+
+
+def test_real_hosts_in_key_position_stay_hosts():
+    got = {s.text for s in pii.detect("api.example.com=up db.internal: down -Dx=1 cdn.example.io:443")}
+    assert {"api.example.com", "db.internal", "cdn.example.io"} <= got

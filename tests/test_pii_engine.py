@@ -130,3 +130,27 @@ def test_missing_hyperscan_local_redaction_refuses(tmp_path, no_hyperscan):
 def test_detect_after_engine_recovers_is_unaffected():
     """An engine that failed to build is not cached: the next call builds it again."""
     assert [s.type for s in pii.detect(TEXT)] == ["IPv4", "Email", "Password"]
+
+
+# --- custom patterns are validated where they come in --------------------------------------------
+@pytest.mark.parametrize("pattern, why", [(r"(?<=ticket )INC-\d+", "look-behind"), (r"(\w)\1", "back-reference")])
+def test_setting_refuses_patterns_the_engine_cannot_run(wb, pattern, why):
+    from tftsr_kernel.errors import ValidationError
+
+    with pytest.raises(ValidationError, match=why):
+        wb.settings.update_settings({"pii_custom_patterns": [{"name": "Ticket", "pattern": pattern}]})
+    assert wb.settings.get("pii_custom_patterns") == []  # nothing stored
+    stored = wb.settings.update_settings({"pii_custom_patterns": [{"name": "Ticket", "pattern": r"INC-\d{6}"}]})
+    assert stored["pii_custom_patterns"] == [{"name": "Ticket", "pattern": r"INC-\d{6}"}]
+
+
+def test_cli_refuses_patterns_the_engine_cannot_run(cli, tmp_path):
+    src = tmp_path / "t.log"
+    src.write_text("ticket INC-123456 from 10.0.0.1\n")
+    r = cli("pii", "redact", "--pattern", r"T=(?<=ticket )INC-\d+", src)
+    assert r.code != 0 and r.stdout == ""
+    assert "cannot be used: it uses a look-behind" in r.stderr and "Traceback" not in r.stderr
+    r = cli("pii", "redact", "--pattern", "Evil=(a+|é)+$", src)  # linear time: runs at once
+    assert r.code == 0 and "[IPv4_1]" in r.stdout
+    r = cli("pii", "redact", "--pattern", r"T=INC-\d+", src)
+    assert r.code == 0 and r.stdout == "ticket [T_1] from [IPv4_1]\n"

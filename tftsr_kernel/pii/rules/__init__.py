@@ -9,7 +9,7 @@ See ``_common.py`` for what a rule is.
 
 from __future__ import annotations
 
-from . import ai, chat, cloud, code_hosts, financial, generic, keys, network, personal, saas, secrets
+from . import ai, chat, cloud, code_hosts, commands, config_files, financial, generic, keys, network, personal, saas, secrets
 from ._common import CASELESS, SOM, Handler, Rule
 from .secrets import PEM_LIMIT
 
@@ -26,6 +26,8 @@ FAMILIES = (
     ai,
     keys,
     generic,
+    commands,
+    config_files,
 )
 
 RULES: tuple[Rule, ...] = tuple(r for fam in FAMILIES for r in fam.RULES)

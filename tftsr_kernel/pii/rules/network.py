@@ -290,6 +290,32 @@ def _host_ok(tok: str) -> bool:
 
 _ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
+# Dotted property names (java.home, os.name, mapred.task.id, spark.app.id, db.host=...) end in
+# words that are also TLDs.  TLDs that real host names use are never taken for a property name.
+_STRONG_TLDS = frozenset(
+    "com net org edu gov mil io co ai dev cloud internal local localdomain intranet corp lan private arpa".split()
+)
+# first labels of configuration namespaces (JVM system properties, Hadoop, Spark, logging …)
+_PROPERTY_ROOTS = frozenset(
+    "java javax jdk sun os user file line path awt jvm jmx gc mapred mapreduce spark hadoop yarn "
+    "hive hbase dfs fs hdfs log4j log4j2 logback kafka zookeeper akka spring hibernate jdbc maven "
+    "gradle sbt elasticsearch solr flink storm presto trino airflow celery django webpack".split()
+)
+
+
+def _property_name(name: str, before: str, term: str) -> bool:
+    """Is the dotted ``name`` (which ends in a TLD) a property or configuration key rather than
+    a host?  ``before``: the two characters before it (``""`` at the text's start), ``term``:
+    the character after it."""
+    labels = name.split(".")
+    tld = labels[-1].lower()
+    if tld in _STRONG_TLDS:
+        return False
+    if labels[0].lower() in _PROPERTY_ROOTS:
+        return True
+    key_pos = term == "=" or before[-2:] == "-D" or (term == ":" and before[-1:] in ("\n", ""))
+    return key_pos and (len(tld) > 2 or len(labels) >= 3)
+
 
 def _host_start(tok: str) -> int:
     """Offset of the host name in ``tok`` (a run of name characters ending in a TLD), or -1."""
@@ -318,7 +344,11 @@ def _host_verdict(key: str):
     k = _HOST_CACHE.get(tok)
     if k is None:
         k = _HOST_CACHE[tok] = _host_start(tok)
-    return None if k < 0 else (s + k - n, e - n)
+    if k < 0:
+        return None
+    if _property_name(tok[k:], key[max(0, s + k - 2) : s + k], key[e : e + 1]):
+        return None
+    return (s + k - n, e - n)
 
 
 def _h_host_text(text: str, hits, out) -> None:
@@ -334,7 +364,13 @@ def _h_host_text(text: str, hits, out) -> None:
     for tok in set(toks).difference(cache):
         cache[tok] = _host_start(tok)
     get = cache.__getitem__
-    out.extend([(s + k, e, "Hostname") for s, e, tok in zip(starts, ends, toks) if (k := get(tok)) >= 0])
+    out.extend(
+        [
+            (s + k, e, "Hostname")
+            for s, e, tok in zip(starts, ends, toks)
+            if (k := get(tok)) >= 0 and not _property_name(tok[k:], text[max(0, s + k - 2) : s + k], text[e : e + 1])
+        ]
+    )
 
 
 def _h_host(text: str, hits, out) -> None:
@@ -363,7 +399,7 @@ def _h_host(text: str, hits, out) -> None:
 
 _EMAIL_LOCAL_REV = re.compile(r"[\w.%+\-]{1,65}")  # Unicode: jörg@example.de
 _EMAIL_DOMAIN = re.compile(r"[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+", _A)
-_URL_USERINFO_BEFORE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s/@]*:\Z", _A)
+_URL_RUN = re.compile(r"[^\s/\"'<>\\]*", _A)  # from "://" to the first "/", whitespace or quote
 
 
 def _h_email(text: str, hits, out) -> None:
@@ -381,7 +417,7 @@ def _h_email(text: str, hits, out) -> None:
             s += 1
         if s >= at:
             continue
-        if text[s - 1 : s] == ":" and _URL_USERINFO_BEFORE.search(text, max(0, s - 300), s):
+        if _in_url_userinfo(text, at):
             continue  # scheme://user:password@host -- URL credentials, not an e-mail address
         d = _EMAIL_DOMAIN.match(text, at + 1)
         if not d:
@@ -395,7 +431,42 @@ def _h_email(text: str, hits, out) -> None:
         out.append((s, t, "Email"))
 
 
-_AUTHORITY = re.compile(r"[^\s/?#\"'<>\\]*", _A)
+# what follows the "@" that ends a URL's userinfo: a host (name, IPv4, [IPv6]), a port, then
+# the rest of the authority run (query, fragment, more hosts of a MongoDB seed list)
+_HOST_AFTER_AT = re.compile(r"(?:\[[\w:.%]+\]|[\w\-.~%]+)(?::\d{0,5})?(?:[?#;,].*)?\Z")
+_PORT_THEN_QUERY = re.compile(r"\d{1,5}[?#]")
+
+
+def url_userinfo(run: str) -> int:
+    """In the authority run after ``scheme://`` (up to the first ``/``, whitespace or quote):
+    the length of its credentials (``user:password``, which may hold ``# & ; @ ?``: the last
+    ``@`` before a host ends them), or 0."""
+    at = run.rfind("@")
+    while at > 0 and not _HOST_AFTER_AT.match(run, at + 1):
+        at = run.rfind("@", 0, at)
+    if at <= 0:
+        return 0
+    userinfo = run[:at]
+    user, colon, password = userinfo.partition(":")
+    if colon:
+        if "?" in user or "#" in user:
+            return 0  # the "@" is in the query or fragment of a URL without credentials
+        if _PORT_THEN_QUERY.match(password):
+            return 0  # host:8080?contact=a@b.example
+        return at
+    return at if _token_like_user(userinfo) else 0
+
+
+def _in_url_userinfo(text: str, at: int) -> bool:
+    """Is the ``@`` at ``at`` inside or at the end of a URL's credentials (``://u:p@``)?"""
+    k = text.rfind("://", max(0, at - 512), at)
+    if k < 0:
+        return False
+    seg = text[k + 3 : at]
+    if _URL_RUN.match(seg).end() != len(seg):
+        return False
+    run = _URL_RUN.match(text, k + 3).group()
+    return url_userinfo(run) >= len(seg)
 
 
 def _token_like_user(u: str) -> bool:
@@ -408,15 +479,11 @@ def _token_like_user(u: str) -> bool:
 
 
 def _h_url_creds(text: str, hits, out) -> None:
+    """``scheme://user:password@host``: the whole userinfo, whatever the password holds."""
     for _s, e in hits:
-        m = _AUTHORITY.match(text, e)
-        auth = m.group()
-        at = auth.rfind("@")
-        if at <= 0:
-            continue
-        userinfo = auth[:at]
-        if ":" in userinfo or _token_like_user(userinfo):
-            out.append((e, e + at, "URLCredentials"))
+        n = url_userinfo(_URL_RUN.match(text, e).group())
+        if n:
+            out.append((e, e + n, "URLCredentials"))
 
 
 
