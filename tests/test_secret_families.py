@@ -181,3 +181,29 @@ def test_aws_docs_example_key_is_redacted():
     """Decision: the AWS documentation example key is not allow-listed (redacting it costs
     nothing; an allow-list of 'known examples' would be one more way to leak)."""
     assert any(s.type == "AWSAccessKey" for s in pii.detect("AKIAIOSFODNN7EXAMPLE"))
+
+
+def test_redact_command_takes_groups_and_family_types(tmp_path):
+    """``python -m tftsr_kernel.pii FILE --types ...`` (what ``tftsr pii redact`` runs) with a
+    group name and with a family type."""
+    import os
+    import subprocess
+    import sys
+
+    log = tmp_path / "app.log"
+    key = "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"
+    log.write_text(f"mailer SENDGRID_API_KEY={key} from 10.0.0.7\n")
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "tftsr_kernel.pii", str(log), *args], capture_output=True,
+                              text=True, env=env, timeout=120)
+
+    out = run("--types", "secrets")
+    assert out.returncode == 0 and out.stdout == "mailer SENDGRID_API_KEY=[SendGridKey_1] from 10.0.0.7\n"
+    out = run("--types", "SendGridKey")
+    assert out.stdout == "mailer SENDGRID_API_KEY=[SendGridKey_1] from 10.0.0.7\n"
+    out = run("--types", "network")
+    assert key in out.stdout and "[IPv4_1]" in out.stdout
+    out = run("--types", "NoSuchType")
+    assert out.returncode == 2 and "unknown type" in out.stderr
