@@ -11,6 +11,12 @@ Material (read at benchmark time, never committed; the extracted samples are cac
   skipped: they exist only inside a Go build).  The exact secret of a true positive is what the
   rule's own regex in ``config/gitleaks.toml`` captures (its secret group, else group 1, else
   the match), translated to Python ``re``; samples that regex does not match are skipped.
+* gitleaks' generated samples: most rules build their true positives at run time from a shape
+  (``secrets.NewSecret(utils.Hex("32"))``, ``"SG." + ...``).  Those expressions are evaluated
+  here (string literals, ``+``, gitleaks' shape helpers, ``NewSecret`` = a random string
+  matching the regex, seeded) and each secret is written into eight common syntaxes of our
+  own (env, JSON, YAML, Python, shell export, XML element, ``setProperty`` call, a log line
+  naming the service), so the exact value is known.
 * detect-secrets (Apache-2.0): the ``(line, should_flag)`` parametrized cases of
   ``tests/plugins/*_test.py`` whose line is a string literal.  They label lines, not values, so
   they count for recall and false positives only.
@@ -208,6 +214,212 @@ def detect_secrets_samples(git_dir: Path) -> list:
                         and isinstance(flag.value, bool):
                     out.append((fam, "tp" if flag.value else "fp", line.value))
     return out
+
+
+# --- gitleaks' generated samples -----------------------------------------------------------------
+_SHAPES = {
+    "Numeric": "[0-9]{%s}", "Hex": "[a-f0-9]{%s}", "AlphaNumeric": "[a-z0-9]{%s}",
+    "AlphaNumericExtendedShort": "[a-z0-9_-]{%s}", "AlphaNumericExtended": r"[a-z0-9=_\-]{%s}",
+    "AlphaNumericExtendedLong": r"[a-z0-9\/=_\+\-]{%s}",
+}
+_UUID_RX = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_TOK = re.compile(r'\s*(?:(`[^`]*`|"(?:[^"\\\n]|\\.)*")|([A-Za-z_][\w.]*)|(\+|\(|\)|,|\.\.\.))', re.S)
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def _sample_regex(rx: str, rnd) -> str:
+    """A random string that the (Python) regex ``rx`` matches: literals, classes, repeats
+    (at most 40 over the minimum), groups, alternations."""
+    try:
+        from re import _parser as sre_parse  # Python 3.11+
+    except ImportError:  # pragma: no cover
+        import sre_parse  # type: ignore[no-redef]
+    from re import _constants as C  # noqa: N812
+
+    cats = {C.CATEGORY_DIGIT: "0123456789", C.CATEGORY_WORD: string_word, C.CATEGORY_SPACE: " "}
+
+    def gen(items) -> str:
+        out = []
+        for op, av in items:
+            if op is C.LITERAL:
+                out.append(chr(av))
+            elif op is C.NOT_LITERAL:
+                out.append("x" if chr(av) != "x" else "y")
+            elif op is C.ANY:
+                out.append(rnd.choice(string_word))
+            elif op is C.IN:
+                chars = []
+                neg = False
+                for o, a in av:
+                    if o is C.LITERAL:
+                        chars.append(chr(a))
+                    elif o is C.RANGE:
+                        chars.extend(chr(c) for c in range(a[0], a[1] + 1))
+                    elif o is C.CATEGORY:
+                        chars.extend(cats.get(a, ""))
+                    elif o is C.NEGATE:
+                        neg = True
+                if neg:
+                    chars = [c for c in string_word if c not in chars]
+                if not chars:
+                    raise _Unsupported(rx)
+                out.append(rnd.choice(chars))
+            elif op in (C.MAX_REPEAT, C.MIN_REPEAT, getattr(C, "POSSESSIVE_REPEAT", None)):
+                lo, hi, sub = av
+                hi = lo + 40 if hi is C.MAXREPEAT else hi
+                out.extend(gen(sub) for _ in range(rnd.randint(lo, hi)))
+            elif op is C.SUBPATTERN:
+                out.append(gen(av[-1]))
+            elif op is C.BRANCH:
+                out.append(gen(rnd.choice(av[1])))
+            elif op is C.CATEGORY:
+                out.append(rnd.choice(cats.get(av, "x")))
+            elif op is C.AT:
+                pass
+            else:
+                raise _Unsupported(f"{op} in {rx}")
+        return "".join(out)
+
+    return gen(sre_parse.parse(go_to_python(rx)))
+
+
+string_word = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
+
+
+def _eval_go(src: str, rnd):
+    """Evaluate a gitleaks sample expression: literals, ``+``, shape helpers, NewSecret."""
+    toks = []
+    i = 0
+    while i < len(src):
+        m = _TOK.match(src, i)
+        if not m:
+            if src[i:].strip() == "":
+                break
+            raise _Unsupported(src[i : i + 20])
+        toks.append(m.group(1) and ("s", _go_unquote(m.group(1))) or m.group(2) and ("n", m.group(2)) or ("p", m.group(3)))
+        i = m.end()
+    pos = [0]
+
+    def peek():
+        return toks[pos[0]] if pos[0] < len(toks) else ("p", "")
+
+    def take():
+        t = peek()
+        pos[0] += 1
+        return t
+
+    def expr():
+        v = term()
+        while peek() == ("p", "+"):
+            take()
+            w = term()
+            if not isinstance(v, str) or not isinstance(w, str):
+                raise _Unsupported("+")
+            v += w
+        return v
+
+    def term():
+        kind, v = take()
+        if kind == "s":
+            return v
+        if kind != "n" or take() != ("p", "("):
+            raise _Unsupported(v)
+        args = []
+        if peek() != ("p", ")"):
+            args.append(expr())
+            while peek() == ("p", ","):
+                take()
+                args.append(expr())
+        if take() != ("p", ")"):
+            raise _Unsupported(v)
+        name = v.split(".")[-1]
+        if name in _SHAPES:
+            return _SHAPES[name] % args[0]
+        if name == "Hex8_4_4_4_12":
+            return _UUID_RX
+        if name == "NewSecret":
+            return _sample_regex(args[0], rnd)
+        if name == "ToUpper":
+            return args[0].upper()
+        if name in ("GenerateSampleSecrets", "GenerateSampleSecret"):
+            return ("sample", args[0], args[1])
+        raise _Unsupported(name)
+
+    v = expr()
+    if pos[0] != len(toks) and peek() != ("p", "..."):
+        raise _Unsupported("trailing")
+    return v
+
+
+_SYNTAXES = (
+    "{I}_TOKEN={s}",
+    '{{"{i}_token": "{s}", "region": "eu-west-1"}}',
+    "{i}_token: {s}",
+    "{i}Token = '{s}'",
+    'export {I}_API_KEY="{s}"',
+    "<{i}Token>{s}</{i}Token>",
+    'System.setProperty("{I}_TOKEN", "{s}");',
+    "2026-11-30T09:00:00Z worker[81]: {i} credential {s} loaded",
+)
+
+
+def _balanced_args(src: str, open_at: int) -> str:
+    depth, i = 0, open_at
+    while i < len(src):
+        c = src[i]
+        if c in "`\"":
+            m = _GO_STR.match(src, i)
+            if m:
+                i = m.end()
+                continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return src[open_at + 1 : i]
+        i += 1
+    return ""
+
+
+_GEN_CALL = re.compile(r"utils\.GenerateSampleSecrets?\(")
+
+
+def gitleaks_generated(git_dir: Path, seed: int = 7) -> tuple[list, int]:
+    """([(rule id, 'tp', text, secret)], number of generator calls that could not be evaluated)."""
+    import random
+
+    rnd = random.Random(seed)
+    files = [f for f in _git(git_dir, "ls-tree", "--name-only", "HEAD", "cmd/generate/config/rules/").split()
+             if f.endswith(".go")]
+    out, skipped = [], 0
+    for f in files:
+        src = _git(git_dir, "show", f"HEAD:{f}")
+        starts = [m.start() for m in _FUNC.finditer(src)] + [len(src)]
+        for a, b in zip(starts, starts[1:]):
+            fn = src[a:b]
+            rid = _RULE_ID.search(fn)
+            if not rid:
+                continue
+            for m in _GEN_CALL.finditer(fn):
+                call = "utils.GenerateSampleSecrets(" + _balanced_args(fn, m.end() - 1) + ")"
+                try:
+                    v = _eval_go(call, rnd)
+                except (_Unsupported, ValueError, IndexError, KeyError, re.error, RecursionError):
+                    skipped += 1
+                    continue
+                if not (isinstance(v, tuple) and isinstance(v[1], str) and isinstance(v[2], str) and v[2]):
+                    skipped += 1
+                    continue
+                _tag, ident, secret = v
+                ident = re.sub(r"[^A-Za-z0-9_]", "_", ident)
+                for syn in _SYNTAXES:
+                    text = syn.format(i=ident, I=ident.upper(), s=secret)
+                    out.append((rid.group(1), "tp", text, secret))
+    return out, skipped
 
 
 # --- Go regex -> Python re ------------------------------------------------------------------------
@@ -417,6 +629,12 @@ def main(argv: list[str]) -> int:
         print(f"gitleaks {head[:12]}: {len(items)} literal samples ({cf})")
         t = time.perf_counter()
         report("gitleaks rule samples", score(items, with_peer, a.show_fp), with_peer, a.per_family, True)
+        print(f"({time.perf_counter() - t:.1f} s)")
+        gen, skipped = gitleaks_generated(gl)
+        print(f"\ngitleaks generated samples: {len(gen)} lines ({len(gen) // len(_SYNTAXES)} secrets x "
+              f"{len(_SYNTAXES)} syntaxes; {skipped} generator calls not evaluable here)")
+        t = time.perf_counter()
+        report("gitleaks generated samples", score(gen, with_peer, a.show_fp), with_peer, a.per_family, True)
         print(f"({time.perf_counter() - t:.1f} s)")
         ran = True
     ds = _git_dir(a.detect_secrets, "Yelp+detect-secrets")

@@ -96,7 +96,7 @@ FAMILY_TOGGLES: dict[str, tuple[str, ...]] = {
         "PaddleKey", "PolarToken", "RootlyKey", "UnkeyKey", "WakaTimeKey", "ZuploKey", "SettleMintToken",
         "CloudinaryURL", "MerakiAPIKey", "KuCoinSecret", "KrakenSecret", "BinanceSecret", "BittrexSecret",
         "SidekiqSecret", "RapidAPIKey", "SquarespaceKey", "LookerSecret", "SendbirdToken", "EtsyKey",
-        "FinnhubKey", "NYTimesKey", "FlickrKey", "FreshBooksToken", "LarkSecret", "MongoDBAtlasKey",
+        "FinnhubKey", "NYTimesKey", "BeamerToken", "DefinedNetworkingToken", "FlickrKey", "FreshBooksToken", "LarkSecret", "MongoDBAtlasKey",
     ),
     "AIKey": (
         "OpenAIKey", "AnthropicKey", "OpenRouterKey", "HuggingFaceToken", "GroqKey",

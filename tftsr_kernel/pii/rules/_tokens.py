@@ -196,7 +196,9 @@ _KV_TAIL = re.compile(
     r"[A-Za-z0-9_.\-]{0,32}"
     r"(?:\\?[\"'\]`])?[ \t]*"
     r"(?:=>|::=|:=|\?=|\.=|\|\|=|\+=|=|:|,|->|[ \t])"
-    r"[ \t]*(?:\\?[\"'`]|\(|[ \t])?[ \t]*",
+    r"[ \t]*(?:\\?[\"'`]|\(|[ \t])?[ \t]*"
+    # prose: "datadog api key 0f3a...", "sentry credential is 9c1e..."
+    r"(?:(?:api[ _\-]?)?(?:key|token|secret|credentials?|password|pat)[ \t]*(?:is|=|:)?[ \t]*[\"'`]?)?",
     _A,
 )
 # a header-style value that starts with a scheme word: ``Authorization: SSWS 00a...``

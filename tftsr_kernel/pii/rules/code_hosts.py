@@ -28,7 +28,7 @@ RULES: tuple[Rule, ...] = (
     # --- GitLab: prefixes beyond glpat-/gldt-/... of the base rule -------------------------------
     tok("GitLabToken", "glffct-", r"glffct-[A-Za-z0-9_\-]{20,}"),
     tok("GitLabToken", "GR1348941", r"GR1348941[A-Za-z0-9_\-]{20,}"),
-    tok("GitLabToken", "_gitlab_session=", r"_gitlab_session=([0-9a-f]{32})", group=1, before=None),
+    tok("GitLabToken", "_gitlab_session=", r"_gitlab_session=([0-9a-z]{32})", group=1, before=None),
     # --- Bitbucket -------------------------------------------------------------------------------
     tok("BitbucketToken", "ATBB", r"ATBB[A-Za-z0-9_=.\-]{28,}", min_entropy=3.5),
     tok("BitbucketToken", "ATCTT3xFfGN0", r"ATCTT3xFfGN0[A-Za-z0-9_=\-]{100,}"),
