@@ -34,7 +34,9 @@ RULES: tuple[Rule, ...] = (
     ),
     # Amazon Bedrock long-lived API keys (base64 of "BedrockAPIKey-...")
     tok("AWSBedrockKey", "ABSKQmVkcm9ja0FQSUtleS", r"ABSKQmVkcm9ja0FQSUtleS[A-Za-z0-9+/]{87,247}={0,2}", after=B64_CHARS),
-    tok("AWSBedrockKey", "bedrock-api-key-", r"bedrock-api-key-[A-Za-z0-9+/]{40,}={0,2}", after=B64_CHARS),
+    # short-lived keys: "bedrock-api-key-" + the base64 of a presigned bedrock.amazonaws.com URL
+    tok("AWSBedrockKey", "bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t", r"bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t[A-Za-z0-9+/%]*={0,2}",
+        after=B64_CHARS),
     tok("AmazonMWSKey", "amzn.mws.", r"amzn\.mws\." + UUID),
     # --- Google Cloud ----------------------------------------------------------------------
     tok("GCPOAuthToken", "ya29.", r"ya29\.[0-9A-Za-z_\-]{20,}", after=frozenset()),

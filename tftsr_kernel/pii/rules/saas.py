@@ -116,7 +116,7 @@ RULES: tuple[Rule, ...] = (
     tok("RazorpayKey", b"rzp_(?:live|test)_", r"rzp_(?:live|test)_[A-Za-z0-9]{14}", som=True),
     kw(("razorpay_key_secret", "razorpay_secret"), (("RazorpayKey", r"[A-Za-z0-9]{24}", 3.5),)),
     tok("FlutterwaveKey", b"FLW(?:SECK|PUBK)(?:_TEST)?-", r"FLW(?:SECK|PUBK)(?:_TEST)?-[a-h0-9]{32}-X", som=True),
-    tok("FlutterwaveKey", "FLWSECK_TEST", r"FLWSECK_TEST[a-h0-9]{12}"),
+    tok("FlutterwaveKey", "FLWSECK_TEST-", r"FLWSECK_TEST-[a-h0-9]{12}"),
     tok("ShippoToken", b"shippo_(?:live|test)_", r"shippo_(?:live|test)_[a-fA-F0-9]{40}", som=True),
     tok("EasyPostKey", b"EZ[AT]K", r"EZ[AT]K[A-Za-z0-9]{54}", back=4),
     tok("DuffelToken", b"duffel_(?:test|live)_", r"duffel_(?:test|live)_[A-Za-z0-9_=\-]{43}", som=True),
