@@ -207,3 +207,31 @@ def test_redact_command_takes_groups_and_family_types(tmp_path):
     assert key in out.stdout and "[IPv4_1]" in out.stdout
     out = run("--types", "NoSuchType")
     assert out.returncode == 2 and "unknown type" in out.stderr
+
+
+def test_settings_panel_groups_and_the_egress_guard(wb):
+    """``pii_enabled_types: ["secrets"]`` shows as the credential toggles checked in the settings
+    panel; unchecking one toggle there turns its families off for the egress guard."""
+    from widgets import SettingsPanel
+
+    sendgrid = "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"
+    do = "dop_v1_" + "7f3a9c01b2e4d5f6" * 4
+    line = f"deploy from 10.0.0.7: sendgrid {sendgrid} digitalocean {do}"
+    wb.settings.update_settings({"pii_enabled_types": ["secrets"]})
+    out = wb.pii.redact_for_egress(None, line)
+    assert "10.0.0.7" in out.text and sendgrid not in out.text and do not in out.text
+    assert {"SendGridKey", "DigitalOceanToken"} <= set(out.types)
+
+    panel = SettingsPanel(wb)
+    panel.select_tab("PII")
+    boxes = {cb.description: cb for cb in panel._w_pii_types.children}
+    assert len(boxes) == len(PII_TYPES)
+    assert boxes["CloudKey"].value and boxes["SaaSToken"].value and boxes["PasswordHash"].value
+    assert not boxes["IPv4"].value and not boxes["Email"].value
+    assert wb.pii.enabled_types() == [t for t in PII_TYPES if boxes[t].value]
+    boxes["SaaSToken"].value = False
+    panel._w_save_types.click()
+    stored = wb.settings.get("pii_enabled_types")
+    assert "SaaSToken" not in stored and "CloudKey" in stored and "IPv4" not in stored
+    out = wb.pii.redact_for_egress(None, line)
+    assert do not in out.text and "SendGridKey" not in out.types

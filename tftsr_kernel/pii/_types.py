@@ -132,6 +132,18 @@ TYPE_GROUPS: dict[str, tuple[str, ...]] = {
 KNOWN_TYPE_NAMES: frozenset[str] = frozenset(PII_TYPES) | frozenset(FAMILY_TYPES) | frozenset(TYPE_GROUPS)
 
 
+def enabled_toggles(names) -> list[str]:
+    """The toggles (in :data:`PII_TYPES` order) a ``pii_enabled_types`` value turns on, for a
+    panel of check boxes: ``None`` is every toggle, a group is its toggles, a toggle is itself;
+    a family type named on its own turns no toggle on (its toggle is only partly on)."""
+    if names is None:
+        return list(PII_TYPES)
+    on: set[str] = set()
+    for n in names:
+        on.update(TYPE_GROUPS.get(n, (n,)))
+    return [t for t in PII_TYPES if t in on]
+
+
 def expand_types(names) -> frozenset[str]:
     """The span types a list of enabled names stands for: a group is its toggles, a toggle is
     itself and its families; other names (a family type, a custom pattern's name) stay."""
