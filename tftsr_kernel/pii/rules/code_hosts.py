@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 
 from ._common import Rule
 from ._tokens import B64_CHARS, UUID, kw, tok
@@ -26,6 +27,8 @@ def _basic_pair(v: str) -> bool:
 
 RULES: tuple[Rule, ...] = (
     # --- GitLab: prefixes beyond glpat-/gldt-/... of the base rule -------------------------------
+    # routable tokens end in ".<2><7>" (the base rule stops at the dot and would leave that tail)
+    *(tok("GitLabToken", p, re.escape(p) + r"[A-Za-z0-9_\-]{27,300}\.[0-9a-z]{2}[0-9a-z]{7}") for p in ("glpat-", "glrt-")),
     tok("GitLabToken", "glffct-", r"glffct-[A-Za-z0-9_\-]{20,}"),
     tok("GitLabToken", "GR1348941", r"GR1348941[A-Za-z0-9_\-]{20,}"),
     tok("GitLabToken", "_gitlab_session=", r"_gitlab_session=([0-9a-z]{32})", group=1, before=None),
