@@ -96,13 +96,15 @@ FAMILY_TOGGLES: dict[str, tuple[str, ...]] = {
         "PaddleKey", "PolarToken", "RootlyKey", "UnkeyKey", "WakaTimeKey", "ZuploKey", "SettleMintToken",
         "CloudinaryURL", "MerakiAPIKey", "KuCoinSecret", "KrakenSecret", "BinanceSecret", "BittrexSecret",
         "SidekiqSecret", "RapidAPIKey", "SquarespaceKey", "LookerSecret", "SendbirdToken", "EtsyKey",
-        "FinnhubKey", "NYTimesKey", "BeamerToken", "DefinedNetworkingToken", "FlickrKey", "FreshBooksToken", "LarkSecret", "MongoDBAtlasKey",
+        "FinnhubKey", "NYTimesKey", "BeamerToken", "DefinedNetworkingToken", "DataStaxAstraToken",
+        "OnfidoToken", "InfluxDBToken", "CoverallsToken", "BitlyToken", "BitriseToken", "CloudsmithKey",
+        "TableauToken", "TemporalCloudKey", "RampSecret", "ScalrToken", "OpenWeatherKey", "FlickrKey", "FreshBooksToken", "LarkSecret", "MongoDBAtlasKey",
     ),
     "AIKey": (
         "OpenAIKey", "AnthropicKey", "OpenRouterKey", "HuggingFaceToken", "GroqKey",
         "PerplexityKey", "XAIKey", "ReplicateToken", "LangSmithKey", "PineconeKey",
         "CerebrasKey", "NvidiaAPIKey", "ElevenLabsKey", "CohereKey", "MistralKey",
-        "TogetherKey", "WandbKey", "AssemblyAIKey", "DeepgramKey",
+        "TogetherKey", "WandbKey", "AssemblyAIKey", "DeepgramKey", "DeepSeekKey", "ChatModelKey", "AIProviderKey",
     ),
     "PrivateKey": (
         "PuTTYPrivateKey", "AgeSecretKey",
