@@ -235,3 +235,20 @@ def test_settings_panel_groups_and_the_egress_guard(wb):
     assert "SaaSToken" not in stored and "CloudKey" in stored and "IPv4" not in stored
     out = wb.pii.redact_for_egress(None, line)
     assert do not in out.text and "SendGridKey" not in out.types
+
+
+def test_rule_patterns_do_not_depend_on_hash_seed():
+    """The compiled database is cached on disk under a key made of the patterns: a pattern built
+    from a set in hash order would change from process to process and recompile (0.5 s) every
+    start."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import zlib; from tftsr_kernel.pii.rules import RULES; "
+            "print(zlib.crc32(repr([(r.pattern, r.flags) for r in RULES]).encode()))")
+    root = str(Path(__file__).resolve().parents[1])
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True,
+                           env=dict(os.environ, PYTHONPATH=root, PYTHONHASHSEED=seed)).stdout
+            for seed in ("1", "2", "3")}
+    assert len(outs) == 1, outs

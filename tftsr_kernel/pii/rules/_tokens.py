@@ -212,7 +212,7 @@ def kw(
     """A keyword rule: ``keywords`` (case-insensitive literals that start the key), ``values``:
     ``(type, value regex, min entropy)`` tried in order; the first that matches where the value
     starts names the span.  A value must not run on into more token characters."""
-    by_len = sorted({k.lower() for k in keywords}, key=len, reverse=True)
+    by_len = sorted({k.lower() for k in keywords}, key=lambda k: (-len(k), k))  # stable: the database cache key
     alts = b"|".join(lit(k) for k in by_len)
     compiled = [(t, _Lazy(v + r"(?![A-Za-z0-9+/_\-])"), h) for t, v, h in values]
     types = tuple(dict.fromkeys(t for t, _v, _h in values))
