@@ -58,19 +58,26 @@ def quoted_end(text: str, i: int, le: int) -> int:
         j += 1
 
 
-def escaped_quoted_end(text: str, i: int, le: int) -> int:
-    """``text[i:i+2]`` is ``\\"`` (a string inside a JSON string): offset of the closing ``\\"``."""
-    j = i + 2
+def escaped_quoted_end(text: str, i: int, le: int) -> tuple[int, int]:
+    """``text[i:]`` starts with ``k >= 1`` backslashes and a quote (a string inside a JSON
+    string, ``\\"``, or nested deeper, ``\\\\\\"``): ``(value start, value end)``, the end being
+    the next quote preceded by exactly ``k`` backslashes."""
+    k = 0
+    while i + k < le and text[i + k] == "\\":
+        k += 1
+    q = text[i + k]
+    vs = i + k + 1
+    j = vs
     while True:
-        j = text.find('\\"', j, le)
+        j = text.find(q, j, le)
         if j < 0:
-            return le
-        k = j
-        while k > i + 2 and text[k - 1] == "\\":
-            k -= 1
-        if (j - k) % 2 == 0:  # \\\" is an escaped quote inside the inner string
-            return j
-        j += 2
+            return vs, le
+        b = 0
+        while j - b - 1 >= vs and text[j - b - 1] == "\\":
+            b += 1
+        if b == k:
+            return vs, j - k
+        j += 1
 
 
 def shell_word_end(text: str, i: int, le: int) -> int:
@@ -194,8 +201,13 @@ def extract(text: str, pos: int, ls: int, le: int, *, line_mode: bool, cli: bool
     if c in _QUOTES:
         j = quoted_end(text, i, le)
         return (i + 1, j, True)
-    if c == "\\" and text.startswith('\\"', i):
-        return (i + 2, escaped_quoted_end(text, i, le), True)
+    if c == "\\":
+        k = i
+        while k < le and text[k] == "\\":
+            k += 1
+        if k < le and text[k] in "\"'" and k - i <= 7:
+            vs, ve = escaped_quoted_end(text, i, le)
+            return (vs, ve, True)
     if cli:
         j = shell_word_end(text, i, le)
         return (i, j, False) if j > i else None

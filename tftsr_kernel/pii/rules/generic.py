@@ -43,6 +43,7 @@ _REFERENCE = re.compile(
     r"|process\.env\.\w+|os\.environ\S*|ENV\[\S+\])\Z",
     _A,
 )
+_HEX_NUMBER = re.compile(r"0x[0-9A-Fa-f]{1,16}\Z", _A)
 _PATH = re.compile(r"(?:~?/|\./|\.\./|[A-Za-z]:\\)[\w.\-@+]+(?:[/\\][\w.\-@+]+)+/?\Z", _A)
 
 
@@ -95,8 +96,8 @@ def value_ok(v: str, quoted: bool, ident: str = "", password: bool = True, weak:
         return False
     if _PLACEHOLDER_RX.match(v) or _REFERENCE.match(v):
         return False
-    if not quoted and "{" in v and "}" in v:
-        return False  # an object repr such as Token{a64f992}
+    if not quoted and "{" in v:
+        return False  # an object repr such as Token{a64f992
     if v.isdigit() and len(v) < 4:
         return False
     if _PATH.match(v) and " " not in v:
@@ -106,8 +107,8 @@ def value_ok(v: str, quoted: bool, ident: str = "", password: bool = True, weak:
         return False  # PWD=/home/user is a working directory
     if not password and not quoted and _DOTTED_IDENT.match(v):
         return False  # "token: com.apple.xpc.activity/4505" names an object, it is no secret
-    if weak and not looks_random(v):
-        return False
+    if weak and (not looks_random(v) or _HEX_NUMBER.match(v)):
+        return False  # "sessionid: 0x24ede63a01b003b" (ZooKeeper) is a number
     return True
 
 
