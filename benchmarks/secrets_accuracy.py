@@ -588,6 +588,32 @@ def _row(name: str, r, with_peer: bool, whole: bool) -> str:
     return line
 
 
+def fp_corpus(root: Path) -> None:
+    """Spans of the family rules (and of every credential type) in text that holds none."""
+    files = [p for p in sorted(root.rglob("*")) if p.suffix in (".py", ".log", ".txt") and p.is_file()]
+    size = 0
+    fam: dict[str, int] = defaultdict(int)
+    cred = 0
+    examples = []
+    for p in files:
+        try:
+            text = p.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        size += len(text)
+        for sp in pii.detect(text):
+            if sp.type in FAMILY_SPAN_TYPES:
+                fam[sp.type] += 1
+                if len(examples) < 10:
+                    examples.append(f"  {sp.type}: {p.name}: {text[max(0, sp.start - 40) : sp.end + 10]!r}")
+            if sp.type in CREDENTIAL_TYPES:
+                cred += 1
+    print(f"\n== false-positive corpus {root}: {len(files)} files, {size / 1e6:.1f} MB")
+    print(f"family-rule spans: {sum(fam.values())} {dict(fam) or ''}; spans of any credential type: {cred}")
+    for e in examples:
+        print(e)
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--gitleaks", help="git directory of a gitleaks clone (default: the workplace mirror)")
@@ -596,6 +622,9 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--per-family", action="store_true", help="one line per family")
     ap.add_argument("--no-peer", action="store_true", help="skip betterleaks")
     ap.add_argument("--show-fp", action="store_true", help="print each false-positive sample we report")
+    ap.add_argument("--fp-corpus", action="append", default=[], metavar="DIR",
+                    help="also count what the family rules report in every *.py/*.log/*.txt file under DIR "
+                         "(text with no credentials, e.g. a Python installation's library)")
     a = ap.parse_args(argv[1:])
     with_peer = not a.no_peer
     if with_peer:
@@ -643,6 +672,9 @@ def main(argv: list[str]) -> int:
         items = [(f, k, t, None) for f, k, t in detect_secrets_samples(ds)]
         print(f"\ndetect-secrets {head[:12]}: {len(items)} literal samples")
         report("detect-secrets plugin tests", score(items, with_peer, a.show_fp), with_peer, a.per_family, False)
+        ran = True
+    for d in a.fp_corpus:
+        fp_corpus(Path(d))
         ran = True
     if not ran:
         print("no material: give --gitleaks / --detect-secrets git directories", file=sys.stderr)
