@@ -252,3 +252,25 @@ def test_rule_patterns_do_not_depend_on_hash_seed():
                            env=dict(os.environ, PYTHONPATH=root, PYTHONHASHSEED=seed)).stdout
             for seed in ("1", "2", "3")}
     assert len(outs) == 1, outs
+
+
+WRAPPERS = ['"k": "{S}"', "<value>{S}</value>", "k='{S}'", "GET /x?k={S}&y=1", "call({S})", "{S},next", "k={S};",
+            "`{S}`", '\\"k\\": \\"{S}\\"', "k: {S}\n", "[{S}]", '{{"a":"{S}"}}']
+
+
+@pytest.mark.parametrize("wrapper", WRAPPERS)
+def test_self_identifying_values_in_any_wrapper(wrapper):
+    """A fixture value that is found on its own (a shaped token) is covered whole whatever
+    quotes, brackets, separators or escapes surround it."""
+    checked = 0
+    for row in ROWS:
+        for value in row["secrets"]:
+            if "\n" in value:
+                continue
+            alone = pii.detect(value)
+            if not alone or (alone[0].start, alone[0].end) != (0, len(value)):
+                continue
+            checked += 1
+            text = wrapper.replace("{S}", value)
+            assert _covering(pii.detect(text), text, value), f"{row['id']} in {wrapper!r}"
+    assert checked >= 150

@@ -37,6 +37,8 @@ TOKEN_CHARS = _WORD | frozenset("-")
 #: is a file name, not an Infracost key)
 TOKEN_BEFORE = TOKEN_CHARS | frozenset(".")
 B64_CHARS = _WORD | frozenset("+/=-")
+#: what must not come right before a base64 token ("=" may: ``key=FwoG...``)
+B64_BEFORE = _WORD | frozenset("+/")
 
 
 def entropy(s: str) -> float:

@@ -12,7 +12,7 @@ except ``AWSSecretKey`` (its own, older toggle).
 from __future__ import annotations
 
 from ._common import Rule
-from ._tokens import B64_CHARS, UUID, kw, tok
+from ._tokens import B64_BEFORE, B64_CHARS, UUID, kw, tok
 
 _AZ_KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
 _AD_SECRET_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_~.-")
@@ -22,8 +22,8 @@ RULES: tuple[Rule, ...] = (
     # access key ids with the older A3T prefix (the base rule knows AKIA, ASIA, ...)
     tok("AWSAccessKey", b"A3T[A-Z0-9]", r"A3T[A-Z0-9][A-Z0-9]{16}", back=4),
     # STS session tokens: the base64 of a serialized token starts with one of these
-    tok("AWSSessionToken", "FwoGZXIvYXdzE", r"FwoGZXIvYXdzE[A-Za-z0-9+/]{80,}={0,2}", before=B64_CHARS, after=B64_CHARS),
-    tok("AWSSessionToken", "IQoJb3JpZ2luX2Vj", r"IQoJb3JpZ2luX2Vj[A-Za-z0-9+/]{80,}={0,2}", before=B64_CHARS, after=B64_CHARS),
+    tok("AWSSessionToken", "FwoGZXIvYXdzE", r"FwoGZXIvYXdzE[A-Za-z0-9+/]{80,}={0,2}", before=B64_BEFORE, after=B64_CHARS),
+    tok("AWSSessionToken", "IQoJb3JpZ2luX2Vj", r"IQoJb3JpZ2luX2Vj[A-Za-z0-9+/]{80,}={0,2}", before=B64_BEFORE, after=B64_CHARS),
     kw(
         ("aws_session_token", "aws-session-token", "awssessiontoken", "x-amz-security-token", "sessiontoken"),
         (("AWSSessionToken", r"(?:[A-Za-z0-9+/]|%2[BbFf]){100,}(?:=|%3[Dd]){0,2}", 4.0),),

@@ -16,7 +16,7 @@ import binascii
 import re
 
 from ._common import Rule
-from ._tokens import B64_CHARS, base62_crc32, github_checksum_ok, tok
+from ._tokens import B64_BEFORE, B64_CHARS, base62_crc32, github_checksum_ok, tok
 
 _A = re.ASCII
 _NL = r"(?:\r?\n|\\r\\n|\\n)"
@@ -144,9 +144,9 @@ RULES: tuple[Rule, ...] = (
     tok("AgeSecretKey", "AGE-PLUGIN-", r"AGE-PLUGIN-[A-Z0-9]{1,32}-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{20,}"),
     Rule(rb"\.eyJ", 0, _h_jwt_parts, ("JWT",)),
     # PEM private keys wrapped in base64: "-----BEGIN" -> "LS0tLS1CRUdJT"
-    tok("PrivateKey", "LS0tLS1CRUdJT", r"LS0tLS1CRUdJT[A-Za-z0-9+/]{60,}={0,2}", check=_pem_b64, before=B64_CHARS, after=B64_CHARS),
+    tok("PrivateKey", "LS0tLS1CRUdJT", r"LS0tLS1CRUdJT[A-Za-z0-9+/]{60,}={0,2}", check=_pem_b64, before=B64_BEFORE, after=B64_CHARS),
     # JWTs wrapped in base64 (Kubernetes secrets, basic-auth style headers): "eyJ" -> "ZXlK"
-    tok("JWT", "ZXlK", r"ZXlK[A-Za-z0-9+/]{60,}={0,2}", check=_jwt_b64, before=B64_CHARS, after=B64_CHARS),
+    tok("JWT", "ZXlK", r"ZXlK[A-Za-z0-9+/]{60,}={0,2}", check=_jwt_b64, before=B64_BEFORE, after=B64_CHARS),
     # GitHub and npm tokens with a valid CRC32 tail are reported even glued to other text
     tok("GitHubToken", b"gh[pousr]_", r"gh[pousr]_[A-Za-z0-9]{36}", back=4, check=github_checksum_ok, before=None, after=None),
     tok("NpmToken", "npm_", r"npm_[A-Za-z0-9]{36}", check=_npm_checksum_ok, before=None, after=None),
