@@ -274,3 +274,33 @@ def test_self_identifying_values_in_any_wrapper(wrapper):
             text = wrapper.replace("{S}", value)
             assert _covering(pii.detect(text), text, value), f"{row['id']} in {wrapper!r}"
     assert checked >= 150
+
+
+KEY_SYNTAXES = ["{K}={S}", 'export {K}="{S}"', '"{k}": "{S}"', "{k}: {S}", "{k}: '{S}'", "<{K}>{S}</{K}>",
+                '<add key="{K}" value="{S}" />', 'System.setProperty("{K}", "{S}")', "{K} := {S}", "{K} ?= {S}",
+                "{k} => '{S}'", "--{kd}={S}", "--{kd} {S}", "{K}: {S}\r", '{{"env": [{{"name": "{K}", "value": "{S}"}}]}}',
+                "X-{kd}: {S}"]
+
+
+@pytest.mark.parametrize("syntax", KEY_SYNTAXES)
+def test_keyed_values_in_every_syntax(syntax):
+    """A fixture value found by its key (``KEY=value`` rows) is covered whole with that key in
+    every common assignment syntax: env, shell, JSON, YAML, XML element and key/value attribute,
+    call argument, make, Perl/Ruby, CLI flags, HTTP header, Kubernetes env lists."""
+    import re
+
+    checked = 0
+    for row in ROWS:
+        text = row["text"]
+        for value in row["secrets"]:
+            alone = pii.detect(value)
+            if "\n" in value or (alone and (alone[0].start, alone[0].end) == (0, len(value))):
+                continue  # shaped tokens: test_self_identifying_values_in_any_wrapper
+            m = re.search(r"(?:^|[\s:])([A-Z][A-Z0-9_]{3,})=$", text[: text.find(value)])
+            if not m:
+                continue
+            key = m.group(1)
+            checked += 1
+            line = syntax.format(K=key, k=key.lower(), kd=key.lower().replace("_", "-"), S=value)
+            assert _covering(pii.detect(line), line, value), f"{row['id']}: {line[:120]!r}"
+    assert checked >= 60

@@ -197,7 +197,9 @@ def tok(
 _KV_TAIL = re.compile(
     r"[A-Za-z0-9_.\-]{0,32}"
     r"(?:\\?[\"'\]`])?[ \t]*"
-    r"(?:=>|::=|:=|\?=|\.=|\|\|=|\+=|=|:|,|->|[ \t])"
+    # the assignment: operators of every common syntax; an XML element (<KEY>v); a key/value
+    # attribute pair (key="KEY" value="v"); a JSON name/value pair ("name": "KEY", "value": "v")
+    r"(?:[ \t]+value[ \t]*=|,[ \t]*\\?\"value\\?\"[ \t]*:|=>|::=|:=|\?=|\.=|\|\|=|\+=|=|:|,|->|>|[ \t])"
     r"[ \t]*(?:\\?[\"'`]|\(|[ \t])?[ \t]*"
     # prose: "datadog api key 0f3a...", "sentry credential is 9c1e..."
     r"(?:(?:api[ _\-]?)?(?:key|token|secret|credentials?|password|pat)[ \t]*(?:is|=|:)?[ \t]*[\"'`]?)?",
@@ -214,7 +216,9 @@ def kw(
     """A keyword rule: ``keywords`` (case-insensitive literals that start the key), ``values``:
     ``(type, value regex, min entropy)`` tried in order; the first that matches where the value
     starts names the span.  A value must not run on into more token characters."""
-    by_len = sorted({k.lower() for k in keywords}, key=lambda k: (-len(k), k))  # stable: the database cache key
+    # each keyword also in its hyphenated form (--datadog-api-key, X-Datadog-Api-Key); sorted by
+    # (length, text), not set order: the patterns are the database cache key
+    by_len = sorted({v for k in keywords for v in (k.lower(), k.lower().replace("_", "-"))}, key=lambda k: (-len(k), k))
     alts = b"|".join(lit(k) for k in by_len)
     compiled = [(t, _Lazy(v + r"(?![A-Za-z0-9+/_\-])"), h) for t, v, h in values]
     types = tuple(dict.fromkeys(t for t, _v, _h in values))
