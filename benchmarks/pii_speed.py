@@ -74,11 +74,16 @@ def write_rg_patterns(path: Path) -> None:
     path.write_text("".join(p + "\n" for _t, p in REFERENCE))
 
 
-def rg_time(rg: str, patterns: Path, src: Path, out: Path) -> float:
+def rg_time(rg: str, patterns: Path, src: Path, out: Path) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system) of one ripgrep run."""
     with open(out, "wb") as fo:
         t = time.perf_counter()
-        subprocess.run([rg, "--passthru", "-r", "[PII]", "-f", str(patterns), str(src)], stdout=fo, check=True)
-        return time.perf_counter() - t
+        proc = subprocess.Popen([rg, "--passthru", "-r", "[PII]", "-f", str(patterns), str(src)], stdout=fo)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        dt = time.perf_counter() - t
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"rg failed with status {status}")
+        return dt, usage.ru_utime + usage.ru_stime
 
 
 def _hwm_kb(pid: int) -> int:
@@ -163,7 +168,8 @@ def main() -> int:
     peak_kb = 0
     for i in range(a.runs):
         ref = reference_re_speed(src, 1_000_000) if a.re_yardstick else None
-        rg_before = rg_time(rg, patterns, src, rg_out)
+        load = os.getloadavg()[0]
+        rg_before, rg_cpu1 = rg_time(rg, patterns, src, rg_out)
         with open(out, "wb") as fo:
             t = time.perf_counter()
             proc = subprocess.Popen(cmd, stdout=fo, env=env, cwd=ROOT)
@@ -177,8 +183,10 @@ def main() -> int:
         if proc.returncode:
             print(f"run {i + 1}: exit status {proc.returncode}", file=sys.stderr)
             return 1
-        rg_after = rg_time(rg, patterns, src, rg_out)
+        rg_after, rg_cpu2 = rg_time(rg, patterns, src, rg_out)
         rg_dt = (rg_before + rg_after) / 2
+        rg_cpu = (rg_cpu1 + rg_cpu2) / 2
+        our_cpu = usage.ru_utime + usage.ru_stime  # with the reaped scan helper (RUSAGE_BOTH)
         ratios.append(rg_dt / dt)
         times.append(dt)
         procs = len(sampler.peaks)
@@ -191,6 +199,7 @@ def main() -> int:
             f" peak RSS {tree_kb / 1024:.1f} MB"
             f" ({procs} process{'es' if procs > 1 else ''}; command alone {usage.ru_maxrss / 1024:.1f} MB){yard}"
         )
+        print(f"       CPU ours {our_cpu:.2f} s, rg {rg_cpu:.2f} s; load average {load:.1f} on {os.cpu_count()} CPUs")
     best, med = min(times), statistics.median(times)
     print(f"best {size / 1e6 / best:.1f} MB/s, median {size / 1e6 / med:.1f} MB/s")
     print(f"ratio rg_time / our_time: median {statistics.median(ratios):.2f} (runs: {', '.join(f'{r:.2f}' for r in ratios)})")

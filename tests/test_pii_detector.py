@@ -485,6 +485,35 @@ def test_scan_helper_killed_midway_changes_nothing(tmp_path):
         os.waitpid(pid, os.WNOHANG)  # reaped, not a zombie
 
 
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="the scan helper needs fork")
+def test_scan_helper_works_from_the_end_and_its_hits_are_used(tmp_path):
+    """The helper scans from the last chunk backwards; when this process is slow, the chunks
+    it reaches later come from the helper, and the output is that of one process."""
+    import time
+
+    from tftsr_kernel.pii import _io
+
+    text = (FIXTURES / "secrets.txt").read_text() * 40
+    path = _write(tmp_path, text)
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        gen = _io._chunk_results(path, f, size, None, 3000, _io.MARGIN, 2)
+        first = next(gen)
+        helper = gen.gi_frame.f_locals["helper"]
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:  # let the helper get ahead
+            helper._drain()
+            if len(helper._ready) >= 3:
+                break
+            time.sleep(0.05)
+        assert max(helper._ready) == gen.gi_frame.f_locals["cuts"].__len__() - 1  # the last chunk first
+        rest = list(gen)
+        assert helper.delivered >= 3
+    with open(path, "rb") as f:
+        again = list(_io._chunk_results(path, f, size, None, 3000, _io.MARGIN, 1))
+    assert [first] + rest == again
+
+
 def test_auto_workers(tmp_path):
     small = _write(tmp_path, "x 10.0.0.1\n" * 1000)
     big = tmp_path / "big.log"

@@ -429,6 +429,7 @@ class _ScanHelper:
         self._buf = b""
         self._ready: dict[int, tuple[int, int]] = {}
         self._nrules = len(eng.rules)
+        self.delivered = 0  # chunks whose hits came from the helper
 
     def _drain(self) -> None:
         if self._r < 0:
@@ -469,6 +470,7 @@ class _ScanHelper:
         for k, flat in packed:
             it = iter(flat)
             buckets[k] = list(zip(it, it))
+        self.delivered += 1
         return buckets
 
     def close(self) -> None:
