@@ -95,8 +95,8 @@ def test_groups_and_toggles_expand():
 
 
 def test_enabling_one_toggle_detects_only_its_families():
-    line = ("SENDGRID=SG.aaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb "
-            "DIGITALOCEAN=dop_v1_" + "7f3a" * 16 + " from 10.1.2.3")
+    line = ("SENDGRID=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 "
+            "DIGITALOCEAN=dop_v1_" + "7f3a9c01b2e4d5f6" * 4 + " from 10.1.2.3")
     types = {s.type for s in pii.detect(line, DetectorConfig(enabled_types=frozenset({"SaaSToken"})))}
     assert types == {"SendGridKey"}
     types = {s.type for s in pii.detect(line, DetectorConfig(enabled_types=frozenset({"secrets"})))}
@@ -107,13 +107,13 @@ def test_enabling_one_toggle_detects_only_its_families():
 
 
 def test_placeholder_names_the_family():
-    line = "mailer: SENDGRID_API_KEY=SG.aaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+    line = "mailer: SENDGRID_API_KEY=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"
     assert pii.redact(line, pii.detect(line), Pseudonymizer().placeholder) == "mailer: SENDGRID_API_KEY=[SendGridKey_1]"
 
 
 # --- checksums and entropy ----------------------------------------------------------------------
 def test_github_crc32_tail():
-    body = "a" * 29 + "b"
+    body = "Xq3vT9bLm2PzR7kWc1YhNdFj4sA8uE"
     token = "ghp_" + body + base62_crc32(body)
     assert github_checksum_ok(token)
     assert not github_checksum_ok("ghp_" + body + "000000")
@@ -131,6 +131,12 @@ def test_age_bech32_checksum():
     assert [s.text for s in pii.detect(key)] == [key]
     flipped = key[:-1] + ("Q" if key[-1] != "Q" else "P")
     assert not any(s.type == "AgeSecretKey" for s in pii.detect(flipped))
+
+
+def test_documentation_placeholders_are_not_reported():
+    for text in ("PREFECT_API_KEY = pnu_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", "glc_111111111111111111111111111111111111111111=",
+                 "ico-XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", "token = xxxxxxxxxxxxxx.atlasv1." + "x" * 67):
+        assert not any(s.type in FAMILY_TYPES for s in pii.detect(text)), text
 
 
 def test_keyword_values_need_entropy():
@@ -175,3 +181,126 @@ def test_aws_docs_example_key_is_redacted():
     """Decision: the AWS documentation example key is not allow-listed (redacting it costs
     nothing; an allow-list of 'known examples' would be one more way to leak)."""
     assert any(s.type == "AWSAccessKey" for s in pii.detect("AKIAIOSFODNN7EXAMPLE"))
+
+
+def test_redact_command_takes_groups_and_family_types(tmp_path):
+    """``python -m tftsr_kernel.pii FILE --types ...`` (what ``tftsr pii redact`` runs) with a
+    group name and with a family type."""
+    import os
+    import subprocess
+    import sys
+
+    log = tmp_path / "app.log"
+    key = "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"
+    log.write_text(f"mailer SENDGRID_API_KEY={key} from 10.0.0.7\n")
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "tftsr_kernel.pii", str(log), *args], capture_output=True,
+                              text=True, env=env, timeout=120)
+
+    out = run("--types", "secrets")
+    assert out.returncode == 0 and out.stdout == "mailer SENDGRID_API_KEY=[SendGridKey_1] from 10.0.0.7\n"
+    out = run("--types", "SendGridKey")
+    assert out.stdout == "mailer SENDGRID_API_KEY=[SendGridKey_1] from 10.0.0.7\n"
+    out = run("--types", "network")
+    assert key in out.stdout and "[IPv4_1]" in out.stdout
+    out = run("--types", "NoSuchType")
+    assert out.returncode == 2 and "unknown type" in out.stderr
+
+
+def test_settings_panel_groups_and_the_egress_guard(wb):
+    """``pii_enabled_types: ["secrets"]`` shows as the credential toggles checked in the settings
+    panel; unchecking one toggle there turns its families off for the egress guard."""
+    from widgets import SettingsPanel
+
+    sendgrid = "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"
+    do = "dop_v1_" + "7f3a9c01b2e4d5f6" * 4
+    line = f"deploy from 10.0.0.7: sendgrid {sendgrid} digitalocean {do}"
+    wb.settings.update_settings({"pii_enabled_types": ["secrets"]})
+    out = wb.pii.redact_for_egress(None, line)
+    assert "10.0.0.7" in out.text and sendgrid not in out.text and do not in out.text
+    assert {"SendGridKey", "DigitalOceanToken"} <= set(out.types)
+
+    panel = SettingsPanel(wb)
+    panel.select_tab("PII")
+    boxes = {cb.description: cb for cb in panel._w_pii_types.children}
+    assert len(boxes) == len(PII_TYPES)
+    assert boxes["CloudKey"].value and boxes["SaaSToken"].value and boxes["PasswordHash"].value
+    assert not boxes["IPv4"].value and not boxes["Email"].value
+    assert wb.pii.enabled_types() == [t for t in PII_TYPES if boxes[t].value]
+    boxes["SaaSToken"].value = False
+    panel._w_save_types.click()
+    stored = wb.settings.get("pii_enabled_types")
+    assert "SaaSToken" not in stored and "CloudKey" in stored and "IPv4" not in stored
+    out = wb.pii.redact_for_egress(None, line)
+    assert do not in out.text and "SendGridKey" not in out.types
+
+
+def test_rule_patterns_do_not_depend_on_hash_seed():
+    """The compiled database is cached on disk under a key made of the patterns: a pattern built
+    from a set in hash order would change from process to process and recompile (0.5 s) every
+    start."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import zlib; from tftsr_kernel.pii.rules import RULES; "
+            "print(zlib.crc32(repr([(r.pattern, r.flags) for r in RULES]).encode()))")
+    root = str(Path(__file__).resolve().parents[1])
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True,
+                           env=dict(os.environ, PYTHONPATH=root, PYTHONHASHSEED=seed)).stdout
+            for seed in ("1", "2", "3")}
+    assert len(outs) == 1, outs
+
+
+WRAPPERS = ['"k": "{S}"', "<value>{S}</value>", "k='{S}'", "GET /x?k={S}&y=1", "call({S})", "{S},next", "k={S};",
+            "`{S}`", '\\"k\\": \\"{S}\\"', "k: {S}\n", "[{S}]", '{{"a":"{S}"}}']
+
+
+@pytest.mark.parametrize("wrapper", WRAPPERS)
+def test_self_identifying_values_in_any_wrapper(wrapper):
+    """A fixture value that is found on its own (a shaped token) is covered whole whatever
+    quotes, brackets, separators or escapes surround it."""
+    checked = 0
+    for row in ROWS:
+        for value in row["secrets"]:
+            if "\n" in value:
+                continue
+            alone = pii.detect(value)
+            if not alone or (alone[0].start, alone[0].end) != (0, len(value)):
+                continue
+            checked += 1
+            text = wrapper.replace("{S}", value)
+            assert _covering(pii.detect(text), text, value), f"{row['id']} in {wrapper!r}"
+    assert checked >= 150
+
+
+KEY_SYNTAXES = ["{K}={S}", 'export {K}="{S}"', '"{k}": "{S}"', "{k}: {S}", "{k}: '{S}'", "<{K}>{S}</{K}>",
+                '<add key="{K}" value="{S}" />', 'System.setProperty("{K}", "{S}")', "{K} := {S}", "{K} ?= {S}",
+                "{k} => '{S}'", "--{kd}={S}", "--{kd} {S}", "{K}: {S}\r", '{{"env": [{{"name": "{K}", "value": "{S}"}}]}}',
+                "X-{kd}: {S}"]
+
+
+@pytest.mark.parametrize("syntax", KEY_SYNTAXES)
+def test_keyed_values_in_every_syntax(syntax):
+    """A fixture value found by its key (``KEY=value`` rows) is covered whole with that key in
+    every common assignment syntax: env, shell, JSON, YAML, XML element and key/value attribute,
+    call argument, make, Perl/Ruby, CLI flags, HTTP header, Kubernetes env lists."""
+    import re
+
+    checked = 0
+    for row in ROWS:
+        text = row["text"]
+        for value in row["secrets"]:
+            alone = pii.detect(value)
+            if "\n" in value or (alone and (alone[0].start, alone[0].end) == (0, len(value))):
+                continue  # shaped tokens: test_self_identifying_values_in_any_wrapper
+            m = re.search(r"(?:^|[\s:])([A-Z][A-Z0-9_]{3,})=$", text[: text.find(value)])
+            if not m:
+                continue
+            key = m.group(1)
+            checked += 1
+            line = syntax.format(K=key, k=key.lower(), kd=key.lower().replace("_", "-"), S=value)
+            assert _covering(pii.detect(line), line, value), f"{row['id']}: {line[:120]!r}"
+    assert checked >= 60

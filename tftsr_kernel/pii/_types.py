@@ -65,7 +65,7 @@ FAMILY_TOGGLES: dict[str, tuple[str, ...]] = {
         "HarnessToken", "GiteaToken", "SnykToken", "SonarQubeToken", "CodecovToken",
         "VaultToken", "TerraformCloudToken", "DopplerToken", "PulumiToken", "InfracostToken",
         "PrefectToken", "ReadMeToken", "ScalingoToken", "DenoDeployToken",
-        "OnePasswordSecretKey", "OnePasswordToken",
+        "OnePasswordSecretKey", "OnePasswordToken", "ConsulNomadToken",
     ),
     "ChatToken": (
         "SlackWebhook", "TeamsWebhook", "DiscordWebhook", "DiscordBotToken",
@@ -91,13 +91,20 @@ FAMILY_TOGGLES: dict[str, tuple[str, ...]] = {
         "RollbarToken", "BugsnagKey", "LogglyToken", "LogzioToken", "LightstepToken",
         "ElasticAPIKey", "InstanaKey", "OktaToken", "Auth0Secret", "KeycloakSecret",
         "AuthressKey", "JumpCloudKey", "PostmanToken", "LinearToken", "ConfluentSecret",
-        "FrameIOToken", "ClickHouseKey",
+        "FrameIOToken", "ClickHouseKey", "Intra42Secret", "PostHogKey", "PinterestToken",
+        "ApifyToken", "ClickUpToken", "KlaviyoKey", "LichessToken", "MailerSendToken", "OneSignalKey",
+        "PaddleKey", "PolarToken", "RootlyKey", "UnkeyKey", "WakaTimeKey", "ZuploKey", "SettleMintToken",
+        "CloudinaryURL", "MerakiAPIKey", "KuCoinSecret", "KrakenSecret", "BinanceSecret", "BittrexSecret",
+        "SidekiqSecret", "RapidAPIKey", "SquarespaceKey", "LookerSecret", "SendbirdToken", "EtsyKey",
+        "FinnhubKey", "NYTimesKey", "BeamerToken", "DefinedNetworkingToken", "DataStaxAstraToken",
+        "OnfidoToken", "InfluxDBToken", "CoverallsToken", "BitlyToken", "BitriseToken", "CloudsmithKey",
+        "TableauToken", "TemporalCloudKey", "RampSecret", "ScalrToken", "OpenWeatherKey", "FlickrKey", "FreshBooksToken", "LarkSecret", "MongoDBAtlasKey",
     ),
     "AIKey": (
         "OpenAIKey", "AnthropicKey", "OpenRouterKey", "HuggingFaceToken", "GroqKey",
         "PerplexityKey", "XAIKey", "ReplicateToken", "LangSmithKey", "PineconeKey",
         "CerebrasKey", "NvidiaAPIKey", "ElevenLabsKey", "CohereKey", "MistralKey",
-        "TogetherKey", "WandbKey", "AssemblyAIKey", "DeepgramKey",
+        "TogetherKey", "WandbKey", "AssemblyAIKey", "DeepgramKey", "DeepSeekKey", "ChatModelKey", "AIProviderKey",
     ),
     "PrivateKey": (
         "PuTTYPrivateKey", "AgeSecretKey",
@@ -125,6 +132,18 @@ TYPE_GROUPS: dict[str, tuple[str, ...]] = {
 
 #: every name a type list may hold: toggles, family span types and group names
 KNOWN_TYPE_NAMES: frozenset[str] = frozenset(PII_TYPES) | frozenset(FAMILY_TYPES) | frozenset(TYPE_GROUPS)
+
+
+def enabled_toggles(names) -> list[str]:
+    """The toggles (in :data:`PII_TYPES` order) a ``pii_enabled_types`` value turns on, for a
+    panel of check boxes: ``None`` is every toggle, a group is its toggles, a toggle is itself;
+    a family type named on its own turns no toggle on (its toggle is only partly on)."""
+    if names is None:
+        return list(PII_TYPES)
+    on: set[str] = set()
+    for n in names:
+        on.update(TYPE_GROUPS.get(n, (n,)))
+    return [t for t in PII_TYPES if t in on]
 
 
 def expand_types(names) -> frozenset[str]:

@@ -37,8 +37,9 @@ class PiiService:
         )
 
     def enabled_types(self) -> list[str]:
-        enabled = self._wb.settings.get("pii_enabled_types")
-        return list(PII_TYPES) if enabled is None else [t for t in PII_TYPES if t in enabled]
+        from ._types import enabled_toggles  # groups ("secrets") stand for their toggles
+
+        return enabled_toggles(self._wb.settings.get("pii_enabled_types"))
 
     def set_type_enabled(self, pii_type: str, enabled: bool) -> list[str]:
         """Turn detection of one type on or off (audited through the settings service)."""

@@ -33,7 +33,12 @@ _WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345678
 #: characters that continue a token: a match touching one of these on either side is a part of a
 #: longer word (``xhvs.``, ``ghp_...x``) and is not reported
 TOKEN_CHARS = _WORD | frozenset("-")
+#: what must not come right before a token: a token character or a dot (``video_box.ico-7a38...``
+#: is a file name, not an Infracost key)
+TOKEN_BEFORE = TOKEN_CHARS | frozenset(".")
 B64_CHARS = _WORD | frozenset("+/=-")
+#: what must not come right before a base64 token ("=" may: ``key=FwoG...``)
+B64_BEFORE = _WORD | frozenset("+/")
 
 
 def entropy(s: str) -> float:
@@ -84,6 +89,16 @@ class _Lazy:
         return rx
 
 
+_FILLER = re.compile(r"([A-Za-z0-9*#])\1{7,}", _A)
+
+
+def placeholder(body: str) -> bool:
+    """A documentation placeholder rather than a credential: ``ghp_xxxx...``, ``pnu_XXXX...``,
+    ``glc_1111...``: two or fewer distinct characters besides separators, or a run of eight or
+    more of the same character."""
+    return len(set(body) - set("-_.=")) <= 2 or _FILLER.search(body) is not None
+
+
 def lit(s: str) -> bytes:
     """A literal as a hyperscan pattern."""
     return re.escape(s).encode()
@@ -101,8 +116,9 @@ def tok(
     group: int | str = 0,
     min_entropy: float = 0.0,
     check=None,
-    before: frozenset | None = TOKEN_CHARS,
+    before: frozenset | None = TOKEN_BEFORE,
     after: frozenset | None = TOKEN_CHARS,
+    url: bool | str = False,
 ) -> Rule:
     """A token rule.
 
@@ -111,14 +127,21 @@ def tok(
     anchor's end (default: the literal's length) or, with ``som``, at the anchor's start.
     ``group``: the part of the match that is the secret.  ``before`` / ``after``: characters that
     must not touch the match (None: anything may).  ``check(value) -> bool``: a checksum or
-    other test of the secret.  ``min_entropy``: bits per character of the secret.
+    other test of the secret.  ``min_entropy``: bits per character of the secret.  A value that
+    is a documentation placeholder (:func:`placeholder`) is never reported.  ``url``: the match
+    is a URL's host and path; the span reaches back over its ``https://`` (the whole URL is
+    the credential, as with webhooks); ``url="host"``: the match starts at the dot after the
+    host's first label, which the span takes in too.
     """
     if isinstance(anchor, str):
         pattern = lit(anchor)
         if back is None and not som:
             back = len(anchor)
+        # the placeholder test looks past the literal when it is the token's prefix
+        skip = len(anchor) if back == len(anchor) else 0
     else:
         pattern = anchor
+        skip = 0
     if back is None and not som:
         raise ValueError(f"{type_}: a pattern anchor needs back= or som=True")
     rx = _Lazy(shape, re.I if caseless else 0)
@@ -149,8 +172,18 @@ def tok(
             val = text[vs:ve]
             if min_entropy and entropy(val) < min_entropy:
                 continue
+            if placeholder(val[skip if vs == s else 0 :]):
+                continue
             if check is not None and not check(val):
                 continue
+            if url:
+                if url == "host":  # the match starts at the dot after the first host label
+                    while vs and (text[vs - 1].isalnum() or text[vs - 1] == "-") and text[vs - 1].isascii():
+                        vs -= 1
+                if text.startswith("https://", vs - 8):
+                    vs -= 8
+                elif text.startswith("http://", vs - 7):
+                    vs -= 7
             out.append((vs, ve, type_))
 
     handler.__name__ = f"_h_{type_}"
@@ -164,8 +197,12 @@ def tok(
 _KV_TAIL = re.compile(
     r"[A-Za-z0-9_.\-]{0,32}"
     r"(?:\\?[\"'\]`])?[ \t]*"
-    r"(?:=>|::=|:=|\?=|\.=|\|\|=|\+=|=|:|,|->|[ \t])"
-    r"[ \t]*(?:\\?[\"'`]|\(|[ \t])?[ \t]*",
+    # the assignment: operators of every common syntax; an XML element (<KEY>v); a key/value
+    # attribute pair (key="KEY" value="v"); a JSON name/value pair ("name": "KEY", "value": "v")
+    r"(?:[ \t]+value[ \t]*=|,[ \t]*\\?\"value\\?\"[ \t]*:|=>|::=|:=|\?=|\.=|\|\|=|\+=|=|:|,|->|>|[ \t])"
+    r"[ \t]*(?:\\?[\"'`]|\(|[ \t])?[ \t]*"
+    # prose: "datadog api key 0f3a...", "sentry credential is 9c1e..."
+    r"(?:(?:api[ _\-]?)?(?:key|token|secret|credentials?|password|pat)[ \t]*(?:is|=|:)?[ \t]*[\"'`]?)?",
     _A,
 )
 # a header-style value that starts with a scheme word: ``Authorization: SSWS 00a...``
@@ -179,7 +216,10 @@ def kw(
     """A keyword rule: ``keywords`` (case-insensitive literals that start the key), ``values``:
     ``(type, value regex, min entropy)`` tried in order; the first that matches where the value
     starts names the span.  A value must not run on into more token characters."""
-    alts = b"|".join(lit(k) for k in sorted(keywords, key=len, reverse=True))
+    # each keyword also in its hyphenated form (--datadog-api-key, X-Datadog-Api-Key); sorted by
+    # (length, text), not set order: the patterns are the database cache key
+    by_len = sorted({v for k in keywords for v in (k.lower(), k.lower().replace("_", "-"))}, key=lambda k: (-len(k), k))
+    alts = b"|".join(lit(k) for k in by_len)
     compiled = [(t, _Lazy(v + r"(?![A-Za-z0-9+/_\-])"), h) for t, v, h in values]
     types = tuple(dict.fromkeys(t for t, _v, _h in values))
 
@@ -190,6 +230,11 @@ def kw(
             if e in seen:
                 continue
             seen.add(e)
+            low_end = text[max(0, e - 40) : e].lower()
+            k = next((k for k in by_len if low_end.endswith(k)), None)
+            ks = e - len(k) if k else e
+            if ks and text[ks - 1].isalpha() and not (text[ks - 1].islower() and text[ks].isupper()):
+                continue  # inside a word: "rookTable" holds no Okta key
             m = _KV_TAIL.match(text, e, min(n, e + 64))
             if m is None:
                 continue

@@ -12,16 +12,18 @@ except ``AWSSecretKey`` (its own, older toggle).
 from __future__ import annotations
 
 from ._common import Rule
-from ._tokens import B64_CHARS, UUID, kw, tok
+from ._tokens import B64_BEFORE, B64_CHARS, UUID, kw, tok
 
 _AZ_KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
 _AD_SECRET_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_~.-")
 
 RULES: tuple[Rule, ...] = (
     # --- AWS -------------------------------------------------------------------------------
+    # access key ids with the older A3T prefix (the base rule knows AKIA, ASIA, ...)
+    tok("AWSAccessKey", b"A3T[A-Z0-9]", r"A3T[A-Z0-9][A-Z0-9]{16}", back=4),
     # STS session tokens: the base64 of a serialized token starts with one of these
-    tok("AWSSessionToken", "FwoGZXIvYXdzE", r"FwoGZXIvYXdzE[A-Za-z0-9+/]{80,}={0,2}", before=B64_CHARS, after=B64_CHARS),
-    tok("AWSSessionToken", "IQoJb3JpZ2luX2Vj", r"IQoJb3JpZ2luX2Vj[A-Za-z0-9+/]{80,}={0,2}", before=B64_CHARS, after=B64_CHARS),
+    tok("AWSSessionToken", "FwoGZXIvYXdzE", r"FwoGZXIvYXdzE[A-Za-z0-9+/]{80,}={0,2}", before=B64_BEFORE, after=B64_CHARS),
+    tok("AWSSessionToken", "IQoJb3JpZ2luX2Vj", r"IQoJb3JpZ2luX2Vj[A-Za-z0-9+/]{80,}={0,2}", before=B64_BEFORE, after=B64_CHARS),
     kw(
         ("aws_session_token", "aws-session-token", "awssessiontoken", "x-amz-security-token", "sessiontoken"),
         (("AWSSessionToken", r"(?:[A-Za-z0-9+/]|%2[BbFf]){100,}(?:=|%3[Dd]){0,2}", 4.0),),
@@ -31,8 +33,10 @@ RULES: tuple[Rule, ...] = (
         (("AWSSecretKey", r"[A-Za-z0-9/+]{40}", 3.5),),
     ),
     # Amazon Bedrock long-lived API keys (base64 of "BedrockAPIKey-...")
-    tok("AWSBedrockKey", "ABSK", r"ABSK[A-Za-z0-9+/]{109,269}={0,2}", min_entropy=4.0, after=B64_CHARS),
-    tok("AWSBedrockKey", "bedrock-api-key-", r"bedrock-api-key-[A-Za-z0-9+/]{40,}={0,2}", after=B64_CHARS),
+    tok("AWSBedrockKey", "ABSKQmVkcm9ja0FQSUtleS", r"ABSKQmVkcm9ja0FQSUtleS[A-Za-z0-9+/]{87,247}={0,2}", after=B64_CHARS),
+    # short-lived keys: "bedrock-api-key-" + the base64 of a presigned bedrock.amazonaws.com URL
+    tok("AWSBedrockKey", "bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t", r"bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t[A-Za-z0-9+/%]*={0,2}",
+        after=B64_CHARS),
     tok("AmazonMWSKey", "amzn.mws.", r"amzn\.mws\." + UUID),
     # --- Google Cloud ----------------------------------------------------------------------
     tok("GCPOAuthToken", "ya29.", r"ya29\.[0-9A-Za-z_\-]{20,}", after=frozenset()),
@@ -126,7 +130,7 @@ RULES: tuple[Rule, ...] = (
     tok("YandexAPIKey", "AQVN", r"AQVN[A-Za-z0-9_\-]{35,38}", min_entropy=3.5),
     tok("YandexAccessKey", "YCAJ", r"YCAJ[A-Za-z0-9_\-]{35}", min_entropy=3.5),
     tok("YandexIAMToken", "t1.", r"t1\.[A-Za-z0-9_\-]{8,}={0,2}\.[A-Za-z0-9_\-]{86}={0,2}"),
-    tok("ScalewayAccessKey", b"SCW[A-Z0-9]{17}", r"SCW[A-Z0-9]{17}", back=20, min_entropy=3.0),
+    tok("ScalewayAccessKey", "SCW", r"SCW[A-Z0-9]{17}", min_entropy=3.0),
     kw(("scw_secret_key", "scaleway_secret_key", "scaleway"), (("ScalewaySecretKey", UUID, 3.0),)),
     kw(("linode_token", "linode_api_token", "linode_cli_token", "linode"), (("LinodeToken", r"[0-9a-f]{64}", 3.0),)),
     kw(("vultr_api_key", "vultr"), (("VultrAPIKey", r"[A-Z0-9]{36}", 3.5),)),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 
 from ._common import Rule
 from ._tokens import B64_CHARS, UUID, kw, tok
@@ -26,9 +27,11 @@ def _basic_pair(v: str) -> bool:
 
 RULES: tuple[Rule, ...] = (
     # --- GitLab: prefixes beyond glpat-/gldt-/... of the base rule -------------------------------
+    # routable tokens end in ".<2><7>" (the base rule stops at the dot and would leave that tail)
+    *(tok("GitLabToken", p, re.escape(p) + r"[A-Za-z0-9_\-]{27,300}\.[0-9a-z]{2}[0-9a-z]{7}") for p in ("glpat-", "glrt-")),
     tok("GitLabToken", "glffct-", r"glffct-[A-Za-z0-9_\-]{20,}"),
     tok("GitLabToken", "GR1348941", r"GR1348941[A-Za-z0-9_\-]{20,}"),
-    tok("GitLabToken", "_gitlab_session=", r"_gitlab_session=([0-9a-f]{32})", group=1, before=None),
+    tok("GitLabToken", "_gitlab_session=", r"_gitlab_session=([0-9a-z]{32})", group=1, before=None),
     # --- Bitbucket -------------------------------------------------------------------------------
     tok("BitbucketToken", "ATBB", r"ATBB[A-Za-z0-9_=.\-]{28,}", min_entropy=3.5),
     tok("BitbucketToken", "ATCTT3xFfGN0", r"ATCTT3xFfGN0[A-Za-z0-9_=\-]{100,}"),
@@ -48,7 +51,7 @@ RULES: tuple[Rule, ...] = (
         caseless=True, before=None, after=None),
     tok("NuGetAPIKey", b"oy2[a-z0-9]{43}", r"oy2[a-z0-9]{43}", back=46, min_entropy=3.5),
     tok("RubyGemsToken", "rubygems_", r"rubygems_[a-f0-9]{48}"),
-    tok("CratesIOToken", b"cio[A-Za-z0-9]{32}", r"cio[A-Za-z0-9]{32}", back=35, min_entropy=4.0),
+    tok("CratesIOToken", "cio", r"cio[A-Za-z0-9]{32}", min_entropy=4.0),
     tok("ClojarsToken", "CLOJARS_", r"CLOJARS_[A-Za-z0-9]{60}", caseless=True),
     # --- Docker ----------------------------------------------------------------------------------
     tok("DockerConfigAuth", '"auth":', r'"auth":[ \t]*"([A-Za-z0-9+/]{8,}={0,2})"', group=1, check=_basic_pair,
@@ -61,9 +64,12 @@ RULES: tuple[Rule, ...] = (
     # --- Artifactory / JFrog, Sourcegraph --------------------------------------------------------
     tok("ArtifactoryToken", "AKCp", r"AKCp[A-Za-z0-9]{69}", min_entropy=4.0),
     tok("ArtifactoryToken", "cmVmd", r"cmVmd[A-Za-z0-9]{59}", min_entropy=4.0),
-    kw(("jfrog", "artifactory", "x-jfrog-art-api"), (("ArtifactoryToken", r"[A-Za-z0-9]{73}", 4.0),
-                                                     ("ArtifactoryToken", r"[A-Za-z0-9]{64}", 4.0))),
+    kw(("jfrog", "artifactory", "x-jfrog-art-api", "artif-key"),
+       (("ArtifactoryToken", r"[A-Za-z0-9]{73}", 4.0), ("ArtifactoryToken", r"[A-Za-z0-9]{64}", 4.0),
+        # Artifactory API keys and encrypted passwords as Artifactory prints them
+        ("ArtifactoryToken", r"AKC[A-Za-z0-9]{10,}", 0.0), ("ArtifactoryToken", r"AP[0-9A-F][A-Za-z0-9]{8,}", 0.0))),
     tok("SourcegraphToken", "sgp_", r"sgp_(?:(?:[a-fA-F0-9]{16}|local)_)?[a-fA-F0-9]{40}"),
+    kw(("sourcegraph_token", "src_access_token", "sourcegraph"), (("SourcegraphToken", r"[a-fA-F0-9]{40}", 3.0),)),
     tok("SourcegraphToken", "sgph_", r"sgph_[a-fA-F0-9]{16}_[a-fA-F0-9]{40}"),
     # --- CI/CD -----------------------------------------------------------------------------------
     tok("CircleCIToken", "CCIPAT_", r"CCIPAT_[A-Za-z0-9]{22}_[a-f0-9]{40}"),
@@ -75,7 +81,7 @@ RULES: tuple[Rule, ...] = (
     kw(("drone_token", "droneci", "drone_server_token"), (("DroneCIToken", r"[A-Za-z0-9]{32}", 3.5),)),
     kw(("jenkins_api_token", "jenkins_token", "jenkins"), (("JenkinsToken", r"11[0-9a-f]{32}", 3.0),)),
     tok("TeamCityToken", "eyJ0eXAiOiAiVENWMiJ9", r"eyJ0eXAiOiAiVENWMiJ9\.[A-Za-z0-9_\-]{36}\.[A-Za-z0-9_\-]{48}"),
-    tok("OctopusAPIKey", b"API-[A-Z0-9]{26}", r"API-[A-Z0-9]{26}", back=30, min_entropy=3.5),
+    tok("OctopusAPIKey", "API-", r"API-[A-Z0-9]{26}", min_entropy=3.5),
     tok("HarnessToken", b"(?:pat|sat)\\.[A-Za-z0-9_\\-]{22}\\.", r"(?:pat|sat)\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20}", back=27),
     kw(("gitea_token", "gitea_access_token", "forgejo_token", "gitea"), (("GiteaToken", r"[0-9a-f]{40}", 3.0),)),
     kw(("snyk_token", "snyk_api_token", "snyk_api_key", "snyk_oauth_token"), (("SnykToken", UUID, 3.0),)),
@@ -88,6 +94,8 @@ RULES: tuple[Rule, ...] = (
     tok("VaultToken", "hvr.", r"hvr\.[A-Za-z0-9_\-]{24,}", min_entropy=3.5),
     kw(("vault_token", "x-vault-token", "vault-token", "vault_root_token", "vault_client_token", "client_token"),
        (("VaultToken", r"[sbr]\.[A-Za-z0-9]{24}", 3.0), ("VaultToken", r"hv[sbr]\.[A-Za-z0-9_\-]{24,}", 0.0))),
+    kw(("consul_http_token", "x-consul-token", "consul_token", "nomad_token", "x-nomad-token"),
+       (("ConsulNomadToken", UUID, 3.0),)),
     tok("TerraformCloudToken", ".atlasv1.", r"[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=\-]{60,70}", back=23),
     tok("DopplerToken", b"dp\\.(?:pt|st|ct|sa|scim|audit)\\.", r"dp\.(?:pt|st|ct|sa|scim|audit)\.(?:[a-z0-9_]{1,32}\.)?[A-Za-z0-9]{40,44}", som=True),
     tok("PulumiToken", "pul-", r"pul-[a-f0-9]{40}"),

@@ -16,7 +16,7 @@ import binascii
 import re
 
 from ._common import Rule
-from ._tokens import B64_CHARS, base62_crc32, github_checksum_ok, tok
+from ._tokens import B64_BEFORE, B64_CHARS, base62_crc32, github_checksum_ok, tok
 
 _A = re.ASCII
 _NL = r"(?:\r?\n|\\r\\n|\\n)"
@@ -51,6 +51,17 @@ def _h_ssh2(text: str, hits, out) -> None:
         out.append((s, m.end() if m else _PPK_BODY.match(text, e).end(), "PrivateKey"))
 
 
+def _pem_b64(v: str) -> bool:
+    """The base64 of a PEM private key block (Kubernetes ``tls.key``, kubeconfig
+    ``client-key-data``)."""
+    cut = len(v) - len(v) % 4
+    try:
+        raw = base64.b64decode(v[:cut], validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return raw.startswith(b"-----BEGIN") and b"PRIVATE KEY" in raw[:80]
+
+
 def _jwt_b64(v: str) -> bool:
     """The base64 of a JWT: decodes to ``eyJ...`` with at least one ``.eyJ`` part."""
     cut = len(v) - len(v) % 4
@@ -59,6 +70,39 @@ def _jwt_b64(v: str) -> bool:
     except (binascii.Error, ValueError):
         return False
     return raw.startswith(b"eyJ") and b".eyJ" in raw[:4096]
+
+
+_B64URL_REV = re.compile(r"[A-Za-z0-9_\-]{0,2048}", _A)
+_JWT_REST = re.compile(r"[A-Za-z0-9_\-]{8,}(?:\.[A-Za-z0-9_\-]*)?", _A)
+
+
+def _b64url_json(seg: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(seg + "=" * (-len(seg) % 4))
+    except (binascii.Error, ValueError):
+        return b""
+
+
+def _h_jwt_parts(text: str, hits, out) -> None:
+    """JWTs the base rule misses: unsigned ones (``header.payload`` with no third part) and
+    headers written with spaces or line breaks inside the JSON.  The anchor is ``.eyJ``; the
+    header before it must decode to a JSON object naming ``alg`` or ``typ``."""
+    seen = set()
+    for _s, e in hits:
+        dot = e - 4
+        lo = max(0, dot - 2048)
+        m = _B64URL_REV.match(text[lo:dot][::-1])
+        s = dot - m.end()
+        if s in seen or not text.startswith("eyJ", s) or (s and (text[s - 1].isalnum() or text[s - 1] in "_-")):
+            continue
+        seen.add(s)
+        head = _b64url_json(text[s:dot])
+        if not head.startswith(b"{") or (b'"alg"' not in head and b'"typ"' not in head):
+            continue
+        r = _JWT_REST.match(text, e)
+        if r is None:
+            continue
+        out.append((s, r.end(), "JWT"))
 
 
 _BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
@@ -98,8 +142,11 @@ RULES: tuple[Rule, ...] = (
     # age (bech32, upper case in key files); the checksum is verified
     tok("AgeSecretKey", "AGE-SECRET-KEY-1", r"AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}", check=_bech32_ok),
     tok("AgeSecretKey", "AGE-PLUGIN-", r"AGE-PLUGIN-[A-Z0-9]{1,32}-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{20,}"),
+    Rule(rb"\.eyJ", 0, _h_jwt_parts, ("JWT",)),
+    # PEM private keys wrapped in base64: "-----BEGIN" -> "LS0tLS1CRUdJT"
+    tok("PrivateKey", "LS0tLS1CRUdJT", r"LS0tLS1CRUdJT[A-Za-z0-9+/]{60,}={0,2}", check=_pem_b64, before=B64_BEFORE, after=B64_CHARS),
     # JWTs wrapped in base64 (Kubernetes secrets, basic-auth style headers): "eyJ" -> "ZXlK"
-    tok("JWT", "ZXlK", r"ZXlK[A-Za-z0-9+/]{60,}={0,2}", check=_jwt_b64, before=B64_CHARS, after=B64_CHARS),
+    tok("JWT", "ZXlK", r"ZXlK[A-Za-z0-9+/]{60,}={0,2}", check=_jwt_b64, before=B64_BEFORE, after=B64_CHARS),
     # GitHub and npm tokens with a valid CRC32 tail are reported even glued to other text
     tok("GitHubToken", b"gh[pousr]_", r"gh[pousr]_[A-Za-z0-9]{36}", back=4, check=github_checksum_ok, before=None, after=None),
     tok("NpmToken", "npm_", r"npm_[A-Za-z0-9]{36}", check=_npm_checksum_ok, before=None, after=None),

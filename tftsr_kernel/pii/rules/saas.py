@@ -6,8 +6,35 @@ Linear, ...).  Every type here is in the ``SaaSToken`` toggle.
 
 from __future__ import annotations
 
-from ._common import Rule
+import re
+
+from ._common import CASELESS, Rule
 from ._tokens import B64_CHARS, HEX32, HEX40, HEX64, UUID, kw, tok
+
+_DSN_KEY_REV = re.compile(r"(?:[0-9a-f]{32}:)?[0-9a-f]{32}", re.ASCII)
+_DSN_HOST = re.compile(r"[A-Za-z0-9.\-]*sentry[A-Za-z0-9.\-]*", re.ASCII | re.I)
+
+
+def _h_sentry_dsn(text: str, hits, out) -> None:
+    """``https://<32 hex>[:<32 hex>]@<host with "sentry">/<project>``: the anchor is the ``@``
+    with the start of the host; the key (and a legacy secret) before it is the span."""
+    seen = set()
+    for _s, e in hits:
+        at = text.rfind("@", max(0, e - 9), e)
+        if at < 32 or at in seen:
+            continue
+        seen.add(at)
+        if not _DSN_HOST.match(text, at + 1):
+            continue
+        # the key part reads the same reversed: [hex32:]hex32
+        m = _DSN_KEY_REV.fullmatch(text, at - 65, at) if at >= 65 and text[at - 33] == ":" else None
+        s = at - 65 if m else at - 32
+        if not all(c in "0123456789abcdef" for c in text[at - 32 : at]):
+            continue
+        if s and (text[s - 1].isalnum() or text[s - 1] in "_-"):
+            continue
+        out.append((s, at, "SentryDSN"))
+
 
 RULES: tuple[Rule, ...] = (
     # --- messaging and e-mail -------------------------------------------------------------------
@@ -20,7 +47,8 @@ RULES: tuple[Rule, ...] = (
     tok("MailgunKey", "pubkey-", r"pubkey-[0-9a-f]{32}", min_entropy=3.0),
     kw(("mailgun_signing_key", "mailgun_webhook_signing_key", "mailgun_api_key", "mailgun"),
        (("MailgunKey", r"[0-9a-f]{32}-[0-9a-f]{8}-[0-9a-f]{8}", 3.0), ("MailgunKey", r"key-[0-9a-f]{32}", 3.0))),
-    tok("MailchimpKey", b"[0-9a-f]{32}-us[0-9]{1,2}", r"[0-9a-f]{32}-us[0-9]{1,2}", som=True, min_entropy=3.0),
+    # anchor "-us<digit>": the key is the 32 hex digits before it (and one more digit after)
+    tok("MailchimpKey", b"-us[0-9]", r"[0-9a-f]{32}-us[0-9]{1,2}", back=36, min_entropy=3.0),
     kw(("mandrill_api_key", "mandrill_key", "mandrill"), (("MandrillKey", r"md-[A-Za-z0-9_\-]{22}", 3.0),
                                                          ("MandrillKey", r"[A-Za-z0-9_\-]{22}", 3.5))),
     kw(("x-postmark-server-token", "x-postmark-account-token", "postmark_api_token", "postmark_server_token", "postmark"),
@@ -43,7 +71,7 @@ RULES: tuple[Rule, ...] = (
     tok("ShopifyToken", b"shp(?:at|ss|ca|pa)_", r"shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}", back=6),
     tok("FacebookAccessToken", "EAA", r"EAA[A-Za-z0-9]{90,}", min_entropy=4.0),
     kw(("facebook_app_secret", "facebook_secret", "fb_app_secret", "facebook_client_secret", "facebook"),
-       (("FacebookAppSecret", HEX32, 3.0),)),
+       (("FacebookAppSecret", HEX32, 3.0), ("FacebookAccessToken", r"[0-9]{15,16}(?:\||%7[Cc])[A-Za-z0-9_\-]{27,40}", 3.0))),
     tok("InstagramToken", "IGQV", r"IGQV[A-Za-z0-9_\-]{100,}", min_entropy=4.0),
     tok("AdobeClientSecret", "p8e-", r"p8e-[A-Za-z0-9]{32}", min_entropy=3.0),
     kw(("adobe_client_id", "adobe_api_key", "adobe"), (("AdobeClientId", HEX32, 3.0),)),
@@ -75,7 +103,7 @@ RULES: tuple[Rule, ...] = (
     kw(("segment_write_key", "segment_api_key", "segment_token"), (("SegmentKey", r"[A-Za-z0-9]{32}", 3.5),)),
     kw(("mixpanel_api_secret", "mixpanel_secret"), (("MixpanelSecret", HEX32, 3.0),)),
     kw(("amplitude_secret_key", "amplitude_api_secret"), (("AmplitudeSecret", HEX32, 3.0),)),
-    tok("LaunchDarklyKey", b"(?:api|sdk|mob)-[0-9a-f]{8}-", r"(?:api|sdk|mob)-" + UUID, back=13, min_entropy=3.0),
+    *(tok("LaunchDarklyKey", p + "-", p + "-" + UUID, min_entropy=3.0) for p in ("api", "sdk", "mob")),
     kw(("algolia_admin_key", "algolia_api_key", "algolia"), (("AlgoliaKey", r"[a-f0-9]{32}", 3.0),)),
     tok("MaxMindLicenseKey", "_mmk", r"[A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk", back=40),
     kw(("shodan_api_key", "shodan"), (("ShodanKey", r"[A-Za-z0-9]{32}", 3.5),)),
@@ -88,7 +116,7 @@ RULES: tuple[Rule, ...] = (
     tok("RazorpayKey", b"rzp_(?:live|test)_", r"rzp_(?:live|test)_[A-Za-z0-9]{14}", som=True),
     kw(("razorpay_key_secret", "razorpay_secret"), (("RazorpayKey", r"[A-Za-z0-9]{24}", 3.5),)),
     tok("FlutterwaveKey", b"FLW(?:SECK|PUBK)(?:_TEST)?-", r"FLW(?:SECK|PUBK)(?:_TEST)?-[a-h0-9]{32}-X", som=True),
-    tok("FlutterwaveKey", "FLWSECK_TEST", r"FLWSECK_TEST[a-h0-9]{12}"),
+    tok("FlutterwaveKey", "FLWSECK_TEST-", r"FLWSECK_TEST-[a-h0-9]{12}"),
     tok("ShippoToken", b"shippo_(?:live|test)_", r"shippo_(?:live|test)_[a-fA-F0-9]{40}", som=True),
     tok("EasyPostKey", b"EZ[AT]K", r"EZ[AT]K[A-Za-z0-9]{54}", back=4),
     tok("DuffelToken", b"duffel_(?:test|live)_", r"duffel_(?:test|live)_[A-Za-z0-9_=\-]{43}", som=True),
@@ -115,8 +143,8 @@ RULES: tuple[Rule, ...] = (
     tok("GrafanaToken", "eyJrIjoi", r"eyJrIjoi[A-Za-z0-9]{70,400}={0,2}", after=B64_CHARS),
     tok("SentryToken", "sntrys_eyJ", r"sntrys_eyJ[A-Za-z0-9+/=_]{60,}"),
     tok("SentryToken", "sntryu_", r"sntryu_[a-f0-9]{64}"),
-    tok("SentryDSN", b"[0-9a-f]{32}@", r"([0-9a-f]{32})(?::[0-9a-f]{32})?@[A-Za-z0-9.\-]*sentry[A-Za-z0-9.\-]*", back=33,
-        group=1, before=frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"), after=None),
+    Rule(rb"@o[0-9]", 0, _h_sentry_dsn, ("SentryDSN",)),
+    Rule(rb"@sentry\.", CASELESS, _h_sentry_dsn, ("SentryDSN",)),
     kw(("sentry_auth_token", "sentry_token", "sentry_key", "sentry"), (("SentryToken", HEX64, 3.0), ("SentryToken", HEX32, 3.0))),
     kw(("pagerduty_token", "pagerduty_api_key", "pagerduty_api_token", "pd_api_key", "pagerduty"),
        (("PagerDutyKey", r"u\+[A-Za-z0-9_+\-]{18}", 3.0), ("PagerDutyKey", r"[A-Za-z0-9_+\-]{20}", 3.5), ("PagerDutyKey", HEX32, 3.0))),
@@ -130,7 +158,7 @@ RULES: tuple[Rule, ...] = (
     kw(("sumo_access_key", "sumologic_access_key", "sumo_access_id", "sumologic"),
        (("SumoLogicKey", r"[A-Za-z0-9]{64}", 4.0), ("SumoLogicKey", r"su[A-Za-z0-9]{12}", 3.0))),
     tok("DynatraceToken", b"dt0[cs]01\\.", r"dt0[cs]01\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{64}", back=7),
-    kw(("fastly_api_token", "fastly_api_key", "fastly-key", "fastly_key", "fastly"), (("FastlyToken", r"[A-Za-z0-9_\-]{32}", 3.5),)),
+    kw(("fastly_api_token", "fastly_api_key", "fastly-key", "fastly_key", "fastly"), (("FastlyToken", r"[A-Za-z0-9=_\-]{32}", 3.5),)),
     kw(("rollbar_access_token", "rollbar_token", "rollbar"), (("RollbarToken", HEX32, 3.0),)),
     kw(("bugsnag_api_key", "bugsnag"), (("BugsnagKey", HEX32, 3.0),)),
     kw(("loggly_token", "loggly_customer_token", "loggly"), (("LogglyToken", UUID, 3.0),)),
@@ -148,6 +176,59 @@ RULES: tuple[Rule, ...] = (
         r"(?:sc|ext|scauth|authress)_[A-Za-z0-9]{5,30}\.[A-Za-z0-9]{4,6}\.acc[_\-][A-Za-z0-9\-]{10,32}\.[A-Za-z0-9+/_=\-]{30,120}", som=True),
     kw(("jumpcloud_api_key", "jumpcloud"), (("JumpCloudKey", r"[a-f0-9]{40}", 3.0),)),
     # --- developer platforms --------------------------------------------------------------------
+    # --- more product APIs with a documented prefix ---------------------------------------------
+    tok("PostHogKey", "phx_", r"phx_[A-Za-z0-9]{43}"),
+    tok("PinterestToken", "pina_", r"pina_[A-Za-z0-9]{32,}"),
+    tok("ApifyToken", "apify_api_", r"apify_api_[A-Za-z0-9]{36}"),
+    tok("ClickUpToken", b"pk_[0-9]{6,10}_", r"pk_[0-9]{6,10}_[A-Z0-9]{32}", som=True),
+    tok("KlaviyoKey", b"pk_[a-f0-9]{34}", r"pk_[a-f0-9]{34}", back=37, min_entropy=3.0),
+    tok("LichessToken", "lip_", r"lip_[A-Za-z0-9]{16,24}", min_entropy=3.0),
+    tok("MailerSendToken", "mlsn.", r"mlsn\.[a-f0-9]{64}"),
+    tok("OneSignalKey", "os_v2_app_", r"os_v2_app_[a-z0-9]{50,}"),
+    tok("PaddleKey", b"pdl_(?:live|sdbx)_apikey_", r"pdl_(?:live|sdbx)_apikey_[A-Za-z0-9_]{40,}", som=True),
+    tok("PolarToken", b"polar_(?:oat|pat)_", r"polar_(?:oat|pat)_[A-Za-z0-9]{30,}", som=True),
+    tok("RootlyKey", "rootly_", r"rootly_[a-f0-9]{64}"),
+    tok("UnkeyKey", "unkey_", r"unkey_[A-Za-z0-9]{16,}", min_entropy=3.5),
+    tok("WakaTimeKey", "waka_", r"waka_" + UUID),
+    tok("ZuploKey", "zpka_", r"zpka_[a-f0-9]{32}_[a-f0-9]{8}"),
+    tok("SettleMintToken", b"sm_(?:aat|pat|sat)_", r"sm_(?:aat|pat|sat)_[A-Za-z0-9]{16}", back=7),
+    tok("CloudinaryURL", "cloudinary://", r"cloudinary://([0-9]{12,16}:[A-Za-z0-9_\-]{20,40})@", group=1, before=None, after=None),
+    kw(("meraki_api_key", "x-cisco-meraki-api-key", "meraki"), (("MerakiAPIKey", r"[0-9a-f]{40}", 3.0),)),
+    kw(("kucoin_api_secret", "kucoin_secret", "kucoin"), (("KuCoinSecret", UUID, 3.0), ("KuCoinSecret", r"[a-f0-9]{24}", 3.0))),
+    kw(("kraken_private_key", "kraken_api_secret", "kraken"), (("KrakenSecret", r"[A-Za-z0-9/=_+\-]{80,90}", 4.0),)),
+    kw(("binance_api_secret", "binance_secret_key", "binance"), (("BinanceSecret", r"[A-Za-z0-9]{64}", 4.0),)),
+    kw(("bittrex_api_secret", "bittrex"), (("BittrexSecret", r"[a-z0-9]{32}", 3.5),)),
+    kw(("bundle_enterprise__contribsys__com", "bundle_gems__contribsys__com"), (("SidekiqSecret", r"[a-f0-9]{8}:[a-f0-9]{8}", 2.5),)),
+    *(tok("SidekiqSecret", "@" + h, r"([a-f0-9]{8}:[a-f0-9]{8})@" + h.replace(".", r"\."), back=18 + len(h), group=1, after=None)
+      for h in ("gems.contribsys.com", "enterprise.contribsys.com")),
+    kw(("rapidapi_key", "x-rapidapi-key", "rapidapi"), (("RapidAPIKey", r"[A-Za-z0-9_\-]{50}", 4.0),)),
+    kw(("squarespace_api_key", "squarespace"), (("SquarespaceKey", UUID, 3.0),)),
+    kw(("looker_client_secret", "looker"), (("LookerSecret", r"[A-Za-z0-9]{24}", 3.5),)),
+    kw(("sendbird_api_token", "sendbird"), (("SendbirdToken", r"[a-f0-9]{40}", 3.0),)),
+    kw(("etsy_api_key", "etsy_keystring", "etsy"), (("EtsyKey", r"[a-z0-9]{24}", 3.5),)),
+    kw(("finnhub_api_key", "finnhub"), (("FinnhubKey", r"[a-z0-9]{20}", 3.5),)),
+    kw(("nytimes_api_key", "nytimes"), (("NYTimesKey", r"[A-Za-z0-9=_\-]{32}", 3.5),)),
+    kw(("flickr_api_secret", "flickr"), (("FlickrKey", r"[a-f0-9]{32}", 3.0),)),
+    kw(("freshbooks_token", "freshbooks"), (("FreshBooksToken", r"[a-z0-9]{64}", 3.5),)),
+    kw(("lark_app_secret", "feishu_app_secret", "lark"), (("LarkSecret", r"[A-Za-z0-9]{32}", 3.5),)),
+    kw(("mongodb_atlas_private_key", "atlas_private_key", "mongodb_atlas_api_private_key"), (("MongoDBAtlasKey", UUID, 3.0),)),
+    kw(("beamer_api_key", "beamer_token", "beamer"), (("BeamerToken", r"b_[A-Za-z0-9=_\-]{44}", 3.0),)),
+    tok("DefinedNetworkingToken", "dnkey-", r"dnkey-[A-Za-z0-9=_\-]{26}-[A-Za-z0-9=_\-]{52}"),
+    tok("DataStaxAstraToken", "AstraCS:", r"AstraCS:[A-Za-z]{24}:[a-f0-9]{64}"),
+    tok("OnfidoToken", b"api_(?:live|sandbox)(?:_us|_ca)?\\.", r"api_(?:live|sandbox)(?:_us|_ca)?\.[A-Za-z0-9_\-]{11}\.[A-Za-z0-9_\-]{32}", som=True),
+    kw(("influxdb_token", "influx_token", "influxdb_admin_token", "docker_influxdb_init_admin_token"),
+       (("InfluxDBToken", r"[A-Za-z0-9_\-]{86}==", 4.0), ("InfluxDBToken", r"[A-Za-z0-9_\-=]{40,}", 4.0))),
+    kw(("coveralls_repo_token", "coveralls_token"), (("CoverallsToken", r"[A-Za-z0-9]{32,37}", 3.5),)),
+    kw(("bitly_access_token", "bitly_token"), (("BitlyToken", r"[a-f0-9]{40}", 3.0),)),
+    kw(("bitrise_token", "bitrise_access_token"), (("BitriseToken", r"[A-Za-z0-9_\-]{86}", 4.0), ("BitriseToken", r"[A-Za-z0-9_\-]{40,}", 4.0))),
+    kw(("cloudsmith_api_key", "cloudsmith_token"), (("CloudsmithKey", r"[a-f0-9]{40}", 3.0),)),
+    kw(("tableau_pat_secret", "tableau_token_value", "tableau_personal_access_token"),
+       (("TableauToken", r"[A-Za-z0-9+/=]{22,}:[A-Za-z0-9]{32}", 3.5),)),
+    kw(("temporal_cloud_api_key", "temporal_api_key"), (("TemporalCloudKey", r"eyJ[A-Za-z0-9_\-]{40,}(?:\.[A-Za-z0-9_\-]+){0,2}", 3.5),)),
+    kw(("ramp_client_secret", "ramp_api_key"), (("RampSecret", r"ramp_sec_[A-Za-z0-9]{48}", 3.5), ("RampSecret", r"[A-Za-z0-9]{48}", 4.0))),
+    kw(("scalr_token", "scalr_api_token"), (("ScalrToken", r"[A-Za-z0-9_\-.]{40,}", 4.0),)),
+    kw(("openweather_api_key", "openweathermap_api_key", "owm_api_key"), (("OpenWeatherKey", r"[a-f0-9]{32}", 3.0),)),
+    tok("Intra42Secret", b"s-s4t2(?:ud|af)-", r"s-s4t2(?:ud|af)-[a-f0-9]{64}", back=9),
     tok("PostmanToken", "PMAK-", r"PMAK-[a-fA-F0-9]{24}-[a-fA-F0-9]{34}"),
     tok("LinearToken", "lin_api_", r"lin_api_[A-Za-z0-9]{40}"),
     tok("LinearToken", "lin_oauth_", r"lin_oauth_[a-f0-9]{64}"),
