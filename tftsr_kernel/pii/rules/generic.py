@@ -336,15 +336,17 @@ _XML_VALUE = re.compile(r"[^<\r\n]+", _A)
 def _h_xml_keyed(text: str, hits, out) -> None:
     """``<password>…</password>``, ``<ns:secretKey>…``: the element's text (or CDATA)."""
     for s, e in _longest_by_start(hits).items():
-        if text.startswith("<![CDATA[", e):
-            j = text.find("]]>", e + 9)
-            if j > e + 9:
+        # markdown escapes "<" as "\<": \<password>\<![CDATA[…]]>\</password>
+        c = e + 1 if text.startswith("\\<![CDATA[", e) else e
+        if text.startswith("<![CDATA[", c):
+            j = text.find("]]>", c + 9)
+            if j > c + 9:
                 typ = "Password" if "pass" in text[s:e].lower() or "pwd" in text[s:e].lower() else "Secret"
-                out.append((e + 9, j, typ))
+                out.append((c + 9, j, typ))
             continue
         m = _XML_VALUE.match(text, e)
         if m and text.startswith("</", m.end()):  # the element's text, up to its closing tag
-            v = m.group().strip()
+            v = m.group().rstrip("\\").strip()
             if value_ok(v, True, ""):
                 vs = m.start() + (len(m.group()) - len(m.group().lstrip()))
                 typ = "Password" if "pass" in text[s:e].lower() or "pwd" in text[s:e].lower() else "Secret"
