@@ -24,13 +24,10 @@ import re
 
 from .._util import sha256_hex, to_json, utc_now, uuid7, uuid7_batch
 from ..attachments import decode_text, gunzip_guarded, gzip_bytes
-from ..errors import NotFoundError, PiiError, TftsrError, ValidationError
+# EgressBlockedError: one class for the whole kernel (the PII engine raises it when it cannot run)
+from ..errors import EgressBlockedError, NotFoundError, TftsrError, ValidationError
 from ..models import EgressText, PiiDetectionResult, PiiSpanRecord, RedactedLogFile
 from . import PII_TYPES, DetectorConfig, Pseudonymizer, Span, detect, redact, restore
-
-class EgressBlockedError(PiiError):
-    """The egress guard could not clear a payload: nothing was sent."""
-
 
 class Outbound:
     """A payload cleared by :meth:`PiiService.guard_outbound`, exactly as it may leave.
@@ -94,8 +91,9 @@ class PiiService:
         )
 
     def enabled_types(self) -> list[str]:
-        enabled = self._wb.settings.get("pii_enabled_types")
-        return list(PII_TYPES) if enabled is None else [t for t in PII_TYPES if t in enabled]
+        from ._types import enabled_toggles  # groups ("secrets") stand for their toggles
+
+        return enabled_toggles(self._wb.settings.get("pii_enabled_types"))
 
     def set_type_enabled(self, pii_type: str, enabled: bool) -> list[str]:
         """Turn detection of one type on or off (audited through the settings service)."""
@@ -254,6 +252,8 @@ class PiiService:
             raise ValidationError("egress text must be a string")
         try:
             spans = detect(text, self.config())
+        except EgressBlockedError:
+            raise  # the engine's own message says what failed
         except TftsrError as exc:
             raise EgressBlockedError(f"the egress guard could not clear the text ({exc}); nothing was sent") from None
         except Exception as exc:  # fail closed whatever went wrong
