@@ -174,7 +174,7 @@ def test_investigation_flow(page, server):
     # Chat & 5-Whys: the reply streams in, the whys advance
     tab(pg, ".tftsr-incident-tabs", "Chat & 5-Whys")
     pg.locator(".tftsr-chat-input textarea").fill("Payments time out since 09:00. Why?")
-    pg.locator(".tftsr-chat-attach select").select_option(label="payments.log (redacted)")
+    pg.locator(".tftsr-chat-attach select").select_option(label="payments.log (partly released by the reviewer)")
     pg.locator("button.tftsr-chat-send").click()
     live = pg.locator(".tftsr-streaming")
     live.filter(has_text="checkout").wait_for()

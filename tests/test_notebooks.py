@@ -1,5 +1,5 @@
 """Notebook templates executed with nbclient against a temp data dir with the demo incident, and
-the ``tftsr lab`` / ``tftsr export`` / ``tftsr dashboard`` plumbing (tftsr_kernel.cli_serve)."""
+the ``tftsr lab`` / ``tftsr export`` / ``tftsr dashboard`` plumbing (tftsr_kernel.cli.serve)."""
 
 from __future__ import annotations
 
@@ -155,7 +155,7 @@ def test_export_errors_are_one_line(cli, demo, tmp_path):
 
 
 def test_dashboard_plan_tokens():
-    from tftsr_kernel.cli_serve import dashboard_plan
+    from tftsr_kernel.cli.serve import dashboard_plan
     from tftsr_kernel.errors import ValidationError
 
     local = dashboard_plan("127.0.0.1", 8866)
@@ -174,7 +174,7 @@ def test_dashboard_plan_tokens():
 
 
 def test_voila_is_configured_safely_and_offline():
-    from tftsr_kernel.cli_serve import dashboard_plan, templates_dir, voila_config
+    from tftsr_kernel.cli.serve import dashboard_plan, templates_dir, voila_config
 
     c = voila_config(dashboard_plan("0.0.0.0", 8866), paths.notebooks_dir() / "dashboard.ipynb")
     vc = c.VoilaConfiguration

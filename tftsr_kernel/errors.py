@@ -125,16 +125,22 @@ class ExportError(TftsrError):
 
 # --- the egress guard (added by the PII engine work) -------------------------------------------
 class EgressBlockedError(PiiError):
-    """The PII engine could not run (hyperscan missing or failing, a rule raising): the guard
-    refuses instead of sending with less coverage.  Nothing was sent."""
+    """The egress guard could not clear a text, so nothing was sent: the PII engine could not
+    run (hyperscan missing or failing, a rule raising) or the guard itself failed.  The guard
+    refuses instead of sending with less coverage."""
 
-    def __init__(self, cause: str):
-        super().__init__(
+    cause = ""
+
+    @classmethod
+    def engine_failed(cls, cause: str) -> "EgressBlockedError":
+        """The error the PII engine raises when it cannot run; ``cause`` names no text."""
+        err = cls(
             f"nothing was sent: the PII engine failed ({cause}). Reinstall the pinned hyperscan "
             "package (see the README's set-up) or report the error; no text leaves the machine "
             "until the engine runs."
         )
-        self.cause = cause
+        err.cause = cause
+        return err
 
 
 __all__ = [name for name in dir() if name.endswith("Error")]

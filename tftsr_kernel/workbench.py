@@ -96,12 +96,47 @@ class Workbench:
 
     def backup(self, dest: str | os.PathLike) -> Path:
         """An encrypted copy under the same key; returns its path."""
+        from ._text import is_valid_utf8, utf8_clean
+
         dest = Path(dest).expanduser()
         if dest.is_dir():
             dest = dest / f"tftsr-backup-{self.audit_stamp()}.db"
-        self.db.backup(dest)
-        self.audit.write_audit_event("backup", "database", str(dest.name), {"file": str(dest.name)})
+        if is_valid_utf8(str(dest)):
+            self.db.backup(dest)
+        else:
+            self._backup_to_odd_path(dest)
+        name = utf8_clean(dest.name)  # what is stored is valid UTF-8
+        self.audit.write_audit_event("backup", "database", name, {"file": name})
         return dest
+
+    def _backup_to_odd_path(self, dest: Path) -> None:
+        """A path with bytes that are not UTF-8 (SQLite takes file names as UTF-8 text): write the
+        copy under a UTF-8 name in the data directory, then copy it to ``dest``, never over a file."""
+        import io
+        import shutil
+        import uuid
+
+        from ._text import utf8_clean
+        from .errors import DatabaseError
+
+        shown = utf8_clean(str(dest))
+        if dest.exists() or dest.is_symlink():
+            raise DatabaseError(f"{shown} already exists; choose a new file name")
+        if not dest.parent.is_dir():
+            raise DatabaseError(f"cannot write the backup: directory {utf8_clean(str(dest.parent))} does not exist")
+        tmp = self.data_dir / f".backup-{uuid.uuid4().hex}.db"
+        try:
+            self.db.backup(tmp)
+            try:
+                with io.open(tmp, "rb") as src, io.open(dest, "xb") as out:  # this module's open() opens a workbench
+                    shutil.copyfileobj(src, out, 1 << 20)
+            except FileExistsError:
+                raise DatabaseError(f"{shown} already exists; choose a new file name") from None
+            except OSError as exc:
+                dest.unlink(missing_ok=True)
+                raise DatabaseError(f"cannot write the backup {shown}: {exc.strerror}") from None
+        finally:
+            tmp.unlink(missing_ok=True)
 
     @staticmethod
     def audit_stamp() -> str:

@@ -118,7 +118,7 @@ def _compile(rules) -> "hyperscan.Database":
             flags=[_hs_flags(r.flags) for r in rules],
         )
     except hyperscan.error as exc:  # a bug in the built-in table, not a user error
-        raise EgressBlockedError(f"the pattern database could not be compiled: {exc}") from None
+        raise EgressBlockedError.engine_failed(f"the pattern database could not be compiled: {exc}") from None
     return db
 
 
@@ -188,7 +188,7 @@ class Engine:
 
     def __init__(self, custom_patterns: tuple[tuple[str, str], ...] = (), rules: tuple[Rule, ...] | None = None):
         if hyperscan is None:
-            raise EgressBlockedError(_HS_IMPORT_ERROR)
+            raise EgressBlockedError.engine_failed(_HS_IMPORT_ERROR)
         self.rules: tuple[Rule, ...] = RULES if rules is None else tuple(rules)
         self._lock = _thread.allocate_lock()
         self.customs = [_Custom(n, p) for n, p in custom_patterns]  # ValidationError first
@@ -196,7 +196,7 @@ class Engine:
             self.db = _base_database(self.rules)
             self.custom_db = _custom_rules.compile_database(list(custom_patterns)) if self.customs else None
         except hyperscan.error as exc:
-            raise EgressBlockedError(f"a pattern database could not be built: {exc}") from None
+            raise EgressBlockedError.engine_failed(f"a pattern database could not be built: {exc}") from None
 
     # -- raw findings ------------------------------------------------------------------------
     def scan(self, data: bytes) -> list[list]:
@@ -211,7 +211,7 @@ class Engine:
             try:
                 self.db.scan(data, match_event_handler=on_match)
             except hyperscan.error as exc:
-                raise EgressBlockedError(f"the pattern scan failed: {exc}") from None
+                raise EgressBlockedError.engine_failed(f"the pattern scan failed: {exc}") from None
         return buckets
 
     def raw(self, text: str, data: bytes, enabled: frozenset[str] | None, buckets: list | None = None) -> list:
@@ -230,7 +230,7 @@ class Engine:
                         rule.handler(text, hits, out)
         except Exception as exc:  # noqa: BLE001 -- fail closed; the message names no text
             name = getattr(rules[i].handler, "__name__", "?")
-            raise EgressBlockedError(f"the rule {name} raised {type(exc).__name__}") from None
+            raise EgressBlockedError.engine_failed(f"the rule {name} raised {type(exc).__name__}") from None
         if enabled is not None:
             out = [r for r in out if r[2] in enabled]
         if self.customs:
@@ -262,7 +262,7 @@ class Engine:
             try:
                 self.custom_db.scan(utf8, match_event_handler=on_match)
             except hyperscan.error as exc:
-                raise EgressBlockedError(f"the custom pattern scan failed: {exc}") from None
+                raise EgressBlockedError.engine_failed(f"the custom pattern scan failed: {exc}") from None
         if not hits:
             return
         if utf8 is not data:

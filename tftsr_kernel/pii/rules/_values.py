@@ -15,7 +15,8 @@ that end.  The rules (tested case by case in ``tests/fixtures/secrets/syntaxes.j
   - ``&`` ends the value only in a URL query string (the key follows ``?`` or ``&``), or as
     ``&&`` (shell);
   - ``;`` ends it only when what follows is the next ``key=`` (connection strings:
-    ``Password=x;Encrypt=True``) or the end of the line/word;
+    ``Password=x;Encrypt=True``), a word and a blank (``pw;export X``: the next shell command)
+    or the end of the line/word;
   - ``,`` ends it only before whitespace, the next ``key=`` or the end;
   - a closing ``)`` ``]`` ``}`` ``>`` ends it only before whitespace, punctuation or the end
     (``{user=a, password=b}``), a final ``.`` or ``:`` only before whitespace or the end.
@@ -34,6 +35,7 @@ from ._common import _A
 
 _QUOTES = "\"'`"
 _NEXT_KEY = re.compile(r"[ \t]*[A-Za-z_][\w.\- ]{0,40}?[ \t]*[=:]", _A)
+_NEXT_COMMAND = re.compile(r"[ \t]*[A-Za-z]+[ \t]", _A)  # "pw;export X": a new shell command
 _CLOSERS = ")]}>"
 _INLINE_KEY = re.compile(r",[ \t]+[A-Za-z_][\w.\-]*[ \t]*[=:](?:[ \t]|\Z)", _A)
 _AFTER_CLOSER = " \t\r\n,;)]}>\"'"
@@ -124,6 +126,8 @@ def plain_end(text: str, i: int, le: int, query: bool) -> int:
         elif c == ";" or c == ",":
             nxt = text[j + 1 : j + 2]
             if not nxt or nxt in " \t\r\n\"'" or _NEXT_KEY.match(text, j + 1, le):
+                break
+            if c == ";" and _NEXT_COMMAND.match(text, j + 1, le):
                 break
         elif c in _CLOSERS:
             nxt = text[j + 1 : j + 2]

@@ -187,7 +187,8 @@ def _h_keyed(text: str, hits, out) -> None:
         line_mode = (
             not (cli or call or key_quoted)
             and _line_start_key(text, ls, raw_start)
-            and (":" in sep or (sep == "=" and text[e : e + 1] in (" ", "\t")))
+            and text[e : e + 1] in (" ", "\t", "\r", "\n", "")  # YAML "key: value", INI "key = value"
+            and (":" in sep or sep == "=")
         )
         v = _values.extract(text, e, ls, le, line_mode=line_mode, cli=cli, query=query)
         if v is None:
@@ -218,6 +219,7 @@ _SCHEMES = frozenset(
 )
 # schemes whose credentials are a parameter list ("Digest username=..., response=...")
 _PARAM_SCHEMES = frozenset("digest aws4-hmac-sha256 hawk signature mutual scram-sha-1 scram-sha-256 vapid oauth".split())
+_TOKEN68 = re.compile(r"[A-Za-z0-9\-._~+/]+=*", _A)
 _ASSIGNMENT = re.compile(r"[A-Za-z_][\w.\-]{0,40}=", _A)
 _HEADER_NAME_REV = re.compile(r"[ \t]*[:=][ \t]*(?:[\"']\\{0,3})?[A-Za-z\-]{0,40}", _A)
 
@@ -265,8 +267,12 @@ def _h_authz(text: str, hits, out) -> None:
         parts = val.split(None, 1)
         if len(parts) == 2 and parts[0].lower() in _SCHEMES:
             cs = vs + val.index(parts[1], len(parts[0]))
-            if parts[0].lower() not in _PARAM_SCHEMES:  # one token68: to the next blank
-                ve = _values.shell_word_end(text, cs, ve)
+            if parts[0].lower() not in _PARAM_SCHEMES:  # one token68 (RFC 7235)
+                t68 = _TOKEN68.match(text, cs, ve)
+                end = t68.end() if t68 else cs
+                if end < ve and text[end] not in " \t,;\"'":
+                    end = _values.shell_word_end(text, cs, ve)  # an odd character: the whole word
+                ve = end
             cred = text[cs:ve]
             if not value_ok(cred, True) or _PLACEHOLDER_RX.match(cred):
                 continue
@@ -330,15 +336,17 @@ _XML_VALUE = re.compile(r"[^<\r\n]+", _A)
 def _h_xml_keyed(text: str, hits, out) -> None:
     """``<password>…</password>``, ``<ns:secretKey>…``: the element's text (or CDATA)."""
     for s, e in _longest_by_start(hits).items():
-        if text.startswith("<![CDATA[", e):
-            j = text.find("]]>", e + 9)
-            if j > e + 9:
+        # markdown escapes "<" as "\<": \<password>\<![CDATA[…]]>\</password>
+        c = e + 1 if text.startswith("\\<![CDATA[", e) else e
+        if text.startswith("<![CDATA[", c):
+            j = text.find("]]>", c + 9)
+            if j > c + 9:
                 typ = "Password" if "pass" in text[s:e].lower() or "pwd" in text[s:e].lower() else "Secret"
-                out.append((e + 9, j, typ))
+                out.append((c + 9, j, typ))
             continue
         m = _XML_VALUE.match(text, e)
-        if m:
-            v = m.group().strip()
+        if m and text.startswith("</", m.end()):  # the element's text, up to its closing tag
+            v = m.group().rstrip("\\").strip()
             if value_ok(v, True, ""):
                 vs = m.start() + (len(m.group()) - len(m.group().lstrip()))
                 typ = "Password" if "pass" in text[s:e].lower() or "pwd" in text[s:e].lower() else "Secret"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 
-from .cli import Output, UsageError, _records, _table, _wb
-from .errors import ValidationError
+from ..errors import ValidationError
+from ._common import Output, UsageError, _records, _table, _wb, path_arg
 
 
 def _file_config(args):
-    from .pii import PII_TYPES, DetectorConfig
+    from ..pii import PII_TYPES, DetectorConfig
 
     if getattr(args, "settings", False):
         return _wb(args).pii.config()
@@ -29,7 +29,7 @@ def _file_config(args):
 
 
 def _workers(args) -> int:
-    from .pii import auto_workers
+    from ..pii import auto_workers
 
     if args.workers is not None:
         if args.workers < 1:
@@ -40,7 +40,7 @@ def _workers(args) -> int:
 
 def _check_text(path) -> None:
     """Refuse binary files as ``log upload`` does (a clear message instead of garbage output)."""
-    from ._text import sniff_text
+    from .._text import sniff_text
 
     try:
         with open(path, "rb") as fh:
@@ -51,7 +51,7 @@ def _check_text(path) -> None:
 
 
 def cmd_pii_scan(args):
-    from .pii import Pseudonymizer, scan_file
+    from ..pii import Pseudonymizer, scan_file
 
     _check_text(args.file)
 
@@ -81,7 +81,7 @@ def _tune_malloc() -> None:
 
 
 def cmd_pii_redact(args):
-    from .pii import redact_file
+    from ..pii import redact_file
 
     _check_text(args.file)
     _tune_malloc()
@@ -142,7 +142,7 @@ def cmd_pii_apply(args):
 
 def cmd_pii_types(args):
     wb = _wb(args)
-    from .pii import PII_TYPES
+    from ..pii import PII_TYPES
 
     for t in args.enable or []:
         wb.pii.set_type_enabled(t, True)
@@ -157,7 +157,7 @@ def register(sub, add):
     psub = add.group(sub, "pii", "detect, review and redact PII")
 
     def file_opts(sp):
-        sp.add_argument("file")
+        path_arg(sp, "file")
         sp.add_argument("--types", help="only these PII types, comma-separated")
         sp.add_argument("--allow", action="append", metavar="VALUE", help="never redact this exact value")
         sp.add_argument("--pattern", action="append", metavar="NAME=REGEX", help="an extra pattern")

@@ -25,8 +25,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import paths
-from .errors import ExportError, NotFoundError, TftsrError, ValidationError
+from .. import paths
+from ..errors import ExportError, NotFoundError, TftsrError, ValidationError
+from ._common import Output, _wb, path_arg
 
 REPORT_FORMATS = ("html", "pdf", "md")
 VOILA_TEMPLATE = "tftsr"
@@ -37,12 +38,6 @@ DASHBOARD_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-
                  "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; "
                  "connect-src 'self'; frame-src 'none'; object-src 'none'; base-uri 'self'; "
                  "form-action 'self'; frame-ancestors 'self'")
-
-
-def _cli():
-    from . import cli  # late: cli imports this module while loading extensions
-
-    return cli
 
 
 def templates_dir() -> Path:
@@ -124,9 +119,8 @@ def voila_config(plan: dict, notebook: Path):
 
 
 def cmd_dashboard(args):
-    cli = _cli()
     plan = dashboard_plan(args.host, args.port, args.token)
-    wb = cli._wb(args)  # checks the key and applies migrations once, before any kernel starts
+    wb = _wb(args)  # checks the key and applies migrations once, before any kernel starts
     data_dir = str(wb.data_dir)
     wb.close()
     notebook = _notebook("dashboard.ipynb")
@@ -192,13 +186,12 @@ def incident_notebook(wb, issue_id: str) -> tuple[Path, bool]:
 
 
 def cmd_lab(args):
-    cli = _cli()
-    wb = cli._wb(args)
+    wb = _wb(args)
     issue_id = args.issue_id or _latest_issue_id(wb)
     path, created = incident_notebook(wb, issue_id)
     data = {"issue_id": issue_id, "notebook": str(path), "created": created}
     if args.no_launch:
-        return cli.Output(data, f"{'created' if created else 'reusing'} {path}")
+        return Output(data, f"{'created' if created else 'reusing'} {path}")
     data_dir = str(wb.data_dir)
     wb.close()
     env = _with_templates_env(dict(os.environ, TFTSR_DATA_DIR=data_dir))
@@ -301,8 +294,13 @@ def report_markdown(nb) -> str:
     return body
 
 
-def export_incident(wb, issue_id: str, fmt: str = "html", output_dir: str | os.PathLike | None = None) -> Path:
-    """Execute the incident notebook for ``issue_id`` and write an html, pdf or md report."""
+def export_incident(wb, issue_id: str, fmt: str = "html", output_dir: str | os.PathLike | None = None, *,
+                    unredacted: bool = False) -> Path:
+    """Execute the incident notebook for ``issue_id`` and write an html, pdf or md report.
+
+    Reports are for sharing: every output of the notebook and the title pass the egress guard
+    with the issue's placeholders (``documents.report.redact_notebook``) unless ``unredacted``
+    (audited). The file is named after the redacted title either way."""
     fmt = (fmt or "").lower()
     if fmt not in REPORT_FORMATS:
         raise ValidationError(f"unknown report format {fmt!r}; use one of: {', '.join(REPORT_FORMATS)}")
@@ -315,17 +313,22 @@ def export_incident(wb, issue_id: str, fmt: str = "html", output_dir: str | os.P
     if not folder.is_dir():
         raise ExportError(f"{folder} is not a directory")
     nb = execute_incident(wb, issue_id)
-    title = f"Incident report: {issue.title}"
+    red_title = wb.pii.guard_outbound(issue_id, issue.title).payload
+    title = f"Incident report: {issue.title if unredacted else red_title}"
+    if not unredacted:
+        from ..documents.report import redact_notebook
+
+        redact_notebook(wb, issue_id, nb)
     if fmt == "md":
         data = report_markdown(nb).encode("utf-8", "surrogatepass")
     else:
         data = report_html(nb, title).encode("utf-8", "surrogatepass")
-    from .documents.service import reserve_path, slugify
+    from ..documents.service import reserve_path, slugify
 
-    path = reserve_path(folder, "incident-report-" + slugify(issue.title, 60), fmt)
+    path = reserve_path(folder, "incident-report-" + slugify(red_title, 60), fmt)
     try:
         if fmt == "pdf":
-            from .documents.pdf import html_to_pdf
+            from ..documents.pdf import html_to_pdf
 
             html_to_pdf(data.decode("utf-8", "surrogatepass"), path)
             data = path.read_bytes()
@@ -335,16 +338,17 @@ def export_incident(wb, issue_id: str, fmt: str = "html", output_dir: str | os.P
         path.unlink(missing_ok=True)
         raise
     wb.audit.write_audit_event("export_report", "issue", issue_id, {
-        "format": fmt, "file_name": path.name, "bytes": len(data), "file_sha256": hashlib.sha256(data).hexdigest()})
+        "format": fmt, "file_name": path.name, "bytes": len(data), "file_sha256": hashlib.sha256(data).hexdigest(),
+        "redacted": not unredacted, "actor": wb.audit.user_id})
     return path.resolve()
 
 
 def cmd_export(args):
-    cli = _cli()
-    wb = cli._wb(args)
-    path = export_incident(wb, args.issue_id, args.to, args.output_dir)
-    return cli.Output({"issue_id": args.issue_id, "format": args.to, "path": str(path),
-                       "bytes": path.stat().st_size}, f"report written to {path}")
+    wb = _wb(args)
+    path = export_incident(wb, args.issue_id, args.to, args.output_dir, unredacted=args.unredacted)
+    how = "UNREDACTED report (recorded in the audit log)" if args.unredacted else "report"
+    return Output({"issue_id": args.issue_id, "format": args.to, "path": str(path),
+                   "bytes": path.stat().st_size, "redacted": not args.unredacted}, f"{how} written to {path}")
 
 
 # --- registration --------------------------------------------------------------------------------
@@ -366,7 +370,9 @@ def register(sub, add):
              "write an incident report (html, pdf or md) from the incident notebook, code hidden")
     sp.add_argument("issue_id")
     sp.add_argument("--to", choices=list(REPORT_FORMATS), default="html", help="report format (default html)")
-    sp.add_argument("-o", "--output-dir", help="where to write (default: <data_dir>/exports)")
+    path_arg(sp, "-o", "--output-dir", help="where to write (default: <data_dir>/exports)")
+    sp.add_argument("--unredacted", action="store_true",
+                    help="keep the original values (default: redacted for sharing); audited")
 
 
 __all__ = ["register", "dashboard_plan", "export_incident", "incident_notebook", "execute_incident",

@@ -6,8 +6,8 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .cli import Output, _table, _wb
-from .errors import NotFoundError, ValidationError
+from ..errors import NotFoundError, ValidationError
+from ._common import Output, _table, _wb, path_arg
 
 
 def _when(ms: int | None) -> str:
@@ -72,12 +72,14 @@ def cmd_doc_edit(args):
         where = str(path)
         try:
             data = path.read_bytes()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             raise NotFoundError(f"file {path} not found") from None
         except IsADirectoryError:
             raise ValidationError(f"{path} is a directory; give a Markdown file") from None
         except PermissionError:
             raise ValidationError(f"permission denied reading {path}") from None
+        except OSError as exc:
+            raise ValidationError(f"cannot read {path}: {exc.strerror}") from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -106,22 +108,10 @@ def cmd_doc_versions(args):
 
 def cmd_doc_export(args):
     wb = _wb(args)
-    path = wb.documents.export_document(args.doc_id, args.format, args.output)
+    path = wb.documents.export_document(args.doc_id, args.format, args.output, unredacted=args.unredacted)
+    note = "UNREDACTED export (recorded in the audit log as export_unredacted): " if args.unredacted else ""
     return Output({"path": str(path), "format": args.format, "document_id": args.doc_id,
-                   "bytes": path.stat().st_size}, str(path))
-
-
-def _group(sub, add, name: str, help_: str):
-    grp = getattr(add, "group", None)
-    if grp is not None:
-        return grp(sub, name, help_)
-    # older cli.py without add.group: build the group the same way it does
-    from .cli import _Parser
-
-    parent = sub.add_parser(name, help=help_, description=help_)
-    gsub = parent.add_subparsers(dest="sub", metavar="ACTION", parser_class=_Parser)
-    gsub.required = True
-    return gsub
+                   "bytes": path.stat().st_size, "redacted": not args.unredacted}, note + str(path))
 
 
 def register(sub, add):
@@ -132,7 +122,7 @@ def register(sub, add):
         sp.add_argument("--ai-draft", action="store_true",
                         help="let the configured AI model improve the draft (text is PII-redacted first)")
 
-    dsub = _group(sub, add, "doc", "list, show, edit, version and export RCA and post-mortem documents")
+    dsub = add.group(sub, "doc", "list, show, edit, version and export RCA and post-mortem documents")
     sp = add(dsub, "list", cmd_doc_list, "list an issue's documents")
     sp.add_argument("issue_id")
     sp = add(dsub, "show", cmd_doc_show, "print a document's Markdown (--json: the document)")
@@ -140,7 +130,7 @@ def register(sub, add):
     sp.add_argument("--version", type=int, help="an earlier version instead of the current text")
     sp = add(dsub, "edit", cmd_doc_edit, "replace a document's Markdown with a file's (the previous text is kept)")
     sp.add_argument("doc_id")
-    sp.add_argument("file", help="a UTF-8 Markdown file, or - for standard input")
+    path_arg(sp, "file", help="a UTF-8 Markdown file, or - for standard input")
     sp.add_argument("--title", help="also change the document's title")
     sp = add(dsub, "versions", cmd_doc_versions, "list a document's versions (1 = as generated)")
     sp.add_argument("doc_id")
@@ -148,7 +138,9 @@ def register(sub, add):
              "write a document as Markdown, self-contained HTML or PDF (offline); prints the path")
     sp.add_argument("doc_id")
     sp.add_argument("--format", "-f", default="md", choices=["md", "html", "pdf"])
-    sp.add_argument("--output", "-o", metavar="DIR", help="output directory (default: <data dir>/exports)")
+    path_arg(sp, "--output", "-o", metavar="DIR", help="output directory (default: <data dir>/exports)")
+    sp.add_argument("--unredacted", action="store_true",
+                    help="write the stored text instead of the redacted one (audited as export_unredacted)")
 
 
 __all__ = ["register"]

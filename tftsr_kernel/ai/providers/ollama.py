@@ -1,0 +1,117 @@
+"""Ollama's ``/api/chat`` format (newline-delimited JSON when streaming)."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import httpx
+
+from .._net import display_url
+from ._http import Provider, _Parsed, _int_or_none
+from ._types import DEFAULT_API_URLS, ConnectionResult
+
+
+def ollama_base(url: str) -> str:
+    base = (url or "").strip().rstrip("/") or DEFAULT_API_URLS["ollama"]
+    for suffix in ("/api/chat", "/api"):
+        if base.endswith(suffix):
+            base = base[: -len(suffix)]
+    return base
+
+
+class OllamaProvider(Provider):
+    kind = "ollama"
+    display_name = "Ollama"
+    #: Ollama's default context window silently truncates long prompts; ask for more when needed
+    context_steps = (8192, 16384, 32768)
+
+    @property
+    def server_label(self) -> str:
+        return "Ollama"
+
+    def _connect_message(self, exc):
+        return f"Could not connect to Ollama at {display_url(ollama_base(self.config.base_url))} — is Ollama running?"
+
+    def _model_hint(self) -> str:
+        return f"pull it with `ollama pull {self.config.model.strip()}` or choose an installed model"
+
+    def _endpoint(self, stream):
+        return ollama_base(self.config.base_url) + "/api/chat"
+
+    def _headers(self):
+        headers = super()._headers()
+        if self.config.api_key:  # Ollama behind an authenticating proxy
+            name = (self.config.custom_auth_header or "").strip() or "Authorization"
+            prefix = self.config.custom_auth_prefix if self.config.custom_auth_prefix is not None else "Bearer "
+            headers[name] = f"{prefix}{self.config.api_key}"
+        return headers
+
+    def _body(self, system, turns, *, stream, max_tokens):
+        messages = ([{"role": "system", "content": system}] if system else []) + [
+            {"role": m.role, "content": m.content} for m in turns
+        ]
+        options: dict[str, Any] = {"temperature": float(self.config.temperature), "num_predict": max_tokens}
+        need = math.ceil(sum(len(m["content"]) for m in messages) / 3.5) + max_tokens
+        if need > 4096:
+            options["num_ctx"] = next((n for n in self.context_steps if n >= need), self.context_steps[-1])
+        return {"model": self.config.model.strip(), "messages": messages, "stream": bool(stream), "options": options}
+
+    def _parse(self, data):
+        if isinstance(data, dict) and data.get("error"):
+            raise self._stream_error(str(data["error"]))
+        return _Parsed(
+            content=(data.get("message") or {}).get("content") or "",
+            model=data.get("model"),
+            finish=data.get("done_reason") or ("stop" if data.get("done") else None),
+            prompt_tokens=_int_or_none(data.get("prompt_eval_count")),
+            completion_tokens=_int_or_none(data.get("eval_count")),
+        )
+
+    def _deltas(self, response, state):
+        for line in response.iter_lines():
+            if not line.strip():
+                yield ""
+                continue
+            obj = self._json_line(line)
+            if not isinstance(obj, dict):
+                continue
+            if obj.get("error"):
+                raise self._stream_error(str(obj["error"]))
+            state.model = obj.get("model") or state.model
+            text = (obj.get("message") or {}).get("content")
+            if text:
+                yield text
+            if obj.get("done"):
+                state.finish = obj.get("done_reason") or "stop"
+                state.prompt_tokens = _int_or_none(obj.get("prompt_eval_count"))
+                state.completion_tokens = _int_or_none(obj.get("eval_count"))
+                state.done = True
+            yield ""
+
+    def test_connection(self) -> ConnectionResult:
+        """Ask Ollama for its installed models and check the configured one is there."""
+        started = time.monotonic()
+        base = ollama_base(self.config.base_url)
+        try:
+            response = self.http.get(base + "/api/tags", headers=self._headers(), timeout=httpx.Timeout(5.0))
+        except httpx.HTTPError as exc:
+            return ConnectionResult(False, str(self._transport_error(exc, mid_reply=False)))
+        if response.status_code >= 400:
+            return ConnectionResult(False, str(self._status_error(response)))
+        try:
+            names = [m.get("name") or m.get("model") for m in (response.json().get("models") or [])]
+        except (ValueError, AttributeError):
+            return ConnectionResult(False, f"{display_url(base)} answered, but not like Ollama — check the URL.")
+        wanted = self.config.model.strip()
+        candidates = {wanted, wanted + ":latest"} if ":" not in wanted else {wanted}
+        ms = (time.monotonic() - started) * 1000
+        if not candidates.intersection(n for n in names if n):
+            return ConnectionResult(
+                False,
+                f"Ollama is running at {display_url(base)}, but the model '{wanted}' is not installed — "
+                f"pull it with `ollama pull {wanted}` or choose one of: {', '.join(n for n in names if n) or 'none installed'}.",
+                ms,
+            )
+        return ConnectionResult(True, f"Ollama is running at {display_url(base)} and has the model '{wanted}'.", ms)

@@ -1,0 +1,141 @@
+"""The ``tftsr`` command line: builds the parser from the command-group modules and dispatches.
+
+Contract: every command takes ``--json`` and then prints exactly one JSON document on stdout.
+Exit 0 on success, 1 on an operation error, 2 on a usage or key error. Errors are one line on
+stderr (and, with ``--json``, an ``{"error": ...}`` document on stdout), never a traceback;
+set ``TFTSR_DEBUG=1`` to see the traceback of an unexpected error.
+
+Layout: one module per command group (``store``, ``issues``, ``logs``, ``pii``, ``ai``, ``docs``,
+``serve``); each has ``register(sub, add)``. What they share (:class:`Output`, tables, the JSON
+dump, :class:`UsageError`, error printing, ``_wb``) is in ``_common``. A new group is one line
+in :data:`GROUPS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+
+from ._common import Output, UsageError, VerifyFailed, _emit, _fail, _Parser, check_utf8
+from ..errors import TftsrError
+
+#: the command groups, in the order ``tftsr --help`` lists them: ``module`` (its ``register``) or
+#: ``module:function``, modules of this package. A new group (team, integrations, mcp, shell)
+#: is one line here.
+GROUPS: tuple[str, ...] = (
+    "store:register_init",  # init
+    "issues",               # issue ...
+    "logs",                 # log ..., image ..., timeline, audit
+    "store",                # verify, rekey, backup, demo, settings ...
+    "pii",                  # pii ...
+    "ai",                   # provider ..., chat, whys, analyze, ollama ...
+    "docs",                 # rca, postmortem, doc ...
+    "serve",                # dashboard, lab, export
+)
+
+#: command words served entirely by one group module: ``tftsr pii ...`` imports and builds only
+#: that (importing every group and building the whole parser costs ~40 ms of start-up)
+_FAST_COMMANDS = {"pii": "pii"}
+
+__all__ = ["GROUPS", "Output", "UsageError", "build_parser", "main", "run"]
+
+
+def _hooks(entries=GROUPS) -> list[Callable]:
+    import importlib
+
+    hooks = []
+    for entry in entries:
+        mod, _, func = entry.partition(":")
+        hooks.append(getattr(importlib.import_module(f"{__name__}.{mod}"), func or "register"))
+    return hooks
+
+
+def _load_extensions() -> list[Callable]:
+    """Import every command-group module; returns their registration functions."""
+    return _hooks()
+
+
+# --- parser --------------------------------------------------------------------------------------
+def build_parser(hooks: list[Callable] | None = None) -> argparse.ArgumentParser:
+    """The full parser; with ``hooks``, only the commands those registration functions add (the
+    start-up fast path of :func:`main` for ``tftsr pii ...``)."""
+    common = _Parser(add_help=False)
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                        help="print exactly one JSON document on stdout")
+    common.add_argument("--data-dir", default=argparse.SUPPRESS,
+                        help="data directory (default: TFTSR_DATA_DIR or ~/.local/share/tftsr)")
+    p = _Parser(prog="tftsr", description="TFTSR Workbench: incident investigation in an encrypted store.",
+                parents=[common])
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    def add(parent, name, func, help_):
+        """A leaf command: ``add(sub, "show", cmd_show, "help")``; returns its parser."""
+        sp = parent.add_parser(name, help=help_, description=help_, parents=[common])
+        sp.set_defaults(func=func, _leaf=sp)
+        return sp
+
+    def group(parent, name, help_):
+        """A command group (``tftsr doc ...``); returns the subparsers to ``add`` leaves to."""
+        gp = parent.add_parser(name, help=help_, description=help_, parents=[common])
+        gsub = gp.add_subparsers(dest="sub", metavar="ACTION", parser_class=_Parser)
+        gsub.required = True
+        return gsub
+
+    add.group = group  # group modules call add.group(sub, "name", "help")
+    for hook in _hooks() if hooks is None else hooks:
+        hook(sub, add)
+    return p
+
+
+def _command_word(argv: list[str]) -> str | None:
+    """The command name in ``argv`` (the first word that is not a global option)."""
+    skip = False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == "--data-dir":
+            skip = True
+        elif not a.startswith("-"):
+            return a
+    return None
+
+
+def _parser_for(argv: list[str]) -> argparse.ArgumentParser:
+    mod = _FAST_COMMANDS.get(_command_word(argv))
+    if mod is not None:
+        return build_parser(_hooks([mod]))
+    return build_parser()
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    as_json = "--json" in argv
+    try:
+        args = _parser_for(argv).parse_args(argv)
+        check_utf8(args, getattr(args, "_leaf", None))  # text arguments must be UTF-8; paths may hold any bytes
+        args.json = getattr(args, "json", False)
+        args.data_dir = getattr(args, "data_dir", None)
+        out = args.func(args)
+    except VerifyFailed as err:
+        return _fail(err, as_json, extra=err.data)
+    except TftsrError as err:
+        return _fail(err, as_json)
+    except KeyboardInterrupt:
+        print("tftsr: interrupted", file=sys.stderr)
+        return 130
+    except SystemExit as exc:  # --help
+        return int(exc.code or 0)
+    except Exception as exc:  # a bug: one line, unless debugging
+        if os.environ.get("TFTSR_DEBUG"):
+            raise
+        return _fail(TftsrError(f"internal error ({type(exc).__name__}): {exc}. "
+                                "Set TFTSR_DEBUG=1 for details."), as_json)
+    _emit(out, args.json)
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())

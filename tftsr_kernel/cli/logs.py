@@ -1,0 +1,173 @@
+"""``tftsr log ...``, ``tftsr image ...``, ``tftsr timeline`` and ``tftsr audit``: what is attached
+to an issue and what happened to it."""
+
+from __future__ import annotations
+
+import os
+
+from ..errors import ValidationError
+from ._common import Output, _records, _table, _wb, clean_text, is_utf8, path_arg
+
+
+def _read_odd_path(path: str, limit: int, what: str) -> bytes:
+    """The bytes of a regular file whose name is not UTF-8 (the store keeps names as UTF-8 text,
+    so the CLI reads it and stores it under the name with U+FFFD for each such byte). Refuses
+    what ``log upload`` refuses: a missing file, a directory or other non-regular file, a
+    symbolic link, more than ``limit`` bytes."""
+    import errno
+    import stat
+
+    from ..errors import FileRefusedError, NotFoundError
+
+    shown = clean_text(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+    except (FileNotFoundError, NotADirectoryError):
+        raise NotFoundError(f"file {shown} not found") from None
+    except PermissionError:
+        raise FileRefusedError(f"permission denied reading {shown}") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise FileRefusedError(f"{shown} is a symbolic link; give the {what} itself") from None
+        raise FileRefusedError(f"cannot read {shown}: {exc.strerror}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise FileRefusedError(f"{shown} is not a regular file")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise FileRefusedError(f"{clean_text(os.path.basename(path))} is larger than {limit // 1048576} MB")
+        return b"".join(chunks)
+    except OSError as exc:
+        raise FileRefusedError(f"cannot read {shown}: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+
+
+def cmd_log_upload(args):
+    wb = _wb(args)
+    if is_utf8(args.file):
+        log = wb.attachments.upload_log_file(args.issue_id, args.file)
+    else:
+        from ..attachments import MAX_LOG_BYTES
+
+        data = _read_odd_path(args.file, MAX_LOG_BYTES, "log file")
+        log = wb.attachments.upload_log_file_by_content(args.issue_id, clean_text(os.path.basename(args.file)), data)
+    note = "" if log.text_encoding in ("utf-8", "utf-8-sig") else f" (encoding: {log.text_encoding})"
+    return Output(log.to_dict(), f"uploaded {log.file_name} as {log.id} ({log.file_size} bytes){note}")
+
+
+def cmd_log_list(args):
+    rows = _records(_wb(args).attachments.list_all_log_files(args.search, args.issue))
+    return Output(rows, _table(rows, ["id", "file_name", "file_size", "redacted", "issue_title"]))
+
+
+def cmd_log_cat(args):
+    import base64
+
+    wb = _wb(args)
+    if args.redacted:
+        text = wb.pii.get_redacted_content(args.log_id)
+        if text is None:
+            raise ValidationError(f"log {args.log_id} has no applied redaction yet; run: tftsr pii apply {args.log_id} --all")
+        data = text.encode("utf-8", "surrogateescape")
+    else:
+        data = wb.attachments.get_log_file_bytes(args.log_id)
+    return Output({"id": args.log_id, "content_base64": base64.b64encode(data).decode("ascii"),
+                   "size": len(data)}, raw=data)
+
+
+def cmd_log_delete(args):
+    _wb(args).attachments.delete_log_file(args.log_id)
+    return Output({"deleted": args.log_id}, f"deleted log {args.log_id}")
+
+
+def cmd_image_add(args):
+    wb = _wb(args)
+    if is_utf8(args.file):
+        img = wb.attachments.upload_image_attachment(args.issue_id, args.file)
+    else:
+        from ..attachments import MAX_IMAGE_BYTES
+
+        data = _read_odd_path(args.file, MAX_IMAGE_BYTES, "image")
+        img = wb.attachments.upload_image_attachment_by_content(args.issue_id, clean_text(os.path.basename(args.file)),
+                                                                data)
+    return Output(img.to_dict(), f"added image {img.file_name} as {img.id}")
+
+
+def cmd_image_list(args):
+    rows = _records(_wb(args).attachments.list_all_image_attachments(args.search, args.issue))
+    return Output(rows, _table(rows, ["id", "file_name", "mime_type", "file_size", "issue_title"]))
+
+
+def cmd_image_delete(args):
+    _wb(args).attachments.delete_image_attachment(args.id)
+    return Output({"deleted": args.id}, f"deleted image {args.id}")
+
+
+def cmd_timeline(args):
+    wb = _wb(args)
+    if args.add:
+        wb.issues.require(args.issue_id)
+        meta = None
+        if args.metadata:
+            import json
+
+            try:
+                meta = json.loads(args.metadata)
+            except ValueError:
+                raise ValidationError("--metadata must be a JSON object") from None
+        ev = wb.timeline.add_timeline_event(args.issue_id, args.add, args.description or args.add, meta)
+        return Output(ev.to_dict(), f"recorded {ev.event_type} at {ev.created_at}")
+    wb.issues.require(args.issue_id)
+    rows = _records(wb.timeline.get_timeline_events(args.issue_id))
+    return Output(rows, _table(rows, ["created_at", "event_type", "description"]))
+
+
+def cmd_audit(args):
+    rows = _records(_wb(args).audit.get_audit_log(action=args.action, entity_type=args.entity_type,
+                                                  entity_id=args.entity_id, limit=args.limit))
+    return Output(rows, _table(rows, ["timestamp", "action", "entity_type", "entity_id"]))
+
+
+def register(sub, add):
+    lsub = add.group(sub, "log", "upload, list and read log files")
+    sp = add(lsub, "upload", cmd_log_upload, "store a log file (gzip in the database) for an issue")
+    sp.add_argument("issue_id")
+    path_arg(sp, "file")
+    sp = add(lsub, "list", cmd_log_list, "list logs across incidents")
+    sp.add_argument("--issue")
+    sp.add_argument("--search")
+    sp = add(lsub, "cat", cmd_log_cat, "write a log's original bytes to stdout")
+    sp.add_argument("log_id")
+    sp.add_argument("--redacted", action="store_true", help="the stored redacted text instead")
+    sp = add(lsub, "delete", cmd_log_delete, "delete a log file")
+    sp.add_argument("log_id")
+
+    msub = add.group(sub, "image", "add, list and delete images")
+    sp = add(msub, "add", cmd_image_add, "attach an image (PNG, JPEG, GIF, WebP, BMP) to an issue")
+    sp.add_argument("issue_id")
+    path_arg(sp, "file")
+    sp = add(msub, "list", cmd_image_list, "list images across incidents")
+    sp.add_argument("--issue")
+    sp.add_argument("--search")
+    sp = add(msub, "delete", cmd_image_delete, "delete an image")
+    sp.add_argument("id")
+
+    sp = add(sub, "timeline", cmd_timeline, "show an issue's timeline (or --add an event)")
+    sp.add_argument("issue_id")
+    sp.add_argument("--add", metavar="EVENT_TYPE", help="record an event of this type")
+    sp.add_argument("--description")
+    sp.add_argument("--metadata", help="JSON object")
+
+    sp = add(sub, "audit", cmd_audit, "show audit log entries, newest first")
+    sp.add_argument("--action")
+    sp.add_argument("--entity-type")
+    sp.add_argument("--entity-id")
+    sp.add_argument("--limit", type=int, default=100)
