@@ -304,3 +304,23 @@ def test_keyed_values_in_every_syntax(syntax):
             line = syntax.format(K=key, k=key.lower(), kd=key.lower().replace("_", "-"), S=value)
             assert _covering(pii.detect(line), line, value), f"{row['id']}: {line[:120]!r}"
     assert checked >= 60
+
+
+def test_tftsr_pii_scan_takes_groups(tmp_path):
+    """``tftsr pii scan FILE --types secrets`` (the CLI a user runs) and a typo's message."""
+    import os
+    import subprocess
+    import sys
+
+    log = tmp_path / "app.log"
+    key = "dop_v1_" + "7f3a9c01b2e4d5f6" * 4
+    log.write_text(f"doctl: DIGITALOCEAN_ACCESS_TOKEN={key} from 10.0.0.7\n")
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    out = subprocess.run([sys.executable, "-m", "tftsr_kernel.cli", "--json", "pii", "scan", str(log), "--types", "secrets"],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    spans = json.loads(out.stdout)["spans"]
+    assert [(s["type"], s["text"]) for s in spans] == [("DigitalOceanToken", key)]
+    out = subprocess.run([sys.executable, "-m", "tftsr_kernel.cli", "pii", "scan", str(log), "--types", "secretz"],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode != 0 and "secretz" in out.stderr and "groups: network" in out.stderr
