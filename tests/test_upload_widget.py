@@ -39,7 +39,8 @@ def test_large_log_in_chunks_is_stored_byte_for_byte_with_progress(panel, wb, is
     acks = [r["received"] for r in replies if r["type"] == "ack"]
     assert acks == [min(len(data), (i + 1) * CHUNK) for i in range(len(acks))] and acks[-1] == len(data)
     stages = [(r["stage"], r["done"]) for r in replies if r["type"] == "stage"]
-    assert stages == [("scanning", 0), ("scanning", len(data)), ("storing", 0), ("storing", stages[-1][1])]
+    assert stages == [("scanning", 0), ("scanning", len(data)), ("storing", 0), ("storing", stages[3][1]),
+                      ("finishing", 0)]
     assert replies[-1]["type"] == "done" and "big.log" in replies[-1]["message"]
     assert "PII scan found" in replies[-1]["message"]
     [log] = panel.logs

@@ -37,7 +37,9 @@ class LogsPanel(Panel):
         att = self._wb.attachments
         self._w_upload = ChunkedUploader(lambda name, size: att.begin_log_upload(self.issue_id, name, size),
                                          done=self._on_log_uploaded, failed=self._on_upload_failed,
-                                         label="Upload logs", max_bytes=MAX_LOG_BYTES, multiple=True)
+                                         label="Upload logs", max_bytes=MAX_LOG_BYTES, multiple=True,
+                                         hint=f"text logs, up to {MAX_LOG_BYTES // 1048576} MB each",
+                                         finishing_label="Preparing the PII review")
         self._w_upload.add_class("tftsr-log-upload")
         self._w_server_path = W.Text(placeholder="/absolute/path/of/a/log/on/the/server",
                                      layout=W.Layout(width="420px"))
@@ -72,6 +74,7 @@ class LogsPanel(Panel):
         self._w_image_upload = ChunkedUploader(
             lambda name, size: att.begin_image_upload(self.issue_id, name, size),
             done=self._on_image_uploaded, failed=self._on_upload_failed, label="Upload images",
+            hint=f"PNG, JPEG, GIF, WebP or BMP, up to {MAX_IMAGE_BYTES // 1048576} MB",
             max_bytes=MAX_IMAGE_BYTES, multiple=True, accept="image/png,image/jpeg,image/gif,image/webp,image/bmp")
         self._w_image_upload.add_class("tftsr-image-upload")
         self._w_paste = W.Textarea(placeholder="Paste a screenshot as a data:image/...;base64 URL or base64 text",
@@ -289,7 +292,7 @@ class LogsPanel(Panel):
         types = ", ".join(f"{t} \u00d7{n}" for t, n in sorted((summary.get("by_type") or {}).items()))
         return (f"Uploaded {_html.one_line(log.file_name, 80)} ({_html.human_size(log.file_size)}); "
                 f"the PII scan found {found:,} finding(s){': ' + types if types else ''}. "
-                "Detect PII opens the review.")
+                "Review them below, then apply the redactions.")
 
     @guarded
     def _on_log_uploaded(self, log) -> str:

@@ -39,12 +39,14 @@ function render({ model, el: root }) {
   cancel.type = "button";
   const bar = el("progress", "tftsr-uploader-bar");
   const text = el("span", "tftsr-uploader-text");
+  const hint = el("span", "tftsr-uploader-hint");
   const row = el("div", "tftsr-uploader-row");
-  row.append(pick, cancel, bar, text);
+  row.append(pick, hint, cancel, bar, text);
   root.append(input, row);
 
   function sync() {
     pick.textContent = model.get("label");
+    hint.textContent = model.get("hint");
     input.accept = model.get("accept");
     input.multiple = model.get("multiple");
     const busy = current !== null;
@@ -72,6 +74,7 @@ function render({ model, el: root }) {
   show(false);
   sync();
   model.on("change:label", sync);
+  model.on("change:hint", sync);
   model.on("change:disabled", sync);
   model.on("change:accept", sync);
   model.on("change:multiple", sync);
@@ -115,7 +118,8 @@ function render({ model, el: root }) {
       say(up.file.name + ": " + fmtBytes(up.acked) + " of " + fmtBytes(up.file.size) + " (" + pct + "%)" + up.of, "busy");
     } else if (msg.type === "stage") {
       setBar(msg.done, msg.stage === "scanning" && msg.done === 0 ? 0 : msg.total);
-      say(up.file.name + ": " + (STAGES[msg.stage] || msg.stage) + "\u2026" + up.of, "busy");
+      const label = msg.stage === "finishing" ? model.get("finishing_label") : STAGES[msg.stage] || msg.stage;
+      say(up.file.name + ": " + label + "\u2026" + up.of, "busy");
     } else if (msg.type === "done") { up.finished = true; up.message = msg.message; }
     else if (msg.type === "error") up.failed = msg.message;
     else if (msg.type === "cancelled") up.cancelled = true;

@@ -34,6 +34,7 @@ _CSS = """
 .tftsr-uploader-row { display: flex; align-items: center; gap: 8px; flex-wrap: wrap; }
 .tftsr-uploader-bar { width: 240px; height: 14px; }
 .tftsr-uploader-text { font-size: 13px; }
+.tftsr-uploader-hint { font-size: 12px; color: #666; }
 .tftsr-uploader-text[data-kind="error"] { color: #b00020; }
 .tftsr-uploader-text[data-kind="ok"] { color: #1b5e20; }
 .tftsr-uploader-text[data-kind="busy"] { color: #0d47a1; }
@@ -47,12 +48,15 @@ class ChunkedUploader(anywidget.AnyWidget):
     _css = _CSS
 
     label = T.Unicode("Upload").tag(sync=True)
+    hint = T.Unicode("").tag(sync=True)
     accept = T.Unicode("").tag(sync=True)
     multiple = T.Bool(True).tag(sync=True)
     disabled = T.Bool(False).tag(sync=True)
     max_bytes = T.Int(100 * 1024 * 1024).tag(sync=True)
     chunk_bytes = T.Int(CHUNK_BYTES).tag(sync=True)
     window = T.Int(WINDOW).tag(sync=True)
+    #: what the front end says while the panel takes in the stored file
+    finishing_label = T.Unicode("Finishing").tag(sync=True)
 
     def __init__(self, begin, *, done=None, failed=None, **kwargs):
         super().__init__(**kwargs)
@@ -134,6 +138,7 @@ class ChunkedUploader(anywidget.AnyWidget):
             result = upload.finish(stage)
         finally:
             upload.abort()
+        stage("finishing", 0, 0)  # the panel shows the new file (for a log: prepares its PII review)
         message = self._done(result) if self._done is not None else ""
         self.progress[uid] = ("done", upload.size, upload.size)
         self._reply({"type": "done", "id": uid, "message": message or f"Uploaded {upload.file_name}."})
