@@ -265,3 +265,16 @@ def test_chunked_image_upload(wb, issue):
     assert img.mime_type == "image/png" and wb.attachments.list_image_attachments(issue.id)[0].id == img.id
     with pytest.raises(errors.FileTooLargeError):
         wb.attachments.begin_image_upload(issue.id, "s.png", 10 * 1048576 + 1)
+
+
+def test_utf8_validity_is_checked_over_the_whole_file_in_pieces(wb, issue):
+    from tftsr_kernel._text import sniff_text
+
+    piece = 1 << 20
+    accent = "\u00e9".encode()
+    assert sniff_text(b"a" * (piece - 1) + accent + b"a" * 10) == "utf-8"          # split over two pieces
+    assert sniff_text(b"a" * (piece - 1) + accent[:1] + b"a" * 10) == "utf-8+invalid"
+    assert sniff_text(b"a" * (3 * piece) + b"\xff\n") == "utf-8+invalid"
+    data = b"a" * (3 * piece) + b" bad \xff\xfe bytes\n"
+    log = wb.attachments.upload_log_file_by_content(issue.id, "late-invalid.log", data)
+    assert log.text_encoding == "utf-8+invalid" and wb.attachments.get_log_file_bytes(log.id) == data

@@ -4,7 +4,7 @@ as ipywidgets delivers them, and the replies the widget sends over its comm are 
 
 from __future__ import annotations
 
-CHUNK = 2 * 1024 * 1024
+CHUNK = 4 * 1024 * 1024
 
 
 class FrontEnd:

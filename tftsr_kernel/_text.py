@@ -71,11 +71,22 @@ def sniff_text(data) -> str:
     check_not_binary(data, 3 if bom else 0)
     if bom:
         return "utf-8-sig"
+    return "utf-8" if is_utf8(data) else "utf-8+invalid"
+
+
+def is_utf8(data) -> bool:
+    """Whether ``data`` is valid UTF-8, checked in 1 MiB pieces (no full decoded copy in memory)."""
+    dec = codecs.getincrementaldecoder("utf-8")()
     try:
-        codecs.decode(data, "utf-8")
-        return "utf-8"
+        for a in range(0, len(data), _PIECE):
+            piece = data[a:a + _PIECE]
+            if piece.isascii() and not dec.getstate()[0]:
+                continue  # plain ASCII (most logs): valid, and nothing pending from the last piece
+            dec.decode(piece)
+        dec.decode(b"", final=True)
     except UnicodeDecodeError:
-        return "utf-8+invalid"
+        return False
+    return True
 
 
 def decode_text(data: bytes, encoding: str) -> str:

@@ -473,7 +473,7 @@ def _private_temp(directory: Path) -> tuple[int, str | None]:
 
 
 class ChunkedUpload:
-    """One file arriving in pieces (the dashboard's uploader sends 2 MiB chunks, each acknowledged):
+    """One file arriving in pieces (the dashboard's uploader sends 4 MiB chunks, each acknowledged):
     the chunks are written at their offsets to a private temporary file (see ``_private_temp``);
     :meth:`finish` checks the size, reads the file back once and stores it as a log or an image;
     :meth:`abort` (also on any error, and when the upload object is collected) removes it.

@@ -25,8 +25,8 @@ from tftsr_kernel.errors import TftsrError, UploadError
 
 log = logging.getLogger("tftsr.widgets")
 
-CHUNK_BYTES = 2 * 1024 * 1024   # well under the 10 MiB WebSocket message limit
-WINDOW = 2                      # chunks in flight before the front end waits for an acknowledgement
+CHUNK_BYTES = 4 * 1024 * 1024   # well under the 10 MiB WebSocket message limit
+WINDOW = 3                      # chunks in flight before the front end waits for an acknowledgement
 MAX_ACTIVE = 2                  # uploads open at once per widget (older ones are aborted)
 GONE = "this upload is no longer open (it was cancelled or failed); choose the file again"
 
