@@ -250,12 +250,19 @@ def test_failed_and_cancelled_uploads_then_a_small_one_works(page, server):
     pg.locator(".tftsr-logs .tftsr-status-error", has_text="binary").wait_for()
     assert "offset 2,500,000" in _bar(pg)["text"]
 
-    big = make_log(server["root"] / "to-cancel.log", 40 * 1024 * 1024)
+    big = make_log(server["root"] / "to-cancel.log", 95 * 1024 * 1024)  # big enough to click Cancel mid-way
     _choose(pg, big)
-    pg.wait_for_function("() => +document.querySelector('.tftsr-log-upload .tftsr-uploader-bar').dataset.done > 0")
-    pg.locator(".tftsr-log-upload .tftsr-uploader-cancel").click()
+    # press Cancel as soon as the first chunk is acknowledged (in the page: no round trip to the test)
+    at = pg.evaluate("""() => new Promise((resolve) => {
+        const bar = document.querySelector('.tftsr-log-upload .tftsr-uploader-bar');
+        const t = setInterval(() => { const done = +(bar.dataset.done || 0);
+            if (done > 0) { clearInterval(t);
+                document.querySelector('.tftsr-log-upload .tftsr-uploader-cancel').click(); resolve(done); } }, 5);
+    })""")
+    assert 0 < at < big.stat().st_size
     pg.wait_for_function("() => document.querySelector('.tftsr-log-upload .tftsr-uploader-text')"
-                         ".textContent.includes('cancelled')")
+                         ".textContent.includes('upload cancelled')")
+    assert pg.locator(".tftsr-log-upload .tftsr-uploader-bar").is_hidden()
 
     small = server["root"] / "after.log"
     small.write_bytes(b"2024-05-01T10:00:00Z INFO recovered user=bob@example.com\n")

@@ -102,6 +102,7 @@ def test_cancel_mid_upload_removes_it_and_the_panel_keeps_working(panel, wb, iss
     assert panel._w_upload.active == 0 and _temp_files(wb) == []
     out = fe.send({"type": "chunk", "id": uid, "offset": 2 * CHUNK}, [data[:CHUNK]])  # late chunk: refused
     assert out[-1]["type"] == "error"
+    assert fe.send({"type": "cancel", "id": uid})[-1]["type"] == "error"  # not open: no claim of a cancel
     assert fe.upload("c.log", data)[-1]["type"] == "done"
     assert wb.attachments.get_log_file_bytes(panel.logs[0].id) == data
 

@@ -81,7 +81,7 @@ function render({ model, el: root }) {
 
   pick.addEventListener("click", () => input.click());
   cancel.addEventListener("click", () => {
-    if (!current) return;
+    if (!current || current.ended) return;  // the whole file is in: storing cannot be cancelled
     current.cancelled = true;
     model.send({ type: "cancel", id: current.id });
     wake(current, new Error("cancelled"));
@@ -131,6 +131,7 @@ function render({ model, el: root }) {
     const up = { id, file, acked: 0, waiters: [], of, ready: false, finished: false, failed: null, cancelled: false };
     current = up;
     sync();
+    cancel.disabled = false;
     show(true);
     setBar(0, file.size);
     say(file.name + ": starting" + of, "busy");
@@ -149,6 +150,8 @@ function render({ model, el: root }) {
       offset = end;
     }
     await waitFor(up, () => up.acked >= file.size, 120);
+    up.ended = true;
+    cancel.disabled = true;
     model.send({ type: "end", id });
     await waitFor(up, () => up.finished, 600);
     return up.message;

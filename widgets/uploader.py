@@ -84,9 +84,11 @@ class ChunkedUploader(anywidget.AnyWidget):
             elif kind == "end":
                 self._end(uid)
             elif kind == "cancel":
-                self._drop(uid)
-                self.progress.pop(uid, None)
-                self._reply({"type": "cancelled", "id": uid})
+                if self._drop(uid):
+                    self.progress.pop(uid, None)
+                    self._reply({"type": "cancelled", "id": uid})
+                else:  # already stored or failed: say so rather than claim a cancel
+                    self._reply({"type": "error", "id": uid, "message": GONE})
             elif kind == "refused":
                 files = content.get("files") or []
                 names = "; ".join(f"{str(f.get('name', ''))[:200]} is {int(f.get('size', 0)) / 1048576:.0f} MB"
@@ -143,10 +145,11 @@ class ChunkedUploader(anywidget.AnyWidget):
         self.progress[uid] = ("done", upload.size, upload.size)
         self._reply({"type": "done", "id": uid, "message": message or f"Uploaded {upload.file_name}."})
 
-    def _drop(self, uid: str) -> None:
+    def _drop(self, uid: str) -> bool:
         upload = self._uploads.pop(uid, None)
         if upload is not None:
             upload.abort()
+        return upload is not None
 
     def _fail(self, message: str) -> None:
         if self._failed is not None:
