@@ -194,7 +194,7 @@ def test_50mb_log_through_the_browser_is_stored_byte_for_byte_and_scanned(page, 
         if b["shown"] and b["total"] == size and 0 < b["done"] < size and "%" in b["text"]:
             seen.append(b["done"])  # read from here while it moves
             if not shot:
-                pg.locator(".tftsr-logs").screenshot(path=str(SHOTS / "upload-progress.png"))
+                pg.locator(".tftsr-logs").screenshot(path=str(SHOTS / "test-upload-progress.png"))
                 shot = True
         pg.wait_for_timeout(25)
     done_text.wait_for()
@@ -205,7 +205,7 @@ def test_50mb_log_through_the_browser_is_stored_byte_for_byte_and_scanned(page, 
     assert [d for _t, d in bar][-1] == size
     assert "PII scan found" in pg.locator(".tftsr-logs .tftsr-status-line").last.inner_text()
     assert "payments-50mb.log" in pg.locator(".tftsr-log-select select").inner_text()
-    pg.locator(".tftsr-logs").screenshot(path=str(SHOTS / "upload-done.png"))
+    pg.locator(".tftsr-logs").screenshot(path=str(SHOTS / "test-upload-done.png"))
 
     wb = _kernel(server)
     try:
