@@ -278,3 +278,12 @@ def test_utf8_validity_is_checked_over_the_whole_file_in_pieces(wb, issue):
     data = b"a" * (3 * piece) + b" bad \xff\xfe bytes\n"
     log = wb.attachments.upload_log_file_by_content(issue.id, "late-invalid.log", data)
     assert log.text_encoding == "utf-8+invalid" and wb.attachments.get_log_file_bytes(log.id) == data
+
+
+def test_chunked_upload_refused_up_front_when_the_disk_is_too_full(wb, issue, monkeypatch):
+    monkeypatch.setattr(attachments, "free_bytes", lambda _d: 5 * 1048576)
+    with pytest.raises(errors.UploadError, match="not enough disk space"):
+        wb.attachments.begin_log_upload(issue.id, "big.log", 4 * 1048576)
+    monkeypatch.setattr(attachments, "free_bytes", lambda _d: None)  # unknown: no check
+    wb.attachments.begin_log_upload(issue.id, "big.log", 4 * 1048576).abort()
+    _nothing_stored(wb, issue)

@@ -452,6 +452,15 @@ class AttachmentService:
         return [ImageAttachmentSummary.from_row(r) for r in self._db.query(sql, params + [int(limit)])]
 
 
+def free_bytes(directory: Path) -> int | None:
+    """Bytes available to this user on the file system of ``directory`` (None if unknown)."""
+    try:
+        st = os.statvfs(directory)
+    except (OSError, AttributeError):
+        return None
+    return st.f_bavail * st.f_frsize
+
+
 def _private_temp(directory: Path) -> tuple[int, str | None]:
     """A private temporary file in ``directory``: no name at all (``O_TMPFILE``) where the file
     system allows, else a 0600 file unlinked right away, so even a killed kernel leaves nothing
@@ -489,6 +498,11 @@ class ChunkedUpload:
             raise FileRefusedError(f"{file_name} is empty (0 bytes); there is nothing to upload")
         if size > limit:
             raise _too_large(file_name, size, limit)
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        free = free_bytes(directory)
+        if free is not None and free < 2 * size:  # the temporary copy, then the row (compressed) and WAL
+            raise UploadError(f"not enough disk space for {file_name} ({_mb(size)}): {_mb(free)} free in the "
+                              "data directory; free some space and try again")
         self._service = service
         self.issue_id, self.file_name, self.size, self.kind = issue_id, file_name, size, kind
         self._ack = pii_warning_acknowledged
