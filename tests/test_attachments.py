@@ -63,18 +63,18 @@ def test_utf16_log_with_bom(wb, issue):
     assert wb.attachments.get_log_file_bytes(log.id) == data
 
 
-@pytest.mark.parametrize("content,match", [
-    (b"", "empty"),
-    (bytes(range(256)) * 40, "binary"),
-    (b"\x7fELF\x02\x01\x01\x00\x00\x00" + b"\x00" * 100, "binary"),
+@pytest.mark.parametrize("content,match,kind", [
+    (b"", "empty", "FileRefusedError"),
+    (bytes(range(256)) * 40, "binary", "BinaryFileError"),
+    (b"\x7fELF\x02\x01\x01\x00\x00\x00" + b"\x00" * 100, "binary", "BinaryFileError"),
 ])
-def test_bad_files_refused_with_clear_message_and_nothing_stored(cli, issue, wb, tmp_path, content, match):
+def test_bad_files_refused_with_clear_message_and_nothing_stored(cli, issue, wb, tmp_path, content, match, kind):
     f = tmp_path / "bad.bin"
     f.write_bytes(content)
     r = cli("log", "upload", issue.id, f, "--json")
     assert r.code == 1
     assert match in r.stderr and len(r.stderr.strip().splitlines()) == 1
-    assert r.json["error"]["type"] == "FileRefusedError"
+    assert r.json["error"]["type"] == kind
     assert wb.attachments.list_log_files(issue.id) == []
 
 

@@ -114,8 +114,8 @@ def create_issue(pg, title: str, description: str):
 
 
 def upload_log(pg, name: str, data: bytes):
-    with pg.expect_file_chooser() as chooser:  # FileUpload opens a file dialog from its button
-        pg.locator("button.tftsr-log-upload").click()
+    with pg.expect_file_chooser() as chooser:  # the uploader opens a file dialog from its button
+        pg.locator(".tftsr-log-upload button.tftsr-uploader-pick").click()
     chooser.value.set_files(files=[{"name": name, "mimeType": "text/plain", "buffer": data}])
     pg.locator(".tftsr-logs .tftsr-status-ok").wait_for()
 

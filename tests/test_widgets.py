@@ -1,26 +1,20 @@
 """Headless widget tests: build panels over a real encrypted store, set child widget values, click
-buttons and set FileUpload state as ipywidgets' own tests do. No browser, no kernel."""
+buttons and send the uploader's messages as its front end does (tests/upload_frontend.py). No browser, no kernel."""
 
 from __future__ import annotations
 
 import base64
-import datetime as dt
 
 import pytest
 
 from tests.fakes.pytest_plugin import fake_server  # noqa: F401  (fixture)
+from tests.upload_frontend import FrontEnd
 
 XSS = '<img src=x onerror="window.__xss=1">'
 SCRIPT = "<script>window.__xss=2</script>"
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
 LOG = (b"2024-05-01T10:00:00Z ERROR pool exhausted for user alice@example.com from 10.1.2.3\n"
        b"2024-05-01T10:00:01Z WARN retry from 10.1.2.4 password=hunter2\n")
-
-
-def upload_state(*files):
-    """The FileUpload value a browser would send: [(name, bytes), ...]."""
-    return {"value": [{"name": n, "type": "text/plain", "size": len(d), "content": memoryview(d),
-                       "last_modified": 1_700_000_000_000} for n, d in files]}
 
 
 def assert_escaped(html: str):
@@ -155,10 +149,11 @@ def test_log_upload_pii_review_and_apply(wb, issue):
 
     p = LogsPanel(issue.id, wb)
     p.layout
-    p._w_upload.set_state(upload_state(("app<b>.log", LOG), ("empty.log", b"")))
+    fe = FrontEnd(p._w_upload)
+    assert fe.upload("app<b>.log", LOG)[-1]["type"] == "done"
+    assert fe.upload("empty.log", b"")[-1]["type"] == "error"
     assert [l.file_name for l in p.logs] == ["app<b>.log"]
     assert p.status_kind == "error" and "empty" in p.status  # the bad file is reported, the good one kept
-    assert p._w_upload.value == () and p._w_progress.value == 2
     p._w_view.click()
     assert "app&lt;b&gt;.log" in p._w_log_view.value and "alice@example.com" in p._w_log_view.value
     p._w_detect.click()
@@ -192,7 +187,7 @@ def test_log_text_and_file_names_are_escaped(wb, issue):
     from widgets import LogsPanel
 
     p = LogsPanel(issue.id, wb)
-    p._w_upload.set_state(upload_state((XSS + ".log", (SCRIPT + " from 10.0.0.1 " + XSS + "\n").encode())))
+    FrontEnd(p._w_upload).upload(XSS + ".log", (SCRIPT + " from 10.0.0.1 " + XSS + "\n").encode())
     p._w_view.click()
     p._w_detect.click()
     for html in (p._w_log_view.value, p._w_highlight.value, p.to_html(), p._w_pii_summary.value):
@@ -204,16 +199,15 @@ def test_images_upload_paste_thumbnails_delete(wb, issue):
     from widgets import LogsPanel
 
     p = LogsPanel(issue.id, wb)
-    p._w_image_upload.set_state({"value": [{"name": XSS + ".png", "type": "image/png", "size": len(PNG),
-                                            "content": memoryview(PNG), "last_modified": 0}]})
+    images = FrontEnd(p._w_image_upload)
+    images.upload(XSS + ".png", PNG)
     assert p.status_kind == "ok"
     p._w_paste.value = "data:image/png;base64," + base64.b64encode(PNG).decode()
     p._w_paste_button.click()
     assert p.status_kind == "ok" and p._w_paste.value == ""
     assert p._w_gallery.value.count("<img src=\"data:image/png;base64,") == 2
     assert "<img src=x" not in p._w_gallery.value
-    p._w_image_upload.set_state({"value": [{"name": "evil.svg", "type": "image/svg+xml", "size": 10,
-                                            "content": memoryview(b"<svg onload=alert(1)>"), "last_modified": 0}]})
+    images.upload("evil.svg", b"<svg onload=alert(1)>")
     assert p.status_kind == "error" and "SVG" in p.status
     p._w_image_delete.click()
     assert len(wb.attachments.list_image_attachments(issue.id)) == 1
@@ -501,11 +495,3 @@ def test_incident_panels_and_notices(wb, demo):
     assert isinstance(missing, Notice) and "not found" in missing.message
     assert isinstance(incident_panel("logs", None, wb), Notice)
 
-
-def test_file_upload_last_modified_is_tolerated(wb, issue):
-    from widgets import LogsPanel
-
-    p = LogsPanel(issue.id, wb)
-    p._w_upload.value = ({"name": "x.log", "type": "", "size": 3, "content": memoryview(b"ok\n"),
-                          "last_modified": dt.datetime.now(dt.timezone.utc)},)
-    assert [l.file_name for l in p.logs] == ["x.log"]

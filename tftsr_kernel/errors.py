@@ -73,6 +73,22 @@ class FileRefusedError(ValidationError):
     """An uploaded file was refused (empty, binary, too large, wrong type)."""
 
 
+class NotRegularFileError(FileRefusedError):
+    """The path is not a regular file: a symbolic link, FIFO, socket, device or directory."""
+
+
+class BinaryFileError(FileRefusedError):
+    """The file is not a text log (NUL bytes or too many control characters anywhere in it)."""
+
+
+class FileTooLargeError(FileRefusedError):
+    """The file is larger than the upload limit."""
+
+
+class UploadError(FileRefusedError):
+    """A chunked upload from the browser failed (out of order, cancelled, longer than announced)."""
+
+
 class DecompressionBombError(DatabaseError):
     """Stored content expands beyond the safety limit and was not decompressed."""
 

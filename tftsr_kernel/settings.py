@@ -56,6 +56,22 @@ def _positive_int(v):
     return v
 
 
+def _dir_list(v):
+    """Absolute directory paths (normalised; duplicates dropped). They need not exist yet."""
+    import os
+
+    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+        raise ValidationError("expected a list of absolute directory paths")
+    out = []
+    for x in v:
+        if "\x00" in x or not os.path.isabs(x):
+            raise ValidationError(f"{x!r} is not an absolute directory path")
+        x = os.path.normpath(x)
+        if x not in out:
+            out.append(x)
+    return out
+
+
 #: every setting, its default and its validator; documented in the README
 SETTINGS = {
     "ollama_url": ("http://localhost:11434", _url),
@@ -65,6 +81,8 @@ SETTINGS = {
     "pii_custom_patterns": ([], _patterns),
     "pii_allowlist": ([], _str_list),
     "analysis_max_chars": (60_000, _positive_int),
+    # server-side log import (dashboard): only files under these directories; empty = off
+    "log_import_dirs": ([], _dir_list),
 }
 
 

@@ -1,25 +1,22 @@
-"""Logs & PII: upload logs, review PII spans (approve/reject per span and per type), preview and
-apply the redaction; upload or paste images and see thumbnails."""
+"""Logs & PII: upload logs (chunked, with progress, up to the 100 MB limit) or import them from a
+path on the server (only under the ``log_import_dirs`` setting), review PII spans (approve/reject
+per span and per type), preview and apply the redaction; upload or paste images and see
+thumbnails."""
 
 from __future__ import annotations
 
 import ipywidgets as W
 
+from tftsr_kernel.attachments import MAX_IMAGE_BYTES, MAX_LOG_BYTES
+
 from . import _html
 from ._base import Panel, button, guarded, service, set_options
+from .uploader import ChunkedUploader
 
 VIEW_LIMIT = 60_000          # characters of a log shown in the browser
 HIGHLIGHT_LIMIT = 60_000     # characters of the highlighted PII view
 MAX_SPAN_OPTIONS = 2_000     # spans listed one by one; beyond that, approve by type
 THUMBNAILS = 12
-
-
-def _file_entries(value):
-    """FileUpload values (ipywidgets 8: tuple of dicts/Bunches) as (name, bytes)."""
-    for f in value or ():
-        content = f["content"]
-        data = content.tobytes() if hasattr(content, "tobytes") else bytes(content)
-        yield str(f["name"]), data
 
 
 class LogsPanel(Panel):
@@ -37,11 +34,19 @@ class LogsPanel(Panel):
         self._spans = []
         self._syncing = False
 
-        self._w_upload = W.FileUpload(description="Upload logs", multiple=True, accept="",
-                                      layout=W.Layout(width="auto"))
+        att = self._wb.attachments
+        self._w_upload = ChunkedUploader(lambda name, size: att.begin_log_upload(self.issue_id, name, size),
+                                         done=self._on_log_uploaded, failed=self._on_upload_failed,
+                                         label="Upload logs", max_bytes=MAX_LOG_BYTES, multiple=True,
+                                         hint=f"text logs, up to {MAX_LOG_BYTES // 1048576} MB each",
+                                         finishing_label="Preparing the PII review")
         self._w_upload.add_class("tftsr-log-upload")
-        self._w_progress = W.IntProgress(value=0, min=0, max=1, layout=W.Layout(width="240px", visibility="hidden"))
-        self._w_progress.add_class("tftsr-upload-progress")
+        self._w_server_path = W.Text(placeholder="/absolute/path/of/a/log/on/the/server",
+                                     layout=W.Layout(width="420px"))
+        self._w_server_path.add_class("tftsr-server-path")
+        self._w_server_import = button("Import from server", "tftsr-server-import", icon="server")
+        self._w_server_note = W.HTML()
+        self._w_server_note.add_class("tftsr-server-note")
         self._w_log_select = W.Dropdown(options=[], description="Log", layout=W.Layout(width="480px"))
         self._w_log_select.add_class("tftsr-log-select")
         self._w_view = button("Show log", "tftsr-show-log", icon="file-text")
@@ -66,9 +71,11 @@ class LogsPanel(Panel):
         self._w_redacted.add_class("tftsr-redacted-preview")
         self._w_review = W.VBox([])
 
-        self._w_image_upload = W.FileUpload(description="Upload images", multiple=True,
-                                            accept="image/png,image/jpeg,image/gif,image/webp,image/bmp",
-                                            layout=W.Layout(width="auto"))
+        self._w_image_upload = ChunkedUploader(
+            lambda name, size: att.begin_image_upload(self.issue_id, name, size),
+            done=self._on_image_uploaded, failed=self._on_upload_failed, label="Upload images",
+            hint=f"PNG, JPEG, GIF, WebP or BMP, up to {MAX_IMAGE_BYTES // 1048576} MB",
+            max_bytes=MAX_IMAGE_BYTES, multiple=True, accept="image/png,image/jpeg,image/gif,image/webp,image/bmp")
         self._w_image_upload.add_class("tftsr-image-upload")
         self._w_paste = W.Textarea(placeholder="Paste a screenshot as a data:image/...;base64 URL or base64 text",
                                    layout=W.Layout(width="70%", height="48px"))
@@ -79,7 +86,7 @@ class LogsPanel(Panel):
         self._w_image_select = W.Dropdown(options=[], description="Image", layout=W.Layout(width="360px"))
         self._w_image_delete = button("Delete image", "tftsr-delete-image", style="danger", icon="trash")
 
-        self._w_upload.observe(self._on_upload, names="value")
+        self._w_server_import.on_click(self._on_server_import)
         self._w_log_select.observe(self._on_select_log, names="value")
         self._w_view.on_click(self._on_view)
         self._w_detect.on_click(self._on_detect)
@@ -88,7 +95,6 @@ class LogsPanel(Panel):
         self._w_reject_all.on_click(lambda _b: self._set_approved(set()))
         self._w_preview.on_click(self._on_preview)
         self._w_apply.on_click(self._on_apply)
-        self._w_image_upload.observe(self._on_image_upload, names="value")
         self._w_paste_button.on_click(self._on_paste)
         self._w_image_delete.on_click(self._on_image_delete)
         self.refresh()
@@ -112,9 +118,10 @@ class LogsPanel(Panel):
 
     # -- build ----------------------------------------------------------------------------------
     def _build(self):
-        upload = W.HBox([self._w_upload, self._w_progress], layout=W.Layout(align_items="center"))
+        server = W.VBox([W.HBox([self._w_server_path, self._w_server_import], layout=W.Layout(align_items="center")),
+                         self._w_server_note])
         pick = W.HBox([self._w_log_select, self._w_view], layout=W.Layout(align_items="center"))
-        parts = [W.HTML(_html.style_tag()), W.HTML("<b>Logs</b>"), upload, pick]
+        parts = [W.HTML(_html.style_tag()), W.HTML("<b>Logs</b>"), self._w_upload, server, pick]
         if self._pii is not None:
             parts += [W.HBox([self._w_detect]), self._w_review]
         else:
@@ -143,7 +150,22 @@ class LogsPanel(Panel):
             self._load_review()
         disabled = not self._logs
         self._w_view.disabled = self._w_detect.disabled = disabled
+        self._refresh_import()
         self._refresh_images()
+
+    def _refresh_import(self):
+        roots = self._wb.settings.get("log_import_dirs")
+        self._w_server_path.disabled = self._w_server_import.disabled = not roots
+        if roots:
+            self._w_server_note.value = ('<div class="tftsr-muted">Logs already on the server can be imported from: '
+                                         + ", ".join(f"<code>{_html.esc(r)}</code>" for r in roots) + "</div>")
+            if not self._w_server_path.placeholder.startswith(roots[0]):
+                self._w_server_path.placeholder = roots[0].rstrip("/") + "/\u2026"
+        else:
+            self._w_server_note.value = (
+                '<div class="tftsr-muted">Importing logs that are already on the server is off. An administrator '
+                "enables it for chosen directories with <code>tftsr settings set log_import_dirs "
+                "'[\"/var/log/myapp\"]'</code>.</div>")
 
     def _refresh_images(self):
         att = self._wb.attachments
@@ -264,35 +286,36 @@ class LogsPanel(Panel):
                                    _html.highlight_spans(text, self._spans, self._all_approved(), HIGHLIGHT_LIMIT))
 
     # -- handlers -------------------------------------------------------------------------------
-    @guarded
-    def _on_upload(self, change):
-        files = list(_file_entries(change["new"]))
-        if not files:
-            return
-        self._w_progress.max = len(files)
-        self._w_progress.value = 0
-        self._w_progress.layout.visibility = "visible"
-        stored, errors, last = [], [], None
-        try:
-            for name, data in files:
-                try:
-                    last = self._wb.attachments.upload_log_file_by_content(self.issue_id, name, data)
-                    stored.append(last.file_name)
-                except Exception as exc:  # report per file, keep going
-                    from tftsr_kernel.errors import TftsrError
+    def _upload_message(self, log) -> str:
+        summary = log.pii_summary or {}
+        found = summary.get("total", 0)
+        types = ", ".join(f"{t} \u00d7{n}" for t, n in sorted((summary.get("by_type") or {}).items()))
+        return (f"Uploaded {_html.one_line(log.file_name, 80)} ({_html.human_size(log.file_size)}); "
+                f"the PII scan found {found:,} finding(s){': ' + types if types else ''}. "
+                "Review them below, then apply the redactions.")
 
-                    if not isinstance(exc, TftsrError):
-                        raise
-                    errors.append(str(exc))
-                self._w_progress.value += 1
-        finally:
-            self._w_upload.value = ()
-            self._w_progress.layout.visibility = "hidden"
-        self.refresh(select=last.id if last else None)
-        if errors:
-            self.set_status("; ".join(errors), "error")
-        else:
-            self.set_status(f"Uploaded {', '.join(stored)}.", "ok")
+    @guarded
+    def _on_log_uploaded(self, log) -> str:
+        self.refresh(select=log.id)
+        message = self._upload_message(log)
+        self.set_status(message, "ok")
+        return message
+
+    @guarded
+    def _on_upload_failed(self, message: str) -> None:
+        self.set_status(message, "error")
+
+    @guarded
+    def _on_server_import(self, _b=None):
+        path = self._w_server_path.value.strip()
+        if not path:
+            self.set_status("Give the absolute path of a log file on the server.", "error")
+            return
+        self.set_status("Importing\u2026", "busy")
+        log = self._wb.attachments.import_server_log(self.issue_id, path)
+        self._w_server_path.value = ""
+        self.refresh(select=log.id)
+        self.set_status(self._upload_message(log).replace("Uploaded", "Imported", 1), "ok")
 
     def _on_select_log(self, _change):
         self._guarded_load()
@@ -358,26 +381,11 @@ class LogsPanel(Panel):
                         f"{getattr(res, 'rejected', 0)} kept.", "ok")
 
     @guarded
-    def _on_image_upload(self, change):
-        files = list(_file_entries(change["new"]))
-        if not files:
-            return
-        names, errors = [], []
-        try:
-            for name, data in files:
-                try:
-                    names.append(self._wb.attachments.upload_image_attachment_by_content(
-                        self.issue_id, name, data).file_name)
-                except Exception as exc:
-                    from tftsr_kernel.errors import TftsrError
-
-                    if not isinstance(exc, TftsrError):
-                        raise
-                    errors.append(str(exc))
-        finally:
-            self._w_image_upload.value = ()
+    def _on_image_uploaded(self, img) -> str:
         self._refresh_images()
-        self.set_status("; ".join(errors) if errors else f"Added {', '.join(names)}.", "error" if errors else "ok")
+        message = f"Added {_html.one_line(img.file_name, 80)} ({_html.human_size(img.file_size)})."
+        self.set_status(message, "ok")
+        return message
 
     @guarded
     def _on_paste(self, _b=None):

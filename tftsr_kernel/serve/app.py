@@ -10,8 +10,10 @@ from pathlib import Path
 from .plan import WILDCARD_HOSTS, DashboardPlan
 
 VOILA_TEMPLATE = "tftsr"
-#: defence in depth for the served page: nothing may be loaded from, or sent to, another origin
-DASHBOARD_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
+#: defence in depth for the served page: nothing may be loaded from, or sent to, another origin.
+#: ``blob:`` scripts: anywidget (the Logs & PII chunked uploader) imports its module from a blob
+#: URL made in the page; only code already running in the page can make one, so it adds no origin.
+DASHBOARD_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval' blob:; "
                  "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; "
                  "connect-src 'self'; frame-src 'none'; object-src 'none'; base-uri 'self'; "
                  "form-action 'self'; frame-ancestors 'self'")
