@@ -351,6 +351,9 @@ class PiiService:
                     released = released_by_log.get(log_id, frozenset()) if log_id else frozenset()
                     if markdown:
                         text = clean_markdown(text, log_id, released)
+                    else:  # known values first: a whole known value is surer than a rule's reading of it
+                        text, n = known_for(log_id).replace(text)
+                        stats["spans"] += n
                     spans = detect(text, config)
                     keep = [s for s in spans if s.text not in released]
                     stats["released"] += len(spans) - len(keep)
@@ -421,7 +424,8 @@ class _KnownValues:
     """Replace values already pseudonymised for the issue wherever they stand as a whole token.
 
     A multi-line value is also known line by line (each stripped line of six characters or
-    more), so a secret re-flowed into Markdown or split by HTML line breaks is still found; with
+    more), so a secret re-flowed into Markdown or split by HTML line breaks is still found, and
+    a value holding backslashes also as Markdown renders it (escapes consumed); with
     ``collapse_space`` every form is matched with its whitespace runs read as one space (for a
     :class:`MdView` that collapses them too). Indexed by their first four characters, so a scan
     costs one dict look-up per position."""
@@ -444,6 +448,8 @@ class _KnownValues:
                 continue
             if value.strip() == value:
                 add(value, placeholder)
+                if "\\" in value:  # as Markdown shows it when a template let the backslash through
+                    add(MdView(value).text, placeholder)
             if "\n" in value:
                 for line in value.splitlines():
                     add(line.strip(), placeholder)
