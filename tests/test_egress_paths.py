@@ -34,14 +34,8 @@ SECRETS_DIR = Path(__file__).parent / "fixtures" / "secrets"
 #: "file:id" -> why the current detector lets it through. The lead empties this list as the
 #: detector work (guard-engine, guard-families) lands.
 XFAIL: dict[str, str] = {
-    # whole values landed with guard-engine: "paths:password-ampersand" passes now
-    "families:azure-ad-client-secret": "AI draft paths: the document's Markdown escapes '~' as '\\~' before the "
-                                       "guard sees it, so neither the family rule nor the known-value pass matches (guard-paths)",
-    "syntaxes:yaml-block-scalar": "AI draft paths: the description is re-flowed into Markdown, the YAML block "
-                                  "scalar loses its indentation before the guard sees it (guard-paths)",
-    "syntaxes:json": "AI draft paths: Markdown escaping of the JSON line before the guard sees it (guard-paths)",
-    "syntaxes:k8s-secret-stringdata": "AI draft paths: the manifest is re-flowed into Markdown before the guard "
-                                      "sees it, so the stringData block is not recognised (guard-paths)",
+    # whole values landed with guard-engine; the AI-draft rows (Markdown escaping and re-flowing
+    # between the fields and the guard) pass since guard-markdown
 }
 
 BATCH_CHARS = 3000      # fits the attachment budget (8,000) and the description in the prompt (4,000)

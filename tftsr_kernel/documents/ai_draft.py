@@ -5,8 +5,9 @@ stored data. The model is asked for the sections a template cannot fill from dat
 actions and lessons for an RCA; contributing factors, improvements and action items for a
 post-mortem), and its answers replace those sections, marked as AI drafts.
 
-Everything sent goes through the egress guard (``wb.pii.guard_outbound``, via the guarded provider
-client) right before the request; placeholders in the reply are restored for the local document.
+Everything sent goes through the egress guard (``wb.pii.guard_outbound`` with ``markdown=True``
+after the issue's stored fields were cleared raw, ``documents.egress.guard_markdown``; the guarded
+provider client checks the cleared payload is unchanged) right before the request; placeholders in the reply are restored for the local document.
 The SHA-256 of what was sent is recorded in the audit log.
 """
 
@@ -102,8 +103,12 @@ def ai_draft(wb, issue_id: str, doc_type: str, content: str) -> tuple[str, dict]
 
     sections = AI_SECTIONS[doc_type]
     messages = [ChatMessage("system", _system_prompt(doc_type, sections)), ChatMessage("user", content)]
+    from .egress import guard_markdown
+
     with providers.client(active.name, issue_id=issue_id) as provider:
-        out = provider.clear(messages)  # the egress guard: EgressBlockedError and nothing is sent
+        # the egress guard, through the Markdown's escapes after the issue's fields were cleared raw;
+        # EgressBlockedError and nothing is sent
+        out = provider.clear(guard_markdown(wb, issue_id, messages))
         draft_text = out.payload[-1].content
         details = {"ai_provider": active.name, "ai_model": active.model, "ai_sent_sha256": sha256_hex(draft_text),
                    "ai_payload_sha256": out.sha256, "ai_pii_redacted": out.spans_redacted}

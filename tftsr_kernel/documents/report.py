@@ -121,11 +121,17 @@ def _join(value) -> str:
 
 
 def redact_notebook(wb, issue_id: str, nb) -> None:
-    """Redact, in place, everything an executed incident notebook would show in a report."""
-    html_slots, text_slots = [], []  # (container, key)
+    """Redact, in place, everything an executed incident notebook would show in a report.
+
+    The issue's stored fields are cleared raw first (``egress.learn_sources``), so a value the
+    widgets escaped or re-flowed into Markdown or HTML is still known; Markdown cells and
+    ``text/markdown`` outputs are guarded through their escapes (``markdown=True``)."""
+    from .egress import learn_sources
+
+    html_slots, text_slots, md_slots = [], [], []  # (container, key)
     for cell in nb.cells:
         if cell.cell_type == "markdown":
-            text_slots.append((cell, "source"))
+            md_slots.append((cell, "source"))
         elif cell.cell_type == "code":
             for out in cell.get("outputs", []):
                 if out.get("output_type") == "stream":
@@ -133,15 +139,19 @@ def redact_notebook(wb, issue_id: str, nb) -> None:
                 data = out.get("data") or {}
                 if "text/html" in data:
                     html_slots.append((data, "text/html"))
-                text_slots.extend((data, mime) for mime in _TEXT_MIMES if mime in data)
+                for mime in _TEXT_MIMES:
+                    if mime in data:
+                        (md_slots if mime == "text/markdown" else text_slots).append((data, mime))
                 for mime in [m for m in data if m.startswith("image/svg")]:
                     html_slots.append((data, mime))
     if "title" in nb.metadata:
         text_slots.append((nb.metadata, "title"))
+    learn_sources(wb, issue_id)
     htmls = redact_html_many(wb, issue_id, [_join(c[k]) for c, k in html_slots]) if html_slots else []
     for (container, key), value in zip(html_slots, htmls):
         container[key] = value
-    if text_slots:
-        cleared = wb.pii.guard_outbound(issue_id, [_join(c[k]) for c, k in text_slots]).payload
-        for (container, key), value in zip(text_slots, cleared):
-            container[key] = value
+    for slots, markdown in ((md_slots, True), (text_slots, False)):
+        if slots:
+            cleared = wb.pii.guard_outbound(issue_id, [_join(c[k]) for c, k in slots], markdown=markdown).payload
+            for (container, key), value in zip(slots, cleared):
+                container[key] = value

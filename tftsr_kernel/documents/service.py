@@ -205,16 +205,21 @@ class DocumentService:
         """The document as an export shows it, and the title its file is named after.
 
         By default every field is redacted with the issue's placeholders, exactly as the model sees
-        them (``wb.pii.guard_outbound``: the current rules; values a reviewer released stay). With
+        them (``wb.pii.guard_outbound``: the current rules; values a reviewer released stay). The
+        Markdown is guarded through its escapes after the issue's stored fields were cleared raw
+        (``documents.egress.guard_markdown``), so a value the templates escaped or re-flowed is
+        still replaced whole. With
         ``unredacted=True`` the text is the stored one. The file-name title is always the redacted
         one, so an e-mail or password in a title never reaches a file name.
         """
+        from .egress import guard_markdown
+
         doc = self.get_document(doc_id)
-        out = self._wb.pii.guard_outbound(doc.issue_id, {"title": doc.title, "content": doc.content_md})
-        red_title = out.payload["title"]
+        content = guard_markdown(self._wb, doc.issue_id, doc.content_md).payload  # the fields first, then the Markdown
+        red_title = self._wb.pii.guard_outbound(doc.issue_id, {"title": doc.title}).payload["title"]
         if unredacted:
             return doc, red_title
-        return (Document(doc.id, doc.issue_id, doc.doc_type, red_title, out.payload["content"], doc.created_at,
+        return (Document(doc.id, doc.issue_id, doc.doc_type, red_title, content, doc.created_at,
                          doc.updated_at), red_title)
 
     def export_document(self, doc_id: str, fmt: str = "md", output_dir: str | os.PathLike | None = None, *,

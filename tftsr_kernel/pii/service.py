@@ -28,6 +28,7 @@ from ..attachments import decode_text, gunzip_guarded, gzip_bytes
 from ..errors import EgressBlockedError, NotFoundError, TftsrError, ValidationError
 from ..models import EgressText, PiiDetectionResult, PiiSpanRecord, RedactedLogFile
 from . import PII_TYPES, DetectorConfig, Pseudonymizer, Span, detect, redact, restore
+from ._mdview import MdView
 
 class Outbound:
     """A payload cleared by :meth:`PiiService.guard_outbound`, exactly as it may leave.
@@ -290,7 +291,7 @@ class PiiService:
         text cannot forge a region."""
         return f"{_REGION_START}{log_file_id}\x00{text.replace(chr(0), '')}{_REGION_END}"
 
-    def guard_outbound(self, issue_id: str | None, payload) -> Outbound:
+    def guard_outbound(self, issue_id: str | None, payload, *, markdown: bool = False) -> Outbound:
         """Clear a payload to leave the machine: the one door out (see the module docstring).
 
         ``payload`` is a string, a list of messages (objects with ``role``/``content`` or dicts),
@@ -302,6 +303,13 @@ class PiiService:
         by :meth:`mark_reviewed` are the values the reviewer rejected in that log left as they
         are; titles, messages, exports and every other text get no such release. Any failure
         raises :class:`EgressBlockedError`: the caller must send nothing.
+
+        ``markdown=True`` is for Markdown built from stored fields (documents, AI drafts, report
+        cells): each string is first read as a reader sees it (:class:`~._mdview.MdView`:
+        backslash escapes undone), detection runs on that view and known values are matched on
+        it with whitespace runs as one space (known values go first, as written and on the view);
+        each finding replaces its whole escaped span, so ``abc\\~def`` never leaves half
+        redacted. Then the plain pass runs on the result too.
         """
         try:
             released_by_log = self.released_by_log(issue_id)
@@ -309,17 +317,43 @@ class PiiService:
             with self._db.write() as conn:
                 pseudo = self._pseudonymizer(issue_id)
                 stats = {"spans": 0, "types": set(), "released": 0}
-                known_cache: dict[str | None, _KnownValues] = {}
+                known_cache: dict[tuple, _KnownValues] = {}
 
-                def known_for(log_id):
-                    if log_id not in known_cache:
-                        known_cache[log_id] = _KnownValues(pseudo.mapping, released_by_log.get(log_id, frozenset()))
-                    return known_cache[log_id]
+                def known_for(log_id, collapse_space=False):
+                    key = (log_id, collapse_space, len(pseudo.mapping))  # new pseudonyms: a new index
+                    if key not in known_cache:
+                        known_cache[key] = _KnownValues(pseudo.mapping, released_by_log.get(log_id, frozenset()),
+                                                        collapse_space=collapse_space)
+                    return known_cache[key]
+
+                def clean_markdown(text: str, log_id: str | None, released: frozenset[str]) -> str:
+                    # known values first (whole values learned from raw text are the surest
+                    # evidence): through the escapes with whitespace runs as one, then as written
+                    # (md_text leaves a backslash before '"' as it is)
+                    view = MdView(text, collapse_space=True)
+                    found = known_for(log_id, True).find(view.text)
+                    if found:
+                        stats["spans"] += len(found)
+                        text = view.replace(found)
+                    text, n = known_for(log_id).replace(text)
+                    stats["spans"] += n
+                    view = MdView(text)
+                    spans = [s for s in detect(view.text, config) if s.text not in released]
+                    if spans:
+                        stats["spans"] += len(spans)
+                        stats["types"].update(s.type for s in spans)
+                        text = view.replace([(s.start, s.end, pseudo.placeholder(s)) for s in spans])
+                    return text
 
                 def clean_part(text: str, log_id: str | None) -> str:
                     if not text:
                         return text
                     released = released_by_log.get(log_id, frozenset()) if log_id else frozenset()
+                    if markdown:
+                        text = clean_markdown(text, log_id, released)
+                    else:  # known values first: a whole known value is surer than a rule's reading of it
+                        text, n = known_for(log_id).replace(text)
+                        stats["spans"] += n
                     spans = detect(text, config)
                     keep = [s for s in spans if s.text not in released]
                     stats["released"] += len(spans) - len(keep)
@@ -389,24 +423,46 @@ class PiiService:
 class _KnownValues:
     """Replace values already pseudonymised for the issue wherever they stand as a whole token.
 
-    Indexed by their first four characters, so a scan costs one dict look-up per position."""
+    A multi-line value is also known line by line (each stripped line of six characters or
+    more), so a secret re-flowed into Markdown or split by HTML line breaks is still found, and
+    a value holding backslashes also as Markdown renders it (escapes consumed); with
+    ``collapse_space`` every form is matched with its whitespace runs read as one space (for a
+    :class:`MdView` that collapses them too). Indexed by their first four characters, so a scan
+    costs one dict look-up per position."""
 
     MIN_CHARS = 6
 
-    def __init__(self, mapping: dict, released: frozenset[str]):
+    def __init__(self, mapping: dict, released: frozenset[str], *, collapse_space: bool = False):
         index: dict[str, list[tuple[str, str]]] = {}
+        seen: set[str] = set()
+
+        def add(form: str, placeholder: str) -> None:
+            if collapse_space:
+                form = " ".join(form.split())
+            if len(form) >= self.MIN_CHARS and form not in seen:
+                seen.add(form)
+                index.setdefault(form[:4], []).append((form, placeholder))
+
         for (_type, value), placeholder in mapping.items():
-            if len(value) >= self.MIN_CHARS and value not in released and value.strip() == value:
-                index.setdefault(value[:4], []).append((value, placeholder))
+            if len(value) < self.MIN_CHARS or value in released:
+                continue
+            if value.strip() == value:
+                add(value, placeholder)
+                if "\\" in value:  # as Markdown shows it when a template let the backslash through
+                    add(MdView(value).text, placeholder)
+            if "\n" in value:
+                for line in value.splitlines():
+                    add(line.strip(), placeholder)
         for cands in index.values():
             cands.sort(key=lambda c: -len(c[0]))
         self._index = index
 
-    def replace(self, text: str) -> tuple[str, int]:
+    def find(self, text: str) -> list[tuple[int, int, str]]:
+        """``(start, end, placeholder)`` of every known value standing as a whole token, in order."""
         index = self._index
         if not index or len(text) < self.MIN_CHARS:
-            return text, 0
-        out, pos, n, i, end = [], 0, 0, 0, len(text) - 3
+            return []
+        found, i, end = [], 0, len(text) - 3
         while i < end:
             cands = index.get(text[i:i + 4])
             if cands:
@@ -414,19 +470,26 @@ class _KnownValues:
                     j = i + len(value)
                     if (text.startswith(value, i) and not (value[0].isalnum() and i and text[i - 1].isalnum())
                             and not (value[-1].isalnum() and j < len(text) and text[j].isalnum())):
-                        out.append(text[pos:i])
-                        out.append(placeholder)
-                        pos = i = j
-                        n += 1
+                        found.append((i, j, placeholder))
+                        i = j
                         break
                 else:
                     i += 1
                 continue
             i += 1
-        if not n:
+        return found
+
+    def replace(self, text: str) -> tuple[str, int]:
+        found = self.find(text)
+        if not found:
             return text, 0
+        out, pos = [], 0
+        for i, j, placeholder in found:
+            out.append(text[pos:i])
+            out.append(placeholder)
+            pos = j
         out.append(text[pos:])
-        return "".join(out), n
+        return "".join(out), len(found)
 
 
 _REGION_START = "\x00TFTSR-REVIEWED:"
