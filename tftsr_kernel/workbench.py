@@ -26,7 +26,7 @@ class Workbench:
     """Everything the product can do, over one encrypted database.
 
     Services: ``issues``, ``attachments``, ``timeline``, ``audit``, ``settings``, ``secrets``,
-    ``whys``; and, loaded on first use, ``pii``, ``providers``, ``chat``, ``documents``.
+    ``whys``; and, loaded on first use, ``pii``, ``providers``, ``chat``, ``documents``, ``team``.
     """
 
     def __init__(self, db: Database, data_dir: Path, key_source: KeySource):
@@ -62,6 +62,12 @@ class Workbench:
         from .ai.service import ChatService
 
         return ChatService(self)
+
+    @cached_property
+    def team(self):
+        from .team.service import TeamService
+
+        return TeamService(self)
 
     @cached_property
     def documents(self):
