@@ -68,3 +68,25 @@ CREATE TABLE sign_in_failures (
 );
 CREATE INDEX idx_sign_in_failures_user ON sign_in_failures(username, created_at);
 CREATE INDEX idx_sign_in_failures_client ON sign_in_failures(client, created_at);
+
+-- alert intake (POST /api/v1/alerts/alertmanager): one issue per Alertmanager group key, and
+-- each alert's last known state, so a resolution is recorded on the timeline once
+CREATE TABLE alert_groups (
+    group_key   TEXT PRIMARY KEY,
+    issue_id    TEXT NOT NULL REFERENCES issues(id) ON DELETE CASCADE,
+    source      TEXT NOT NULL DEFAULT 'alertmanager',
+    receiver    TEXT,
+    status      TEXT NOT NULL CHECK (status IN ('firing', 'resolved')),
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+CREATE INDEX idx_alert_groups_issue ON alert_groups(issue_id);
+CREATE TABLE alert_states (
+    group_key   TEXT NOT NULL REFERENCES alert_groups(group_key) ON DELETE CASCADE,
+    fingerprint TEXT NOT NULL,
+    starts_at   TEXT NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('firing', 'resolved')),
+    ends_at     TEXT,
+    updated_at  TEXT NOT NULL,
+    PRIMARY KEY (group_key, fingerprint, starts_at)
+);

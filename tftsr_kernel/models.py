@@ -20,6 +20,8 @@ TIMELINE_EVENT_TYPES = (
     "rca_generated",
     "postmortem_generated",
     "document_exported",
+    "alert_received",
+    "alert_resolved",
 )
 
 

@@ -26,7 +26,7 @@ class Workbench:
     """Everything the product can do, over one encrypted database.
 
     Services: ``issues``, ``attachments``, ``timeline``, ``audit``, ``settings``, ``secrets``,
-    ``whys``; and, loaded on first use, ``pii``, ``providers``, ``chat``, ``documents``, ``team``.
+    ``whys``; and, loaded on first use, ``pii``, ``providers``, ``chat``, ``documents``, ``team``, ``alerts``.
     """
 
     def __init__(self, db: Database, data_dir: Path, key_source: KeySource):
@@ -68,6 +68,12 @@ class Workbench:
         from .team.service import TeamService
 
         return TeamService(self)
+
+    @cached_property
+    def alerts(self):
+        from .team.alerts import AlertService
+
+        return AlertService(self)
 
     @cached_property
     def documents(self):
