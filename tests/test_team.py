@@ -14,6 +14,12 @@ from tftsr_kernel.team.roles import PERMISSIONS, ROLE_PERMISSIONS, SCOPES, role_
 PW = "correct horse battery"
 
 
+@pytest.fixture(autouse=True)
+def _no_credentials_in_env(monkeypatch):
+    for name in ("TFTSR_SESSION_TOKEN", "TFTSR_API_KEY", "TFTSR_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def team(wb):
     """A store with an admin (mapped to this OS login), an analyst and a viewer."""
@@ -38,11 +44,26 @@ def test_first_user_must_be_admin_and_is_mapped_to_the_os_login(wb):
     u = wb.team.create_user("ada", "admin")
     assert u.os_user == getpass.getuser() and not u.has_password
     # no longer single-user: this workbench (which was local) now acts as ada, and so does the
-    # OS login; a workbench with no actor is nobody
+    # OS login; an OS login mapped to nobody acts as nobody
     assert (wb.team.actor.name, wb.team.actor.role) == ("ada", "admin")
     assert wb.team.os_user_actor().name == "ada"
     wb.team.act_as(None)
-    assert wb.team.actor == NOBODY
+    assert wb.team.actor.name == "ada" and wb.team.actor.via == "os_user"
+    with pytest.raises(errors.AuthenticationError, match="not mapped to a project user"):
+        wb.team.os_user_actor("someone-else")
+
+
+def test_environment_session_token_wins_and_fails_closed(team, wb, monkeypatch):
+    s = team.open_session("vic", via="hub")
+    team.act_as(None)
+    monkeypatch.setenv("TFTSR_SESSION_TOKEN", s.token)
+    a = team.actor
+    assert (a.name, a.role, a.via) == ("vic", "viewer", "hub")
+    team.sign_out(s.token)
+    assert team.actor == NOBODY  # the session ended: no fall-back to the OS user (ada)
+    team.act_as(None)
+    monkeypatch.setenv("TFTSR_SESSION_TOKEN", "forged-" + "x" * 30)
+    assert team.actor == NOBODY
 
 
 def test_permission_matrix_is_nested_and_names_the_role():

@@ -97,7 +97,8 @@ class TeamService:
         self._wb = wb
         self._db = wb.db
         self._audit = wb.audit
-        self._own_actor: Actor | None = None
+        self._own_actor: Actor | None = None   # set by act_as (CLI --as, dashboard sign-in)
+        self._env_actor: Actor | None = None   # what the environment proves, resolved once
 
     # -- the acting user -------------------------------------------------------------------------
     def users_exist(self) -> bool:
@@ -112,16 +113,39 @@ class TeamService:
     def actor(self) -> Actor:
         """Who this workbench acts as (the context actor of :func:`acting_as` wins over it).
 
-        Single-user mode: ``local``. Otherwise the actor set with :meth:`act_as`, re-read from
-        the users table on every call (a disabled user or a changed role takes effect at once);
-        without one, nobody (every call is refused until someone signs in).
+        Single-user mode: ``local``. Otherwise the actor set with :meth:`act_as`, else the one the
+        environment proves (:meth:`environment_actor`); re-read from the users table on every
+        call, so a disabled user or a changed role takes effect at once. Nobody (every call is
+        refused) when nothing proves who is acting.
         """
         ctx = context_actor()
         if ctx is not None:
             return self._fresh(ctx)
-        if self._own_actor is None or self._own_actor.is_local:
-            return LOCAL if self.single_user else NOBODY
-        return self._fresh(self._own_actor)
+        if self.single_user:
+            return LOCAL
+        if self._own_actor is not None and not self._own_actor.is_local:
+            return self._fresh(self._own_actor)
+        if self._env_actor is None:
+            try:
+                self._env_actor = self.environment_actor()
+            except AuthenticationError:
+                return NOBODY
+        return self._fresh(self._env_actor)
+
+    def environment_actor(self) -> Actor:
+        """The actor this process's environment proves, in order: ``TFTSR_SESSION_TOKEN`` (set by
+        the JupyterHub spawner and the dashboard: a session of ``sessions``; when it is set
+        nothing else is tried, so a hub server never falls back to the OS user it runs as),
+        ``TFTSR_API_KEY``, the OS login mapped to a project user."""
+        token = os.environ.get("TFTSR_SESSION_TOKEN")
+        if token is not None:
+            actor = self.authenticate_session(token)
+            session = self._db.query_one("SELECT via FROM sessions WHERE id = ?", (actor.session_id,))
+            via = "hub" if session and session["via"] == "hub" else "session"
+            return Actor(actor.user_id, actor.name, actor.role, via, session_id=actor.session_id)
+        if os.environ.get("TFTSR_API_KEY"):
+            return self.authenticate_api_key(os.environ["TFTSR_API_KEY"])
+        return self.os_user_actor()
 
     def _actor(self) -> Actor:
         return self.actor
@@ -134,15 +158,22 @@ class TeamService:
         row = self._db.query_one("SELECT role, enabled, username FROM users WHERE id = ?", (actor.user_id,))
         if row is None or not row["enabled"]:
             return NOBODY
+        now = utc_now()
+        for table, ident in (("sessions", actor.session_id), ("api_keys", actor.key_id)):
+            if ident:  # a signed-out session or a revoked key stops acting at once
+                cred = self._db.query_one(f"SELECT revoked_at, expires_at FROM {table} WHERE id = ?", (ident,))
+                if cred is None or _state(cred["revoked_at"], cred["expires_at"], now) != "active":
+                    return NOBODY
         if row["role"] == actor.role and row["username"] == actor.name:
             return actor
         return Actor(actor.user_id, row["username"], row["role"], actor.via, actor.scopes, actor.key_id,
                      actor.session_id, actor.extra)
 
-    def act_as(self, actor: Actor | None) -> Actor:
-        """Make ``actor`` this workbench's actor (None: back to the default)."""
+    def act_as(self, actor: Actor | None) -> Actor | None:
+        """Make ``actor`` this workbench's actor (None: back to the one the environment proves)."""
         self._own_actor = actor
-        return self.actor
+        self._env_actor = None
+        return actor
 
     def actor_for(self, username: str, via: str) -> Actor:
         """The actor of an enabled user, for identities proven elsewhere (OS login, JupyterHub).
