@@ -1,0 +1,113 @@
+"""``tftsr user ...`` and ``tftsr apikey ...`` as a user runs them."""
+
+from __future__ import annotations
+
+import pytest
+
+PW = "correct horse battery"
+
+
+@pytest.fixture(autouse=True)
+def _env(monkeypatch):
+    for name in ("TFTSR_SESSION_TOKEN", "TFTSR_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TFTSR_PASSWORD", PW)
+
+
+@pytest.fixture
+def users(cli):
+    assert cli("user", "add", "ada", "--role", "admin", "--email", "ada@example.org").code == 0
+    assert cli("user", "add", "ana", "--role", "analyst").code == 0
+    assert cli("user", "add", "vic", "--role", "viewer", "--no-password").code == 0
+
+
+def test_user_add_list_show(cli, users):
+    r = cli("user", "list", "--json")
+    assert r.code == 0
+    rows = {u["username"]: u for u in r.json}
+    assert {n: u["role"] for n, u in rows.items()} == {"ada": "admin", "ana": "analyst", "vic": "viewer"}
+    assert rows["ada"]["email"] == "ada@example.org" and rows["ada"]["has_password"] is True
+    assert rows["vic"]["has_password"] is False
+    assert "password_hash" not in rows["ada"] and "argon2" not in r.stdout
+    r = cli("user", "list")
+    assert "ana" in r.stdout and "analyst" in r.stdout and "enabled" in r.stdout
+    assert cli("user", "show", "ana", "--json").json["role"] == "analyst"
+
+
+def test_password_never_from_an_argument(cli, monkeypatch):
+    r = cli("user", "add", "ada", "--role", "admin", "--password", PW)
+    assert r.code == 2 and "unrecognized arguments" in r.stderr
+    monkeypatch.delenv("TFTSR_PASSWORD")
+    r = cli("user", "add", "ada", "--role", "admin")  # stdin is not a terminal here
+    assert r.code == 2 and "set TFTSR_PASSWORD" in r.stderr
+    assert cli("user", "add", "ada", "--role", "admin", "--no-password").code == 0
+
+
+def test_first_user_must_be_admin(cli):
+    r = cli("user", "add", "vic", "--role", "viewer")
+    assert r.code == 1 and "first user must be an admin" in r.stderr
+    r = cli("user", "add", "vic", "--role", "boss")
+    assert r.code == 2 and "invalid choice" in r.stderr
+
+
+def test_disable_enable_role_passwd(cli, users, wb, monkeypatch):
+    assert cli("user", "disable", "ana").code == 0
+    assert cli("user", "show", "ana", "--json").json["enabled"] is False
+    assert cli("user", "enable", "ana").code == 0
+    r = cli("user", "role", "ana", "viewer", "--json")
+    assert r.code == 0 and r.json["role"] == "viewer"
+    monkeypatch.setenv("TFTSR_PASSWORD", "a brand new passphrase")
+    assert cli("user", "passwd", "ana").code == 0
+    assert wb.team.check_password("ana", "a brand new passphrase").name == "ana"
+    r = cli("user", "disable", "ada")
+    assert r.code == 1 and "last enabled admin" in r.stderr
+    r = cli("user", "passwd", "nobody-here")
+    assert r.code == 1 and "no user" in r.stderr
+
+
+def test_apikey_create_json_list_revoke(cli, users, wb):
+    r = cli("apikey", "create", "alertmanager", "--scope", "alerts:write,issues:read", "--expires", "90d",
+            "--user", "ana", "--json")
+    assert r.code == 0, r.stderr
+    k = r.json
+    assert set(k) == {"id", "name", "prefix", "key", "scopes", "expires_at"}
+    assert k["key"].startswith(k["prefix"]) and k["prefix"].startswith("tftsr_") and len(k["prefix"]) == 14
+    assert k["scopes"] == ["alerts:write", "issues:read"] and k["expires_at"]
+    assert wb.team.authenticate_api_key(k["key"]).name == "ana"
+    r = cli("apikey", "list", "--all", "--json")
+    assert [x["id"] for x in r.json] == [k["id"]] and "key" not in r.json[0] and k["key"] not in r.stdout
+    text = cli("apikey", "create", "ci", "--scope", "issues:read", "--user", "vic").stdout
+    assert "only time the key is shown" in text and "tftsr_" in text
+    r = cli("apikey", "revoke", k["id"], "--json")
+    assert r.code == 0 and r.json["state"] == "revoked"
+    r = cli("apikey", "create", "x", "--scope", "issues:write", "--user", "vic")
+    assert r.code == 1 and "viewer role, which does not cover" in r.stderr
+    r = cli("apikey", "create", "x", "--scope", "everything", "--user", "vic")
+    assert r.code == 1 and "unknown scope" in r.stderr
+    r = cli("apikey", "create", "x", "--scope", "issues:read", "--expires", "tomorrow", "--user", "vic")
+    assert r.code == 1 and "cannot read the duration" in r.stderr
+    assert cli("apikey", "revoke", "no-such-key").code == 1
+
+
+def test_viewer_cannot_manage_users_through_the_cli(cli, users, wb, monkeypatch):
+    key = wb.team.create_api_key("vic-cli", ["issues:read"], user="vic").key
+    monkeypatch.setenv("TFTSR_API_KEY", key)
+    from tftsr_kernel.workbench import close_all
+
+    close_all()  # a new process would start fresh: the key in the environment proves who acts
+    r = cli("user", "list")
+    assert r.code == 1 and "needs the admin role" in r.stderr
+    r = cli("user", "role", "vic", "admin")
+    assert r.code == 1 and "needs the admin role" in r.stderr
+    r = cli("apikey", "create", "more", "--scope", "issues:read")
+    assert r.code == 1 and "cannot create API keys" in r.stderr
+    r = cli("apikey", "list", "--json")
+    assert r.code == 0 and [x["name"] for x in r.json] == ["vic-cli"]
+
+
+def test_real_console_script(tftsr_proc, tmp_path):
+    env = {"TFTSR_DATA_DIR": str(tmp_path / "d"), "TFTSR_PASSWORD": PW}
+    r = tftsr_proc("user", "add", "ada", "--role", "admin", env=env)
+    assert r.code == 0, r.stderr
+    r = tftsr_proc("apikey", "create", "k", "--scope", "issues:read", "--json", env=env)
+    assert r.code == 0 and r.json["key"].startswith("tftsr_")
