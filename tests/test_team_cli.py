@@ -111,3 +111,27 @@ def test_real_console_script(tftsr_proc, tmp_path):
     assert r.code == 0, r.stderr
     r = tftsr_proc("apikey", "create", "k", "--scope", "issues:read", "--json", env=env)
     assert r.code == 0 and r.json["key"].startswith("tftsr_")
+
+
+def test_hub_write_config(cli, users, data_dir):
+    pytest.importorskip("jupyterhub")
+    r = cli("hub", "--write-config", "--port", "8123", "--json")
+    assert r.code == 0, r.stderr
+    path = data_dir / "hub" / "jupyterhub_config.py"
+    assert r.json["config"] == str(path.resolve()) and r.json["url"] == "http://127.0.0.1:8123/hub/login"
+    text = path.read_text()
+    assert "configure(c, data_dir=" in text and "port=8123" in text and "hub_port=8124" in text
+    # the written file is a working JupyterHub config: load it the way jupyterhub does
+    from traitlets.config import Config
+
+    c = Config()
+    exec(compile(text, str(path), "exec"), {"c": c, "get_config": lambda: c})
+    from tftsr_kernel.team.hub import TftsrAuthenticator, TftsrSpawner
+
+    assert c.JupyterHub.authenticator_class is TftsrAuthenticator and c.JupyterHub.spawner_class is TftsrSpawner
+    assert c.Spawner.default_url == "/voila/render/dashboard.ipynb" and c.JupyterHub.port == 8123
+
+
+def test_hub_needs_users(cli):
+    r = cli("hub", "--write-config")
+    assert r.code == 1 and "there are none yet" in r.stderr

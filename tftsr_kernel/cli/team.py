@@ -1,4 +1,5 @@
-"""``tftsr user ...`` and ``tftsr apikey ...``: the team's users, roles and API keys.
+"""``tftsr user ...``, ``tftsr apikey ...`` and ``tftsr hub``: the team's users, roles, API keys
+and JupyterHub.
 
 Passwords never come from an argument: from a prompt when there is a terminal (asked twice),
 else from ``TFTSR_PASSWORD``. An API key is printed once, when it is created.
@@ -108,6 +109,40 @@ def cmd_apikey_revoke(args):
     return Output(k.to_dict(), f"revoked API key {k.name} ({k.prefix}) of {k.username}")
 
 
+def cmd_hub(args):
+    """Write the JupyterHub config and (unless --write-config) run JupyterHub on it."""
+    from ..errors import ConflictError, TftsrError
+
+    wb = _wb(args)
+    if wb.team.single_user:
+        raise ConflictError("JupyterHub signs in project users, and there are none yet: "
+                            "tftsr user add NAME --role admin")
+    try:
+        from ..team import hub
+    except ImportError:
+        raise TftsrError("JupyterHub is not installed: pip install 'tftsr-workbench[hub]' "
+                         "(the README's set-up, .ci/workbench, installs it)") from None
+    path = hub.write_config(wb.data_dir, ip=args.ip, port=args.port, hub_port=args.hub_port,
+                            proxy_api_port=args.proxy_api_port)
+    url = f"http://{args.ip}:{args.port}/hub/login"
+    data = {"config": str(path), "url": url, "data_dir": str(wb.data_dir)}
+    if args.write_config:
+        return Output(data, f"wrote {path}\nstart it with: jupyterhub -f {path}")
+    if hub.chp_command() is None:
+        raise TftsrError("configurable-http-proxy is not installed: npm install -g configurable-http-proxy "
+                         "(the README's set-up installs it under .venv/node)")
+    import os
+
+    exe = os.path.join(os.path.dirname(sys.executable), "jupyterhub")
+    if not os.path.exists(exe):
+        raise TftsrError(f"{exe} is missing: pip install 'tftsr-workbench[hub]'")
+    print(f"TFTSR hub on {url} (config {path})", file=sys.stderr, flush=True)
+    env = dict(os.environ, TFTSR_DATA_DIR=str(wb.data_dir))
+    os.chdir(path.parent)
+    wb.close()
+    os.execve(exe, [exe, "-f", str(path)], env)
+
+
 def register(sub, add):
     usub = add.group(sub, "user", "the team's users and roles (admin, analyst, viewer)")
     sp = add(usub, "add", cmd_user_add, "add a user (password from a prompt or TFTSR_PASSWORD); the first must be admin")
@@ -142,3 +177,11 @@ def register(sub, add):
     sp.add_argument("--all", action="store_true")
     sp = add(ksub, "revoke", cmd_apikey_revoke, "revoke a key by id or prefix (tftsr_xxxxxxxx)")
     sp.add_argument("id")
+
+    sp = add(sub, "hub", cmd_hub, "serve the team through JupyterHub: project users sign in, each gets a "
+                                   "dashboard and JupyterLab acting as themselves")
+    sp.add_argument("--ip", default="127.0.0.1", help="address the hub listens on (default 127.0.0.1)")
+    sp.add_argument("--port", type=int, default=8000)
+    sp.add_argument("--hub-port", type=int, help="the hub's own API on loopback (default: port + 1)")
+    sp.add_argument("--proxy-api-port", type=int, help="the proxy's API on loopback (default: port + 2)")
+    sp.add_argument("--write-config", action="store_true", help="only write <data_dir>/hub/jupyterhub_config.py")
