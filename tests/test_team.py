@@ -8,7 +8,7 @@ import pytest
 
 from tftsr_kernel import errors
 from tftsr_kernel._util import sha256_hex
-from tftsr_kernel.team import LOCAL, NOBODY, Actor, acting_as, elevated, require
+from tftsr_kernel.team import LOCAL, NOBODY, Actor, acting_as, require
 from tftsr_kernel.team.roles import PERMISSIONS, ROLE_PERMISSIONS, SCOPES, role_needed
 
 PW = "correct horse battery"
@@ -234,14 +234,6 @@ def test_api_key_scopes_are_enforced_within_the_owner_role(team):
     assert not team.authenticate_api_key(w.key).can("issues:write")
     with pytest.raises(errors.ValidationError, match="unknown scope"):
         team.create_api_key("x", ["everything"], user="ada")
-
-
-def test_elevation_stays_within_role_and_scope_holder():
-    key_actor = Actor("u", "ana", "analyst", "api_key", scopes=("alerts:write",))
-    with acting_as(key_actor):
-        with elevated({"issues:write", "users:manage"}, "alert intake") as a:
-            assert a.can("issues:write") and not a.can("users:manage")
-    assert not key_actor.can("issues:write")
 
 
 def test_api_keys_revoke_expire_invalid(team, wb):

@@ -43,25 +43,30 @@ class Workbench:
         # every uploaded log is scanned for PII as it is stored; the findings by type are kept on
         # the row, and the spans are stored for review by ``pii.detect_pii``
         self.attachments.scanner = lambda data, encoding: self.pii.summarize(data, encoding)
+        # every service call checks the acting user's role (team/guard.py; single-user: local)
+        from .team.guard import guard, install
+
+        self._guard = guard
+        install(self)
 
     # Services of the later layers load on first use, so the CLI and the PII fast path stay light.
     @cached_property
     def pii(self):
         from .pii.service import PiiService
 
-        return PiiService(self)
+        return self._guard(self, "pii", PiiService(self))
 
     @cached_property
     def providers(self):
         from .ai.service import ProviderService
 
-        return ProviderService(self)
+        return self._guard(self, "providers", ProviderService(self))
 
     @cached_property
     def chat(self):
         from .ai.service import ChatService
 
-        return ChatService(self)
+        return self._guard(self, "chat", ChatService(self))
 
     @cached_property
     def team(self):
@@ -79,7 +84,7 @@ class Workbench:
     def documents(self):
         from .documents.service import DocumentService
 
-        return DocumentService(self)
+        return self._guard(self, "documents", DocumentService(self))
 
     def __repr__(self) -> str:
         return f"Workbench(data_dir={str(self.data_dir)!r})"

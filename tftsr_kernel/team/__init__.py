@@ -5,8 +5,8 @@ current :class:`Actor` (``require`` / ``@requires``), so the CLI, the panels and
 get the same answer. ``wb.team`` is the service (``team.service.TeamService``).
 """
 
-from .actor import LOCAL, NOBODY, Actor, acting_as, context_actor, elevated, require, requires
+from .actor import LOCAL, NOBODY, Actor, acting_as, context_actor, require, requires
 from .roles import PERMISSIONS, ROLE_PERMISSIONS, ROLES, SCOPES, role_needed
 
-__all__ = ["Actor", "LOCAL", "NOBODY", "acting_as", "context_actor", "elevated", "require", "requires",
+__all__ = ["Actor", "LOCAL", "NOBODY", "acting_as", "context_actor", "require", "requires",
            "PERMISSIONS", "ROLE_PERMISSIONS", "ROLES", "SCOPES", "role_needed"]

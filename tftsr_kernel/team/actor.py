@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextvars
 import functools
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..errors import PermissionDeniedError
 from .roles import PERMISSIONS, ROLE_PERMISSIONS, role_needed, scope_permissions, scopes_for
@@ -37,7 +37,6 @@ class Actor:
     scopes: tuple[str, ...] | None = None
     key_id: str | None = None        # the API key, when via == "api_key"
     session_id: str | None = None    # the dashboard session, when via == "session"
-    extra: frozenset[str] = field(default_factory=frozenset)  # granted for one operation (see elevated)
 
     @property
     def permissions(self) -> frozenset[str]:
@@ -45,8 +44,7 @@ class Actor:
             return frozenset()
         perms = ROLE_PERMISSIONS[self.role]
         if self.scopes is not None:
-            allowed = scope_permissions(self.scopes) | self.extra
-            return perms & allowed
+            return perms & scope_permissions(self.scopes)
         return perms
 
     def can(self, permission: str) -> bool:
@@ -82,22 +80,6 @@ def acting_as(actor: Actor):
 
 def context_actor() -> Actor | None:
     return _current.get()
-
-
-@contextmanager
-def elevated(permissions, reason: str):
-    """Grant the current (API-key) actor ``permissions`` for the enclosed calls, within its role.
-
-    Used where one permitted operation is made of others (the alert intake, allowed by the
-    ``alerts:write`` scope, creates an issue and adds timeline events). The role still bounds it.
-    """
-    actor = _current.get()
-    if actor is None or actor.scopes is None:
-        yield actor
-        return
-    with acting_as(Actor(actor.user_id, actor.name, actor.role, actor.via, actor.scopes, actor.key_id,
-                         actor.session_id, actor.extra | frozenset(permissions))) as a:
-        yield a
 
 
 def require(actor: Actor, permission: str) -> Actor:

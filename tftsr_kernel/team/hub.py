@@ -120,6 +120,12 @@ class TftsrSpawner(LocalProcessSpawner):
         env.pop("TFTSR_PASSWORD", None)
         return env
 
+    def get_args(self):
+        args = super().get_args()
+        if getattr(self, "_tftsr_role", None) == "viewer":  # viewers read; no shell for them
+            args.append("--ServerApp.terminals_enabled=False")
+        return args
+
     def _prepare_workspace(self) -> None:
         ws = self._workspace()
         ws.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -136,6 +142,7 @@ class TftsrSpawner(LocalProcessSpawner):
         except (AuthenticationError, NotFoundError) as exc:
             raise RuntimeError(f"{self.user.name} is not an enabled TFTSR user: {exc}") from None
         self._tftsr_token = signed.token
+        self._tftsr_role = (await asyncio.to_thread(wb.team.actor_for, self.project_user(), "hub")).role
         await asyncio.to_thread(self._prepare_workspace)
         return await super().start()
 

@@ -31,6 +31,7 @@ from ..errors import (
 )
 from . import passwords
 from .actor import LOCAL, NOBODY, Actor, context_actor, require, requires
+from .guard import internal
 from .models import ApiKeyInfo, NewApiKey, SessionInfo, SignedIn, User
 from .roles import ROLE_PERMISSIONS, ROLES, SCOPES
 
@@ -100,6 +101,10 @@ class TeamService:
         self._own_actor: Actor | None = None   # set by act_as (CLI --as, dashboard sign-in)
         self._env_actor: Actor | None = None   # what the environment proves, resolved once
 
+    def _audit_event(self, action: str, entity_type: str, entity_id: str, details: dict | None = None):
+        with internal():  # the team service checked the actor itself (or none is needed: a failed sign-in)
+            return self._audit.write_audit_event(action, entity_type, entity_id, details)
+
     # -- the acting user -------------------------------------------------------------------------
     def users_exist(self) -> bool:
         return self._db.query_one("SELECT 1 FROM users LIMIT 1") is not None
@@ -167,7 +172,7 @@ class TeamService:
         if row["role"] == actor.role and row["username"] == actor.name:
             return actor
         return Actor(actor.user_id, row["username"], row["role"], actor.via, actor.scopes, actor.key_id,
-                     actor.session_id, actor.extra)
+                     actor.session_id)
 
     def act_as(self, actor: Actor | None) -> Actor | None:
         """Make ``actor`` this workbench's actor (None: back to the one the environment proves)."""
@@ -270,7 +275,7 @@ class TeamService:
                 "INSERT INTO users(id, email, username, password_hash, role, display_name, enabled, created_at,"
                 " updated_at, os_user) VALUES (?,?,?,?,?,?,1,?,?,?)",
                 (uid, email, name, pw_hash, role, display_name, now, now, os_user))
-            self._audit.write_audit_event("user_created", "user", uid,
+            self._audit_event("user_created", "user", uid,
                                           {"username": name, "role": role, "password": pw_hash is not None})
         if first and (self._own_actor is None or self._own_actor.is_local) and context_actor() is None:
             self._own_actor = Actor(uid, name, role, "os_user")  # local becomes the first admin
@@ -311,7 +316,7 @@ class TeamService:
             conn.execute("UPDATE users SET enabled = 0, updated_at = ? WHERE id = ?", (now, row["id"]))
             n = conn.execute("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
                              (now, row["id"])).rowcount
-            self._audit.write_audit_event("user_disabled", "user", row["id"],
+            self._audit_event("user_disabled", "user", row["id"],
                                           {"username": row["username"], "sessions_revoked": n})
         return _user(self._row(row["id"]))
 
@@ -320,7 +325,7 @@ class TeamService:
         with self._db.write() as conn:
             row = self._row(name)
             conn.execute("UPDATE users SET enabled = 1, updated_at = ? WHERE id = ?", (utc_now(), row["id"]))
-            self._audit.write_audit_event("user_enabled", "user", row["id"], {"username": row["username"]})
+            self._audit_event("user_enabled", "user", row["id"], {"username": row["username"]})
         return _user(self._row(row["id"]))
 
     @requires("users:manage")
@@ -333,7 +338,7 @@ class TeamService:
             if row["role"] == "admin" and row["enabled"] and not self._other_admins(conn, row["id"]):
                 raise ConflictError(f"{row['username']} is the last enabled admin; make another admin first")
             conn.execute("UPDATE users SET role = ?, updated_at = ? WHERE id = ?", (role, utc_now(), row["id"]))
-            self._audit.write_audit_event("user_role_changed", "user", row["id"],
+            self._audit_event("user_role_changed", "user", row["id"],
                                           {"username": row["username"], "from": row["role"], "to": role})
         return _user(self._row(row["id"]))
 
@@ -354,7 +359,7 @@ class TeamService:
             n = conn.execute("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
                              (now, row["id"])).rowcount
             conn.execute("DELETE FROM sign_in_failures WHERE username = ?", (row["username"],))
-            self._audit.write_audit_event("user_password_reset", "user", row["id"],
+            self._audit_event("user_password_reset", "user", row["id"],
                                           {"username": row["username"], "password": pw_hash is not None,
                                            "sessions_revoked": n})
         return _user(self._row(row["id"]))
@@ -369,7 +374,7 @@ class TeamService:
                                         (os_user, row["id"])).fetchone():
                 raise ConflictError(f"the OS user {os_user!r} is already mapped to another user")
             conn.execute("UPDATE users SET os_user = ?, updated_at = ? WHERE id = ?", (os_user, utc_now(), row["id"]))
-            self._audit.write_audit_event("user_os_user_set", "user", row["id"],
+            self._audit_event("user_os_user_set", "user", row["id"],
                                           {"username": row["username"], "os_user": os_user})
         return _user(self._row(row["id"]))
 
@@ -388,7 +393,7 @@ class TeamService:
                     oldest = datetime.strptime(row[1], "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
                     retry = max(1, int((oldest + timedelta(minutes=RATE_WINDOW_MINUTES) - _now()).total_seconds()))
                     refused = ("this user" if col == "username" else "this client", retry)
-                    self._audit.write_audit_event("sign_in_rate_limited", "user", username,
+                    self._audit_event("sign_in_rate_limited", "user", username,
                                                   {"username": username, "client": client, "by": col})
                     break
         if refused:
@@ -410,7 +415,7 @@ class TeamService:
             with self._db.write() as conn:
                 conn.execute("INSERT INTO sign_in_failures(id, username, client, created_at) VALUES (?,?,?,?)",
                              (uuid7(), name, client, utc_now()))
-                self._audit.write_audit_event("sign_in_failed", "user", row["id"] if row else name,
+                self._audit_event("sign_in_failed", "user", row["id"] if row else name,
                                               {"username": name, "client": client, "reason": reason})
             if reason == "disabled":
                 raise AuthenticationError(f"the account {name} is disabled; ask an admin to enable it", "disabled")
@@ -443,7 +448,7 @@ class TeamService:
             conn.execute("INSERT INTO sessions(id, token_hash, user_id, via, client, created_at, expires_at,"
                          " last_seen_at) VALUES (?,?,?,?,?,?,?,?)",
                          (sid, sha256_hex(token), actor.user_id, via, client[:200] or None, _ts(now), expires, _ts(now)))
-            self._audit.write_audit_event("sign_in", "session", sid,
+            self._audit_event("sign_in", "session", sid,
                                           {"username": actor.name, "via": via, "client": client[:200]})
         return SignedIn(token, self._session_info(sid))
 
@@ -484,7 +489,7 @@ class TeamService:
             if r is None:
                 return False
             conn.execute("UPDATE sessions SET revoked_at = ? WHERE id = ?", (utc_now(), r["id"]))
-            self._audit.write_audit_event("sign_out", "session", r["id"], {"user_id": r["user_id"]})
+            self._audit_event("sign_out", "session", r["id"], {"user_id": r["user_id"]})
         return True
 
     def revoke_sessions(self, name: str) -> int:
@@ -497,7 +502,7 @@ class TeamService:
             now = utc_now()
             n = conn.execute("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL"
                              " AND expires_at > ?", (now, row["id"], now)).rowcount
-            self._audit.write_audit_event("sessions_revoked", "user", row["id"],
+            self._audit_event("sessions_revoked", "user", row["id"],
                                           {"username": row["username"], "count": n})
         return n
 
@@ -576,7 +581,7 @@ class TeamService:
             conn.execute("INSERT INTO api_keys(id, user_id, name, key_hash, key_prefix, scopes, expires_at,"
                          " created_at) VALUES (?,?,?,?,?,?,?,?)",
                          (kid, row["id"], name.strip(), sha256_hex(key), ident, to_json(scopes), expires_at, _ts(now)))
-            self._audit.write_audit_event("api_key_created", "api_key", kid,
+            self._audit_event("api_key_created", "api_key", kid,
                                           {"name": name.strip(), "user": row["username"], "prefix": f"tftsr_{ident}",
                                            "scopes": scopes, "expires_at": expires_at})
         return NewApiKey(kid, name.strip(), f"tftsr_{ident}", key, scopes, expires_at, row["username"])
@@ -623,7 +628,7 @@ class TeamService:
                 require(actor, "users:manage")
             if not r["revoked_at"]:
                 conn.execute("UPDATE api_keys SET revoked_at = ? WHERE id = ?", (utc_now(), r["id"]))
-                self._audit.write_audit_event("api_key_revoked", "api_key", r["id"],
+                self._audit_event("api_key_revoked", "api_key", r["id"],
                                               {"name": r["name"], "user": r["username"],
                                                "prefix": f"tftsr_{r['key_prefix']}"})
             r = conn.execute("SELECT k.*, u.username FROM api_keys k JOIN users u ON u.id = k.user_id"
