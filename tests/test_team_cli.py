@@ -135,3 +135,53 @@ def test_hub_write_config(cli, users, data_dir):
 def test_hub_needs_users(cli):
     r = cli("hub", "--write-config")
     assert r.code == 1 and "there are none yet" in r.stderr
+
+
+def _key(wb, user, name, scopes=("issues:read",)):
+    from tftsr_kernel.team import acting_as
+
+    with acting_as(wb.team.actor_for("ada", "session")):
+        return wb.team.create_api_key(name, list(scopes), user=user).key
+
+
+def test_global_as_proven_by_password_or_key(cli, users, wb, monkeypatch):
+    monkeypatch.delenv("TFTSR_PASSWORD")
+    r = cli("--as", "ana", "issue", "list")  # no terminal here: nothing to prove it with
+    assert r.code == 2 and "needs that user's password" in r.stderr
+    monkeypatch.setenv("TFTSR_PASSWORD", PW)
+    r = cli("--as", "vic", "issue", "list")  # vic has no password
+    assert r.code == 2 and "wrong user name or password" in r.stderr
+    r = cli("--as", "ana", "issue", "create", "--title", "Disk full", "--json")
+    assert r.code == 0, r.stderr
+    issue_id = r.json["id"]
+    monkeypatch.setenv("TFTSR_PASSWORD", "wrong password!!")
+    r = cli("--as", "ana", "issue", "list")
+    assert r.code == 2 and "wrong user name or password" in r.stderr
+    monkeypatch.delenv("TFTSR_PASSWORD")
+    monkeypatch.setenv("TFTSR_API_KEY", _key(wb, "vic", "vic-cli"))
+    r = cli("--as", "vic", "issue", "list", "--json")
+    assert r.code == 0 and [i["id"] for i in r.json] == [issue_id]
+    r = cli("--as", "vic", "issue", "update", issue_id, "--status", "resolved")
+    assert r.code == 1 and "vic has the viewer role" in r.stderr and "needs the analyst role" in r.stderr
+    r = cli("--as", "ana", "issue", "list")
+    assert r.code == 2 and "TFTSR_API_KEY belongs to vic" in r.stderr
+
+
+def test_viewer_cannot_read_an_original_log_through_the_cli(cli, users, wb, monkeypatch, tmp_path):
+    log = tmp_path / "auth.log"
+    log.write_text("login failed for jane.doe@example.org from 10.1.2.3\n" * 5)
+    r = cli("--as", "ana", "issue", "create", "--title", "Login failures", "--json")
+    issue_id = r.json["id"]
+    r = cli("--as", "ana", "log", "upload", issue_id, str(log), "--json")
+    assert r.code == 0, r.stderr
+    log_id = r.json["id"]
+    r = cli("--as", "ana", "log", "cat", log_id)
+    assert r.code == 0 and b"jane.doe@example.org" in r.stdout_bytes
+    assert cli("--as", "ana", "pii", "apply", log_id, "--all").code == 0
+    monkeypatch.setenv("TFTSR_API_KEY", _key(wb, "vic", "v"))
+    r = cli("--as", "vic", "log", "cat", log_id)
+    assert r.code == 1 and "needs the analyst role" in r.stderr and b"jane" not in r.stdout_bytes
+    r = cli("--as", "vic", "log", "cat", log_id, "--redacted")
+    assert r.code == 0 and b"jane.doe@example.org" not in r.stdout_bytes and r.stdout_bytes
+    r = cli("--as", "vic", "log", "delete", log_id)
+    assert r.code == 1 and "needs the analyst role" in r.stderr
