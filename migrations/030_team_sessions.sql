@@ -90,3 +90,6 @@ CREATE TABLE alert_states (
     updated_at  TEXT NOT NULL,
     PRIMARY KEY (group_key, fingerprint, starts_at)
 );
+
+-- every timeline event names the acting user (audit_log.user_id already does); older events: local
+ALTER TABLE timeline_events ADD COLUMN actor TEXT NOT NULL DEFAULT 'local';

@@ -231,6 +231,9 @@ receivers:
         assert len(resolved) == 1 and "service=checkout" in resolved[0].description
         assert len(wb.issues.list_issues()) == 1  # deduplicated by group key across notifications
         assert wb.team.list_api_keys("ana")[0].last_used_at is not None
+        # the issue and its timeline events were made by the key's owner
+        assert {r.user_id for r in wb.audit.get_audit_log(entity_id=issue_id)} == {"ana"}
+        assert {e.actor for e in events} == {"ana"}
     finally:
         proc.terminate()
         try:

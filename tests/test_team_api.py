@@ -107,6 +107,9 @@ def test_issues_list_get_create_update(api, keys, wb):
                   "scopes": ["issues:read"]}
     used = {k.name: k.last_used_at for k in wb.team.list_api_keys("vic")}
     assert used["viewer"] is not None
+    # the audit rows name the key's owner, the actor of the kernel calls
+    rows = wb.audit.get_audit_log(entity_id=issue["id"])
+    assert {(r.action, r.user_id) for r in rows} == {("create_issue", "ana"), ("update_issue", "ana")}
 
 
 @pytest.mark.parametrize("key,status,reason", [

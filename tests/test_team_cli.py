@@ -185,3 +185,18 @@ def test_viewer_cannot_read_an_original_log_through_the_cli(cli, users, wb, monk
     assert r.code == 0 and b"jane.doe@example.org" not in r.stdout_bytes and r.stdout_bytes
     r = cli("--as", "vic", "log", "delete", log_id)
     assert r.code == 1 and "needs the analyst role" in r.stderr
+
+
+def test_audit_actor_filter(cli, users, monkeypatch):
+    r = cli("--as", "ana", "issue", "create", "--title", "From ana", "--json")
+    issue_id = r.json["id"]
+    r = cli("audit", "--actor", "ana", "--json")  # as the OS user's project user: ada, an admin
+    assert r.code == 0, r.stderr
+    assert r.json and {e["user_id"] for e in r.json} == {"ana"}
+    assert any(e["action"] == "create_issue" and e["entity_id"] == issue_id for e in r.json)
+    assert cli("audit", "--actor", "vic", "--json").json == []
+    text = cli("audit", "--actor", "ana").stdout
+    assert "ana" in text and "create_issue" in text
+    r = cli("--as", "ana", "timeline", issue_id, "--add", "triage_started", "--description", "paged", "--json")
+    assert r.code == 0, r.stderr
+    assert cli("timeline", issue_id, "--json").json[-1]["actor"] == "ana"

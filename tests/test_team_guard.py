@@ -130,3 +130,28 @@ def test_nobody_is_refused_everything(store, monkeypatch):
     wb.team.act_as(None)
     with pytest.raises(errors.PermissionDeniedError, match="nobody is signed in"):
         wb.issues.list_issues()
+
+
+def test_audit_rows_and_timeline_events_name_the_actor(store):
+    wb, issue = store["wb"], store["issue"]
+    with acting_as(store["ana"]):
+        wb.timeline.add_timeline_event(issue.id, "triage_started", "paged")
+    with acting_as(store["ada"]):
+        rows = wb.audit.get_audit_log(entity_id=issue.id)
+        assert {r.user_id for r in rows} == {"ana"}
+        assert {r.action for r in rows} >= {"create_issue", "triage_started"}
+        assert wb.audit.get_audit_log(user_id="vic") == []
+        events = wb.timeline.get_timeline_events(issue.id)
+        assert [(e.event_type, e.actor) for e in events][-1] == ("triage_started", "ana")
+        assert wb.issues.get_issue(issue.id).timeline_events[-1].actor == "ana"
+        assert wb.audit.verify().ok
+    with pytest.raises(errors.AuthenticationError):
+        wb.team.check_password("ana", "wrong password")
+    with acting_as(store["ada"]):
+        failed = wb.audit.get_audit_log(action="sign_in_failed")
+        assert [r.user_id for r in failed] == ["nobody"] and failed[0].details["username"] == "ana"
+
+
+def test_single_user_rows_say_local(wb):
+    issue = wb.issues.create_issue("Solo", None, "low")
+    assert wb.audit.get_audit_log(entity_id=issue.id)[0].user_id == "local"

@@ -26,28 +26,33 @@ class AuditService:
     def __init__(self, db: Database, user_id: str = "local"):
         self._db = db
         self.user_id = user_id
+        #: who is acting, asked at every write (the workbench sets it: the team's current actor)
+        self.actor_name = None
 
     def write_audit_event(self, action: str, entity_type: str, entity_id: str,
                           details: dict | None = None) -> AuditEntry:
         """Append one entry (joins the caller's transaction when there is one)."""
+        user = self.actor_name() if self.actor_name is not None else self.user_id
         with self._db.write() as conn:
             row = conn.execute("SELECT entry_hash FROM audit_log ORDER BY rowid DESC LIMIT 1").fetchone()
             prev = row[0] if row else ""
             eid, ts = uuid7(), utc_now()
             det = to_json(details) if details is not None else None
-            h = entry_hash(prev, eid, ts, action, entity_type, entity_id, self.user_id, det)
+            h = entry_hash(prev, eid, ts, action, entity_type, entity_id, user, det)
             conn.execute(
                 f"INSERT INTO audit_log({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
-                (eid, ts, action, entity_type, entity_id, self.user_id, det, prev, h),
+                (eid, ts, action, entity_type, entity_id, user, det, prev, h),
             )
-        return AuditEntry(eid, ts, action, entity_type, entity_id, self.user_id, details, prev, h)
+        return AuditEntry(eid, ts, action, entity_type, entity_id, user, details, prev, h)
 
     def get_audit_log(self, *, action: str | None = None, entity_type: str | None = None,
                       entity_id: str | None = None, since: str | None = None,
-                      until: str | None = None, limit: int = 100, offset: int = 0) -> list[AuditEntry]:
-        """Entries, newest first, filtered by action, entity and time range."""
+                      until: str | None = None, limit: int = 100, offset: int = 0,
+                      user_id: str | None = None) -> list[AuditEntry]:
+        """Entries, newest first, filtered by action, entity, acting user (name) and time range."""
         where, params = [], []
-        for col, val in (("action", action), ("entity_type", entity_type), ("entity_id", entity_id)):
+        for col, val in (("action", action), ("entity_type", entity_type), ("entity_id", entity_id),
+                         ("user_id", user_id)):
             if val:
                 where.append(f"{col} = ?")
                 params.append(val)

@@ -156,6 +156,7 @@ class TimelineEvent(Record):
     description: str
     metadata: dict | None
     created_at: str
+    actor: str = "local"     # the acting user's name
 
 
 @dataclass

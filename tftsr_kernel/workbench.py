@@ -48,6 +48,8 @@ class Workbench:
 
         self._guard = guard
         install(self)
+        # every audit row and timeline event names the acting user (single-user mode: local)
+        self.audit.actor_name = self.timeline.actor_name = lambda: self.team.actor.name
 
     # Services of the later layers load on first use, so the CLI and the PII fast path stay light.
     @cached_property

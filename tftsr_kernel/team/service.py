@@ -30,7 +30,7 @@ from ..errors import (
     ValidationError,
 )
 from . import passwords
-from .actor import LOCAL, NOBODY, Actor, context_actor, require, requires
+from .actor import LOCAL, NOBODY, Actor, acting_as, context_actor, require, requires
 from .guard import internal
 from .models import ApiKeyInfo, NewApiKey, SessionInfo, SignedIn, User
 from .roles import ROLE_PERMISSIONS, ROLES, SCOPES
@@ -101,9 +101,15 @@ class TeamService:
         self._own_actor: Actor | None = None   # set by act_as (CLI --as, dashboard sign-in)
         self._env_actor: Actor | None = None   # what the environment proves, resolved once
 
-    def _audit_event(self, action: str, entity_type: str, entity_id: str, details: dict | None = None):
-        with internal():  # the team service checked the actor itself (or none is needed: a failed sign-in)
-            return self._audit.write_audit_event(action, entity_type, entity_id, details)
+    def _audit_event(self, action: str, entity_type: str, entity_id: str, details: dict | None = None,
+                     *, as_actor: Actor | None = None):
+        """An audit row (the team service checked the actor itself, or none is needed: a failed
+        sign-in). ``as_actor``: whom the row names instead of the current actor (sign-ins)."""
+        with internal():
+            if as_actor is None:
+                return self._audit.write_audit_event(action, entity_type, entity_id, details)
+            with acting_as(as_actor):
+                return self._audit.write_audit_event(action, entity_type, entity_id, details)
 
     # -- the acting user -------------------------------------------------------------------------
     def users_exist(self) -> bool:
@@ -394,7 +400,7 @@ class TeamService:
                     retry = max(1, int((oldest + timedelta(minutes=RATE_WINDOW_MINUTES) - _now()).total_seconds()))
                     refused = ("this user" if col == "username" else "this client", retry)
                     self._audit_event("sign_in_rate_limited", "user", username,
-                                                  {"username": username, "client": client, "by": col})
+                                      {"username": username, "client": client, "by": col}, as_actor=NOBODY)
                     break
         if refused:
             raise RateLimitedError(
@@ -416,7 +422,7 @@ class TeamService:
                 conn.execute("INSERT INTO sign_in_failures(id, username, client, created_at) VALUES (?,?,?,?)",
                              (uuid7(), name, client, utc_now()))
                 self._audit_event("sign_in_failed", "user", row["id"] if row else name,
-                                              {"username": name, "client": client, "reason": reason})
+                                  {"username": name, "client": client, "reason": reason}, as_actor=NOBODY)
             if reason == "disabled":
                 raise AuthenticationError(f"the account {name} is disabled; ask an admin to enable it", "disabled")
             raise AuthenticationError("sign-in failed: wrong user name or password", "invalid")
@@ -449,7 +455,7 @@ class TeamService:
                          " last_seen_at) VALUES (?,?,?,?,?,?,?,?)",
                          (sid, sha256_hex(token), actor.user_id, via, client[:200] or None, _ts(now), expires, _ts(now)))
             self._audit_event("sign_in", "session", sid,
-                                          {"username": actor.name, "via": via, "client": client[:200]})
+                              {"username": actor.name, "via": via, "client": client[:200]}, as_actor=actor)
         return SignedIn(token, self._session_info(sid))
 
     def _session_info(self, sid: str) -> SessionInfo:
