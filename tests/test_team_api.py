@@ -158,3 +158,46 @@ def test_bad_payloads(api, keys):
     assert r.status_code == 405 and r.json()["status"] == 405
     r = c.get("/api/v1/issues", headers={"Authorization": "Basic YTpi"})
     assert r.status_code == 401 and r.json()["reason"] == "invalid"
+
+
+def test_tftsr_api_command_serves_the_api(wb, data_dir, tmp_path):
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    wb.team.create_user("ada", "admin")
+    wb.team.create_user("ana", "analyst")
+    key = wb.team.create_api_key("ci", ["issues:read", "issues:write"], user="ana").key
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, TFTSR_DATA_DIR=str(data_dir), PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    for k in ("TFTSR_SESSION_TOKEN", "TFTSR_API_KEY", "TFTSR_PASSWORD"):
+        env.pop(k, None)
+    out = open(tmp_path / "api.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "tftsr_kernel.cli", "api", "--port", str(port)], env=env,
+                            stdout=out, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}/api/v1/issues"
+        end = time.monotonic() + 60
+        while True:
+            try:
+                r = httpx.post(url, json={"title": "From the API command"}, headers=_h(key), timeout=5)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None and time.monotonic() < end, (tmp_path / "api.log").read_text()
+                time.sleep(0.3)
+        assert r.status_code == 201, r.text
+        assert httpx.get(url, timeout=5).status_code == 401
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        out.close()
+    assert [i.title for i in wb.issues.list_issues()] == ["From the API command"]

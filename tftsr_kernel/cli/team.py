@@ -143,6 +143,35 @@ def cmd_hub(args):
     os.execve(exe, [exe, "-f", str(path)], env)
 
 
+def cmd_api(args):
+    """Serve the HTTP API (/api/v1: issues, Alertmanager intake) until interrupted."""
+    import asyncio
+
+    from tornado.httpserver import HTTPServer
+
+    from ..team.api import MAX_BODY, make_app
+
+    from ..errors import TftsrError
+
+    wb = _wb(args)
+
+    async def serve():
+        server = HTTPServer(make_app(wb), max_body_size=MAX_BODY + 1024, xheaders=args.behind_proxy)
+        try:
+            server.listen(args.port, args.host)
+        except OSError as exc:
+            raise TftsrError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+        print(f"TFTSR HTTP API on http://{args.host}:{args.port}/api/v1/ (every request needs "
+              "Authorization: Bearer <key>; put TLS in front beyond loopback)", file=sys.stderr, flush=True)
+        await asyncio.Event().wait()
+
+    try:
+        asyncio.run(serve())
+    except KeyboardInterrupt:
+        pass
+    return Output({"stopped": True}, "stopped")
+
+
 def register(sub, add):
     usub = add.group(sub, "user", "the team's users and roles (admin, analyst, viewer)")
     sp = add(usub, "add", cmd_user_add, "add a user (password from a prompt or TFTSR_PASSWORD); the first must be admin")
@@ -177,6 +206,13 @@ def register(sub, add):
     sp.add_argument("--all", action="store_true")
     sp = add(ksub, "revoke", cmd_apikey_revoke, "revoke a key by id or prefix (tftsr_xxxxxxxx)")
     sp.add_argument("id")
+
+    sp = add(sub, "api", cmd_api, "serve the HTTP API alone (/api/v1: issues, Alertmanager intake); "
+                                   "every request needs an API key")
+    sp.add_argument("--host", default="127.0.0.1")
+    sp.add_argument("--port", type=int, default=8867)
+    sp.add_argument("--behind-proxy", action="store_true",
+                    help="trust X-Forwarded-For / X-Real-Ip from a reverse proxy for client addresses")
 
     sp = add(sub, "hub", cmd_hub, "serve the team through JupyterHub: project users sign in, each gets a "
                                    "dashboard and JupyterLab acting as themselves")
