@@ -104,8 +104,20 @@ def test_two_users_sign_in_and_each_sees_the_dashboard_as_themselves(hub):
                 assert f"Signed in as {name} ({role})" in who, who
                 page.wait_for_selector("text=Checkout 503s", timeout=60_000)
                 page.screenshot(path=str(SHOTS / f"hub_{name}.png"), full_page=True)
+            # what each page's kernel does is done as its user: the analyst creates, the viewer is refused
+            for name in ("ana", "vic"):
+                page = pages[name]
+                page.locator(".tftsr-new-issue").get_by_text("New issue").click()
+                page.locator(".tftsr-new-title input").fill(f"Opened by {name}")
+                page.locator("button.tftsr-create").click()
+            pages["ana"].locator(".tftsr-issue-title").wait_for(timeout=60_000)
+            pages["vic"].wait_for_selector("text=needs the analyst role", timeout=60_000)
+            pages["vic"].screenshot(path=str(SHOTS / "hub_vic_refused.png"), full_page=True)
         finally:
             browser.close()
+    created = wb.audit.get_audit_log(action="create_issue", limit=5)
+    assert [r.user_id for r in created][:1] == ["ana"]
+    assert [i.title for i in wb.issues.list_issues()] == ["Opened by ana", "Checkout 503s"]
     failed = wb.audit.get_audit_log(action="sign_in_failed")
     assert failed and failed[0].details["username"] == "ana"
     hub_sessions = wb.db.query("SELECT u.username FROM sessions s JOIN users u ON u.id = s.user_id"
