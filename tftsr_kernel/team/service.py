@@ -9,74 +9,31 @@
 - API keys: ``tftsr_<8 chars>_<40 chars>``; only the SHA-256 and the 8 characters are stored.
   Scopes are enforced: a key acts with its owner's role intersected with its scopes.
 - The actor: ``wb.team.actor`` is who this workbench acts as (single-user mode: ``local``).
+
+Sign-in and sessions live in ``sessions.py``, API keys in ``apikeys.py`` (mixins of this class).
 """
 
 from __future__ import annotations
 
 import getpass
-import hmac
 import os
 import re
-import secrets
-from datetime import datetime, timedelta, timezone
 
-from .._util import from_json, sha256_hex, to_json, utc_now, uuid7
-from ..errors import (
-    AuthenticationError,
-    ConflictError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitedError,
-    ValidationError,
-)
+from .._util import utc_now, uuid7
+from ..errors import AuthenticationError, ConflictError, NotFoundError, ValidationError
 from . import passwords
 from .actor import LOCAL, NOBODY, Actor, acting_as, context_actor, require, requires
 from .guard import internal
-from .models import ApiKeyInfo, NewApiKey, SessionInfo, SignedIn, User
-from .roles import ROLE_PERMISSIONS, ROLES, SCOPES
+from .models import User
+from .roles import ROLES
+from .apikeys import KEY_RE, MAX_KEY_DAYS, ApiKeysMixin, parse_duration  # noqa: F401 (re-exported)
+from .sessions import (  # noqa: F401 (re-exported)
+    _USER_COLS, RATE_PER_CLIENT, RATE_PER_USER, RATE_WINDOW_MINUTES, SESSION_HOURS, SessionsMixin, _state,
+)
 
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
 RESERVED_NAMES = frozenset({"local", "nobody", "root", "system", "anonymous"})
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
-KEY_RE = re.compile(r"^tftsr_([a-z2-7]{8})_([A-Za-z0-9_-]{40})$")
-_B32 = "abcdefghijklmnopqrstuvwxyz234567"
-
-SESSION_HOURS = 12
-MAX_KEY_DAYS = 3650
-#: failed sign-ins allowed per window, per user name and per client address
-RATE_WINDOW_MINUTES = 15
-RATE_PER_USER = 5
-RATE_PER_CLIENT = 20
-
-_USER_COLS = ("id, username, email, role, display_name, enabled, password_hash, os_user, last_login_at,"
-              " created_at, updated_at")
-
-
-def _ts(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def parse_duration(text) -> timedelta | None:
-    """'90d', '12h', '30m' or 'never'/None -> a timedelta (None: no expiry)."""
-    if text is None or (isinstance(text, str) and text.strip().lower() in ("", "never", "none")):
-        return None
-    if isinstance(text, timedelta):
-        delta = text
-    else:
-        m = re.fullmatch(r"\s*(\d{1,6})\s*([dhm])\s*", str(text).lower())
-        if not m:
-            raise ValidationError(f"cannot read the duration {text!r}: use e.g. 90d, 12h, 30m or never")
-        n, unit = int(m.group(1)), m.group(2)
-        delta = timedelta(days=n) if unit == "d" else timedelta(hours=n) if unit == "h" else timedelta(minutes=n)
-    if delta <= timedelta(0):
-        raise ValidationError("the duration must be positive")
-    if delta > timedelta(days=MAX_KEY_DAYS):
-        raise ValidationError(f"the duration is longer than {MAX_KEY_DAYS} days")
-    return delta
 
 
 def _user(row) -> User:
@@ -85,15 +42,7 @@ def _user(row) -> User:
                 row["created_at"], row["updated_at"])
 
 
-def _state(revoked_at, expires_at, now: str) -> str:
-    if revoked_at:
-        return "revoked"
-    if expires_at and expires_at <= now:
-        return "expired"
-    return "active"
-
-
-class TeamService:
+class TeamService(SessionsMixin, ApiKeysMixin):
     def __init__(self, wb):
         self._wb = wb
         self._db = wb.db
@@ -383,293 +332,6 @@ class TeamService:
             self._audit_event("user_os_user_set", "user", row["id"],
                                           {"username": row["username"], "os_user": os_user})
         return _user(self._row(row["id"]))
-
-    # -- passwords and sessions --------------------------------------------------------------------
-    def _rate_check(self, username: str, client: str) -> None:
-        """Refuse (and audit the refusal) when the user or the client failed too often lately."""
-        since = _ts(_now() - timedelta(minutes=RATE_WINDOW_MINUTES))
-        refused = None
-        with self._db.write() as conn:
-            for col, val, limit in (("username", username, RATE_PER_USER), ("client", client, RATE_PER_CLIENT)):
-                if col == "client" and not val:
-                    continue
-                row = conn.execute(f"SELECT count(*), min(created_at) FROM sign_in_failures WHERE {col} = ?"
-                                   " AND created_at >= ?", (val, since)).fetchone()
-                if row[0] >= limit:
-                    oldest = datetime.strptime(row[1], "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
-                    retry = max(1, int((oldest + timedelta(minutes=RATE_WINDOW_MINUTES) - _now()).total_seconds()))
-                    refused = ("this user" if col == "username" else "this client", retry)
-                    self._audit_event("sign_in_rate_limited", "user", username,
-                                      {"username": username, "client": client, "by": col}, as_actor=NOBODY)
-                    break
-        if refused:
-            raise RateLimitedError(
-                f"too many failed sign-ins for {refused[0]}; try again in {refused[1] // 60 + 1} minute(s)", refused[1])
-
-    def check_password(self, username: str, password: str, *, client: str = "") -> Actor:
-        """The actor of ``username`` if ``password`` is right. Failures are rate-limited (per
-        user and per client) and audited; the message never tells whether the user exists."""
-        name = (username or "").strip().lower()[:64]
-        client = (client or "")[:200]
-        if not isinstance(password, str):
-            raise AuthenticationError("sign-in failed: wrong user name or password", "invalid")
-        self._rate_check(name, client)
-        row = self._db.query_one(f"SELECT {_USER_COLS} FROM users WHERE username = ?", (name,))
-        ok, rehash = passwords.verify_password(row["password_hash"] if row else None, password[:passwords.MAX_LENGTH])
-        if not ok or not row["enabled"]:
-            reason = "disabled" if ok else "invalid"
-            with self._db.write() as conn:
-                conn.execute("INSERT INTO sign_in_failures(id, username, client, created_at) VALUES (?,?,?,?)",
-                             (uuid7(), name, client, utc_now()))
-                self._audit_event("sign_in_failed", "user", row["id"] if row else name,
-                                  {"username": name, "client": client, "reason": reason}, as_actor=NOBODY)
-            if reason == "disabled":
-                raise AuthenticationError(f"the account {name} is disabled; ask an admin to enable it", "disabled")
-            raise AuthenticationError("sign-in failed: wrong user name or password", "invalid")
-        with self._db.write() as conn:
-            now = utc_now()
-            conn.execute("UPDATE users SET last_login_at = ? WHERE id = ?", (now, row["id"]))
-            if rehash:
-                conn.execute("UPDATE users SET password_hash = ? WHERE id = ?",
-                             (passwords.hash_password(password), row["id"]))
-            conn.execute("DELETE FROM sign_in_failures WHERE username = ?", (name,))
-        return Actor(row["id"], row["username"], row["role"], "password")
-
-    def sign_in(self, username: str, password: str, *, client: str = "", hours: float = SESSION_HOURS) -> SignedIn:
-        """Check the password and open a session; returns the token (shown once)."""
-        actor = self.check_password(username, password, client=client)
-        return self._open_session(actor, via="password", client=client, hours=hours)
-
-    def open_session(self, username: str, *, via: str, client: str = "", hours: float = SESSION_HOURS) -> SignedIn:
-        """A session for a user whose identity was proven elsewhere (JupyterHub). Trusted callers only."""
-        return self._open_session(self.actor_for(username, via), via=via, client=client, hours=hours)
-
-    def _open_session(self, actor: Actor, *, via: str, client: str, hours: float) -> SignedIn:
-        if not 0 < hours <= 24 * 31:
-            raise ValidationError("a session lasts between a minute and 31 days")
-        token = secrets.token_urlsafe(32)
-        sid, now = uuid7(), _now()
-        expires = _ts(now + timedelta(hours=hours))
-        with self._db.write() as conn:
-            conn.execute("INSERT INTO sessions(id, token_hash, user_id, via, client, created_at, expires_at,"
-                         " last_seen_at) VALUES (?,?,?,?,?,?,?,?)",
-                         (sid, sha256_hex(token), actor.user_id, via, client[:200] or None, _ts(now), expires, _ts(now)))
-            self._audit_event("sign_in", "session", sid,
-                              {"username": actor.name, "via": via, "client": client[:200]}, as_actor=actor)
-        return SignedIn(token, self._session_info(sid))
-
-    def _session_info(self, sid: str) -> SessionInfo:
-        r = self._db.query_one("SELECT s.*, u.username FROM sessions s JOIN users u ON u.id = s.user_id"
-                               " WHERE s.id = ?", (sid,))
-        return SessionInfo(r["id"], r["user_id"], r["username"], r["via"], r["client"], r["created_at"],
-                           r["expires_at"], r["last_seen_at"], r["revoked_at"],
-                           _state(r["revoked_at"], r["expires_at"], utc_now()))
-
-    def authenticate_session(self, token: str) -> Actor:
-        """The actor of a session token (from the session cookie)."""
-        if not isinstance(token, str) or not 20 <= len(token) <= 200:
-            raise AuthenticationError("no valid session: sign in", "missing" if not token else "invalid")
-        r = self._db.query_one("SELECT s.id, s.user_id, s.expires_at, s.revoked_at, s.last_seen_at, s.via,"
-                               " u.username, u.role, u.enabled FROM sessions s JOIN users u ON u.id = s.user_id"
-                               " WHERE s.token_hash = ?", (sha256_hex(token),))
-        now = utc_now()
-        if r is None:
-            raise AuthenticationError("no valid session: sign in", "invalid")
-        if r["revoked_at"]:
-            raise AuthenticationError("the session was signed out or revoked: sign in again", "revoked")
-        if r["expires_at"] <= now:
-            raise AuthenticationError("the session has expired: sign in again", "expired")
-        if not r["enabled"]:
-            raise AuthenticationError(f"the account {r['username']} is disabled", "disabled")
-        if (r["last_seen_at"] or "") < _ts(_now() - timedelta(minutes=1)):
-            self._db.execute("UPDATE sessions SET last_seen_at = ? WHERE id = ?", (now, r["id"]))
-        return Actor(r["user_id"], r["username"], r["role"], "session", session_id=r["id"])
-
-    def sign_out(self, token: str) -> bool:
-        """End the session of ``token``; False if it was not active."""
-        if not isinstance(token, str) or not token:
-            return False
-        with self._db.write() as conn:
-            r = conn.execute("SELECT id, user_id FROM sessions WHERE token_hash = ? AND revoked_at IS NULL",
-                             (sha256_hex(token),)).fetchone()
-            if r is None:
-                return False
-            conn.execute("UPDATE sessions SET revoked_at = ? WHERE id = ?", (utc_now(), r["id"]))
-            self._audit_event("sign_out", "session", r["id"], {"user_id": r["user_id"]})
-        return True
-
-    def revoke_sessions(self, name: str) -> int:
-        """Revoke every active session of a user (yourself, or anyone with users:manage)."""
-        actor = self.actor
-        row = self._row(name)
-        if row["id"] != actor.user_id:
-            require(actor, "users:manage")
-        with self._db.write() as conn:
-            now = utc_now()
-            n = conn.execute("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL"
-                             " AND expires_at > ?", (now, row["id"], now)).rowcount
-            self._audit_event("sessions_revoked", "user", row["id"],
-                                          {"username": row["username"], "count": n})
-        return n
-
-    def list_sessions(self, name: str | None = None, *, active_only: bool = True) -> list[SessionInfo]:
-        actor = self.actor
-        params: list = []
-        sql = "SELECT s.*, u.username FROM sessions s JOIN users u ON u.id = s.user_id"
-        where = []
-        if name is not None:
-            row = self._row(name)
-            if row["id"] != actor.user_id:
-                require(actor, "users:manage")
-            where.append("s.user_id = ?")
-            params.append(row["id"])
-        else:
-            require(actor, "users:manage")
-        now = utc_now()
-        if active_only:
-            where.append("s.revoked_at IS NULL AND s.expires_at > ?")
-            params.append(now)
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        return [SessionInfo(r["id"], r["user_id"], r["username"], r["via"], r["client"], r["created_at"],
-                            r["expires_at"], r["last_seen_at"], r["revoked_at"],
-                            _state(r["revoked_at"], r["expires_at"], now))
-                for r in self._db.query(sql + " ORDER BY s.created_at DESC", params)]
-
-    # -- API keys ----------------------------------------------------------------------------------
-    @staticmethod
-    def _check_scopes(scopes) -> list[str]:
-        if isinstance(scopes, str):
-            scopes = [s for s in (p.strip() for p in scopes.split(",")) if s]
-        if not scopes or not isinstance(scopes, (list, tuple)) or not all(isinstance(s, str) for s in scopes):
-            raise ValidationError(f"give at least one scope: {', '.join(SCOPES)}")
-        unknown = [s for s in scopes if s not in SCOPES]
-        if unknown:
-            raise ValidationError(f"unknown scope(s) {', '.join(unknown)}; scopes: {', '.join(SCOPES)}")
-        return sorted(set(scopes))
-
-    def create_api_key(self, name: str, scopes, *, expires=None, user: str | None = None) -> NewApiKey:
-        """A new key for ``user`` (default: the acting user). The key is returned once.
-
-        A key can only carry scopes its owner's role covers; ``expires``: '90d', '12h', a
-        timedelta, or None for no expiry.
-        """
-        actor = self.actor
-        if not isinstance(name, str) or not name.strip() or len(name) > 100:
-            raise ValidationError("an API key needs a name (up to 100 characters)")
-        scopes = self._check_scopes(scopes)
-        delta = parse_duration(expires)
-        if user is None:
-            if actor.role is None or actor.is_local:
-                raise ValidationError("an API key belongs to a user: give --user NAME (create users with tftsr user add)")
-            row = self._row(actor.user_id)
-        else:
-            row = self._row(user)
-        if row["id"] != actor.user_id:
-            require(actor, "users:manage")
-        if actor.scopes is not None:
-            raise PermissionDeniedError("an API key cannot create API keys; sign in with a password",
-                                        permission="users:manage", needed_role="admin")
-        if not row["enabled"]:
-            raise ConflictError(f"the account {row['username']} is disabled")
-        owner_perms = ROLE_PERMISSIONS[row["role"]]
-        too_wide = [s for s in scopes if not SCOPES[s] <= owner_perms]
-        if too_wide:
-            raise PermissionDeniedError(
-                f"{row['username']} has the {row['role']} role, which does not cover the scope(s) "
-                f"{', '.join(too_wide)}", permission=sorted(SCOPES[too_wide[0]] - owner_perms)[0],
-                needed_role="admin" if "admin" in too_wide else "analyst", needed_scope=too_wide[0])
-        ident = "".join(secrets.choice(_B32) for _ in range(8))
-        key = f"tftsr_{ident}_{secrets.token_urlsafe(30)}"
-        kid, now = uuid7(), _now()
-        expires_at = _ts(now + delta) if delta else None
-        with self._db.write() as conn:
-            conn.execute("INSERT INTO api_keys(id, user_id, name, key_hash, key_prefix, scopes, expires_at,"
-                         " created_at) VALUES (?,?,?,?,?,?,?,?)",
-                         (kid, row["id"], name.strip(), sha256_hex(key), ident, to_json(scopes), expires_at, _ts(now)))
-            self._audit_event("api_key_created", "api_key", kid,
-                                          {"name": name.strip(), "user": row["username"], "prefix": f"tftsr_{ident}",
-                                           "scopes": scopes, "expires_at": expires_at})
-        return NewApiKey(kid, name.strip(), f"tftsr_{ident}", key, scopes, expires_at, row["username"])
-
-    def _key_info(self, r, now: str) -> ApiKeyInfo:
-        return ApiKeyInfo(r["id"], r["user_id"], r["username"], r["name"], f"tftsr_{r['key_prefix']}",
-                          from_json(r["scopes"], []), r["expires_at"], r["last_used_at"], r["created_at"],
-                          r["revoked_at"], _state(r["revoked_at"], r["expires_at"], now))
-
-    def list_api_keys(self, user: str | None = None, *, all_users: bool = False) -> list[ApiKeyInfo]:
-        """Keys of ``user`` (default: the acting user), or of everyone with ``all_users``."""
-        actor = self.actor
-        sql = "SELECT k.*, u.username FROM api_keys k JOIN users u ON u.id = k.user_id"
-        params: list = []
-        if all_users or (user is None and (actor.is_local or actor.role is None)):
-            require(actor, "users:manage")
-        else:
-            row = self._row(user) if user is not None else self._row(actor.user_id)
-            if row["id"] != actor.user_id:
-                require(actor, "users:manage")
-            sql += " WHERE k.user_id = ?"
-            params.append(row["id"])
-        now = utc_now()
-        return [self._key_info(r, now) for r in self._db.query(sql + " ORDER BY k.created_at DESC", params)]
-
-    def revoke_api_key(self, key_id: str) -> ApiKeyInfo:
-        """Revoke a key by id (or its ``tftsr_xxxxxxxx`` prefix): yours, or anyone's with users:manage."""
-        actor = self.actor
-        ident = (key_id or "").strip()
-        m = re.fullmatch(r"tftsr_([a-z2-7]{8})", ident)
-        with self._db.write() as conn:
-            if m:
-                rows = conn.execute("SELECT k.*, u.username FROM api_keys k JOIN users u ON u.id = k.user_id"
-                                    " WHERE k.key_prefix = ?", (m.group(1),)).fetchall()
-            else:
-                rows = conn.execute("SELECT k.*, u.username FROM api_keys k JOIN users u ON u.id = k.user_id"
-                                    " WHERE k.id = ?", (ident,)).fetchall()
-            if not rows:
-                raise NotFoundError(f"no API key {ident!r}; see: tftsr apikey list")
-            if len(rows) > 1:
-                raise ConflictError(f"{ident} matches {len(rows)} keys; revoke by id")
-            r = rows[0]
-            if r["user_id"] != actor.user_id:
-                require(actor, "users:manage")
-            if not r["revoked_at"]:
-                conn.execute("UPDATE api_keys SET revoked_at = ? WHERE id = ?", (utc_now(), r["id"]))
-                self._audit_event("api_key_revoked", "api_key", r["id"],
-                                              {"name": r["name"], "user": r["username"],
-                                               "prefix": f"tftsr_{r['key_prefix']}"})
-            r = conn.execute("SELECT k.*, u.username FROM api_keys k JOIN users u ON u.id = k.user_id"
-                             " WHERE k.id = ?", (r["id"],)).fetchone()
-        return self._key_info(r, utc_now())
-
-    def authenticate_api_key(self, key: str) -> Actor:
-        """The actor of an API key (its owner's role within its scopes); records the use.
-
-        Raises :class:`AuthenticationError` with reason missing, invalid, revoked, expired or
-        disabled.
-        """
-        if not key:
-            raise AuthenticationError("no API key: send Authorization: Bearer tftsr_...", "missing")
-        m = KEY_RE.match(key.strip()) if isinstance(key, str) else None
-        if not m:
-            raise AuthenticationError("the API key is not valid", "invalid")
-        digest = sha256_hex(key.strip())
-        rows = self._db.query("SELECT k.id, k.key_hash, k.scopes, k.expires_at, k.revoked_at, k.last_used_at,"
-                              " u.id AS uid, u.username, u.role, u.enabled FROM api_keys k"
-                              " JOIN users u ON u.id = k.user_id WHERE k.key_prefix = ?", (m.group(1),))
-        r = next((r for r in rows if hmac.compare_digest(r["key_hash"], digest)), None)
-        if r is None:
-            raise AuthenticationError("the API key is not valid", "invalid")
-        now = utc_now()
-        if r["revoked_at"]:
-            raise AuthenticationError("the API key was revoked; create a new one", "revoked")
-        if r["expires_at"] and r["expires_at"] <= now:
-            raise AuthenticationError(f"the API key expired at {r['expires_at']} UTC; create a new one", "expired")
-        if not r["enabled"]:
-            raise AuthenticationError(f"the account {r['username']} that owns this key is disabled", "disabled")
-        if r["last_used_at"] != now:
-            self._db.execute("UPDATE api_keys SET last_used_at = ? WHERE id = ?", (now, r["id"]))
-        scopes = tuple(s for s in from_json(r["scopes"], []) if s in SCOPES)
-        return Actor(r["uid"], r["username"], r["role"], "api_key", scopes=scopes, key_id=r["id"])
 
     def actor_from_env(self, username: str | None = None, *, prompt=None) -> Actor:
         """The CLI's proof of ``--as NAME``: ``TFTSR_API_KEY``, else ``TFTSR_PASSWORD``, else
