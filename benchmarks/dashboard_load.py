@@ -4,8 +4,8 @@ Run:  .venv/bin/python benchmarks/dashboard_load.py [--issues 10000] [--runs 5]
 
 Builds a fresh encrypted database in a temp dir (issues inserted in bulk with the FTS triggers
 firing as in the application), starts ``tftsr dashboard`` on a free loopback port, then for each
-run opens a new browser context (cold cache) in headless Chromium (/usr/bin/chromium), navigates to
-the dashboard and stops the clock when the first issue row is clickable (Playwright's
+run opens a new browser context (cold cache, no session cookie) in headless Chromium
+(/usr/bin/chromium), navigates to the dashboard's URL with its token and stops the clock when the first issue row is clickable (Playwright's
 actionability check: attached, visible, stable, enabled). One warm-up load is not counted (it
 fills the OS page cache). Also times a trivial Voila page (one ``print`` cell, no preheated kernel:
 Voila's default) on the same machine as the baseline. Between runs the script waits 8 s so the
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import secrets
 import shlex
 import socket
 import statistics
@@ -128,9 +129,10 @@ def main() -> int:
         env.pop("TFTSR_DB_KEY", None)
 
         port = free_port()
-        proc = serve([tftsr, "dashboard", "--port", str(port)], env, port)
+        token = secrets.token_urlsafe(24)  # the dashboard always requires one
+        proc = serve([tftsr, "dashboard", "--port", str(port), "--token", token], env, port)
         try:
-            dash = measure(f"http://127.0.0.1:{port}/", ".tftsr-open-issue", args.runs)
+            dash = measure(f"http://127.0.0.1:{port}/?token={token}", ".tftsr-open-issue", args.runs)
         finally:
             stop(proc)
 

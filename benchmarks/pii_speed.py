@@ -1,6 +1,13 @@
-"""End-to-end speed and memory of ``tftsr pii redact FILE`` on ~49 MB of logs.
+"""End-to-end speed and memory of ``tftsr pii redact FILE`` on ~49 MB of logs, next to ripgrep.
 
-    .venv/bin/python benchmarks/pii_speed.py [--copies 11] [--runs 3] [--keep]
+    .venv/bin/python benchmarks/pii_speed.py [--copies 11] [--runs 3] [--keep] [--re-yardstick]
+
+The peer, in the same run: ``rg --passthru -r '[PII]' -f PATTERNS FILE > OUT`` with the
+reference app's 13 patterns (``benchmarks/pii_false_positives.py``'s ``REFERENCE``, written to
+a patterns file), timed right before and right after each run of ours (the mean of the two
+is the peer's time for that run, so the shared VM's drift hits both).  Each run prints both
+times and ``ratio = rg_time / our_time`` (>= 1.0: we are at least as fast as ripgrep), then the
+median ratio.  Needs ``rg`` on PATH (``apt-get install -y ripgrep``).
 
 Builds the 16 loghub ``*_2k.log`` files concatenated ``--copies`` times in a temporary
 directory, runs ``tftsr pii redact FILE`` as a subprocess with stdout to a file (start-up, hyperscan
@@ -60,6 +67,25 @@ def reference_re_speed(src: Path, nbytes: int = 2_000_000) -> float:
     return nbytes / 1e6 / (time.perf_counter() - t)
 
 
+def write_rg_patterns(path: Path) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from pii_false_positives import REFERENCE
+
+    path.write_text("".join(p + "\n" for _t, p in REFERENCE))
+
+
+def rg_time(rg: str, patterns: Path, src: Path, out: Path) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system) of one ripgrep run."""
+    with open(out, "wb") as fo:
+        t = time.perf_counter()
+        proc = subprocess.Popen([rg, "--passthru", "-r", "[PII]", "-f", str(patterns), str(src)], stdout=fo)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        dt = time.perf_counter() - t
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"rg failed with status {status}")
+        return dt, usage.ru_utime + usage.ru_stime
+
+
 def _hwm_kb(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/status") as fh:
@@ -107,7 +133,13 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     ap.add_argument("--workers", type=int, help="pass --workers N to the command (default: its own choice)")
+    ap.add_argument("--re-yardstick", action="store_true", help="also time the 13 regexes in Python re on 1 MB")
     a = ap.parse_args()
+    import shutil
+
+    rg = shutil.which("rg")
+    if rg is None:
+        raise SystemExit("ripgrep (rg) is not on PATH: apt-get install -y ripgrep")
     tmp = Path(tempfile.mkdtemp(prefix="tftsr-pii-speed-"))
     src = tmp / "loghub_x{}.log".format(a.copies)
     size = build(src, a.copies)
@@ -121,11 +153,23 @@ def main() -> int:
     # PYTHONDONTWRITEBYTECODE, which would make every run compile the modules from source
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "tftsr_kernel")], check=True, stdout=subprocess.DEVNULL)
     shown = " ".join(["tftsr"] + cmd[cmd.index("pii"):-1] + ["FILE > OUT"])
-    print(f"file: {size / 1e6:.1f} MB ({a.copies} x 16 loghub logs), command: {shown}")
+    patterns = tmp / "reference.patterns"
+    write_rg_patterns(patterns)
+    rg_out = tmp / "rg.out"
+    rg_ver = subprocess.run([rg, "--version"], capture_output=True, text=True).stdout.split("\n")[0]
+    sys.path.insert(0, str(ROOT))
+    from tftsr_kernel.pii.rules import RULES  # the rule count, for the record
+
+    print(f"file: {size / 1e6:.1f} MB ({a.copies} x 16 loghub logs), command: {shown} ({len(RULES)} rules)")
+    print(f"peer: {rg_ver}: rg --passthru -r '[PII]' -f PATTERNS FILE > OUT (the reference app's 13 patterns)")
+    rg_time(rg, patterns, src, rg_out)  # warm the page cache for both
     times = []
+    ratios = []
     peak_kb = 0
     for i in range(a.runs):
-        ref = reference_re_speed(src, 1_000_000)  # this VM's speed drifts: a yardstick per run
+        ref = reference_re_speed(src, 1_000_000) if a.re_yardstick else None
+        load = os.getloadavg()[0]
+        rg_before, rg_cpu1 = rg_time(rg, patterns, src, rg_out)
         with open(out, "wb") as fo:
             t = time.perf_counter()
             proc = subprocess.Popen(cmd, stdout=fo, env=env, cwd=ROOT)
@@ -139,17 +183,26 @@ def main() -> int:
         if proc.returncode:
             print(f"run {i + 1}: exit status {proc.returncode}", file=sys.stderr)
             return 1
+        rg_after, rg_cpu2 = rg_time(rg, patterns, src, rg_out)
+        rg_dt = (rg_before + rg_after) / 2
+        rg_cpu = (rg_cpu1 + rg_cpu2) / 2
+        our_cpu = usage.ru_utime + usage.ru_stime  # with the reaped scan helper (RUSAGE_BOTH)
+        ratios.append(rg_dt / dt)
         times.append(dt)
         procs = len(sampler.peaks)
         tree_kb = max(sampler.total_kb, usage.ru_maxrss)
         peak_kb = max(peak_kb, tree_kb)
+        yard = f"  (Python re yardstick {ref:.2f} MB/s)" if ref is not None else ""
         print(
-            f"run {i + 1}: {dt:.3f} s = {size / 1e6 / dt:.1f} MB/s, peak RSS {tree_kb / 1024:.1f} MB"
-            f" ({procs} process{'es' if procs > 1 else ''}; command alone {usage.ru_maxrss / 1024:.1f} MB)"
-            f"  (yardstick just before: reference regexes in Python re {ref:.2f} MB/s)"
+            f"run {i + 1}: ours {dt:.3f} s = {size / 1e6 / dt:.1f} MB/s, rg {rg_dt:.3f} s"
+            f" ({rg_before:.3f} before, {rg_after:.3f} after), ratio rg/ours {rg_dt / dt:.2f};"
+            f" peak RSS {tree_kb / 1024:.1f} MB"
+            f" ({procs} process{'es' if procs > 1 else ''}; command alone {usage.ru_maxrss / 1024:.1f} MB){yard}"
         )
+        print(f"       CPU ours {our_cpu:.2f} s, rg {rg_cpu:.2f} s; load average {load:.1f} on {os.cpu_count()} CPUs")
     best, med = min(times), statistics.median(times)
     print(f"best {size / 1e6 / best:.1f} MB/s, median {size / 1e6 / med:.1f} MB/s")
+    print(f"ratio rg_time / our_time: median {statistics.median(ratios):.2f} (runs: {', '.join(f'{r:.2f}' for r in ratios)})")
     both = "; command and scan helper together" if procs > 1 else ""
     print(f"peak memory = {peak_kb / 1024:.1f} MB ({peak_kb * 1024 / size:.2f}x file{both})")
 
@@ -170,7 +223,7 @@ def main() -> int:
     if a.keep:
         print(f"kept: {tmp}")
     else:
-        for f in (src, out):
+        for f in (src, out, rg_out, patterns):
             f.unlink()
         tmp.rmdir()
     return 1 if missing else 0

@@ -24,6 +24,8 @@ import tftsr_kernel  # noqa: E402
 from tftsr_kernel import attachments  # noqa: E402
 
 LOGHUB = REPO.parent / "shared" / "corpus" / "loghub"
+if not LOGHUB.is_dir():  # a worktree outside /work/main
+    LOGHUB = Path("/work/shared/corpus/loghub")
 
 
 def build_file(dest: Path, copies: int) -> Path:

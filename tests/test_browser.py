@@ -1,28 +1,22 @@
 """Browser tests: Playwright drives Debian's Chromium against a real ``tftsr dashboard`` (Voila)
-started on a free port with a temp data dir and a token. One server for the module.
+started on a free port with a temp data dir and a token (tests/dashboard.py). One server for the
+module.
 
 Every test records every request: none may fail and none may leave 127.0.0.1."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.dashboard import CHROMIUM, CHROMIUM_ARGS, running_dashboard
 from tests.fakes.servers import FakeProviderServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = os.environ.get("TFTSR_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--disable-sync"]
+ARGS = CHROMIUM_ARGS
 TOKEN = "browser-test-token-0123456789"
 PAYLOAD = '<img src=x onerror="window.__xss=1;alert(1)"><script>window.__xss=2;alert(2)</script>'
 REPLY = ("Why 1: the checkout service ran out of database connections because db_pool_max was lowered "
@@ -41,12 +35,6 @@ def _reply(rec) -> str:
     return REPLY
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     import tftsr_kernel
@@ -55,33 +43,15 @@ def server(tmp_path_factory):
     data = tmp_path_factory.mktemp("browser") / "data"
     fake = FakeProviderServer("openai", reply_fn=_reply, chunk_delay=0.04).start()
     wb = tftsr_kernel.open(data, shared=False)
-    create_demo(wb)
+    demo = create_demo(wb)
     wb.providers.add_provider("fake", "openai", fake.url, "gpt-4o-mini", api_key="sk-fake-0123456789")
     wb.close()
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k != "TFTSR_DB_KEY"}
-    env["TFTSR_DATA_DIR"] = str(data)
-    exe = Path(sys.executable).with_name("tftsr")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "tftsr_kernel.cli"]
-    log = open(data.parent / "voila.log", "wb")
-    proc = subprocess.Popen(cmd + ["dashboard", "--port", str(port), "--token", TOKEN], env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        if proc.poll() is not None:
-            raise RuntimeError((data.parent / "voila.log").read_text())
-        time.sleep(0.1)
-    yield {"url": f"http://127.0.0.1:{port}/", "port": port, "data": data, "fake": fake}
-    os.killpg(proc.pid, signal.SIGTERM)
     try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-    log.close()
-    fake.stop()
+        with running_dashboard(data, "--token", TOKEN) as dash:
+            yield {"url": dash.base, "token_url": dash.url, "port": dash.port, "data": data, "fake": fake,
+                   "dash": dash, "demo": demo}
+    finally:
+        fake.stop()
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +87,7 @@ def page(server, browser):
     pg = ctx.new_page()
     pg.set_default_timeout(30_000)
     rec = Recorder(pg, server["port"])
-    pg.goto(server["url"] + "?token=" + TOKEN)
+    pg.goto(server["token_url"])
     pg.locator(".tftsr-open-issue").first.wait_for()
     yield pg, rec
     try:
@@ -174,7 +144,7 @@ def test_investigation_flow(page, server):
     # Chat & 5-Whys: the reply streams in, the whys advance
     tab(pg, ".tftsr-incident-tabs", "Chat & 5-Whys")
     pg.locator(".tftsr-chat-input textarea").fill("Payments time out since 09:00. Why?")
-    pg.locator(".tftsr-chat-attach select").select_option(label="payments.log (redacted)")
+    pg.locator(".tftsr-chat-attach select").select_option(label="payments.log (partly released by the reviewer)")
     pg.locator("button.tftsr-chat-send").click()
     live = pg.locator(".tftsr-streaming")
     live.filter(has_text="checkout").wait_for()
@@ -270,12 +240,97 @@ def test_untrusted_text_never_executes(page, server):
     assert pg.locator("img[src='x']").count() == 0
 
 
+SHOTS = Path("/tmp/shots/serve-access")
+
+
+def _shot(pg, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
+
+
 def test_token_is_required(server, browser):
     ctx = browser.new_context()
     pg = ctx.new_page()
-    resp = pg.goto(server["url"])
-    assert resp.status in (401, 403) or "/login" in pg.url
-    assert pg.locator(".tftsr-open-issue").count() == 0
+    pg.goto(server["url"])
+    assert "/login" in pg.url
+    assert pg.locator(".tftsr-open-issue").count() == 0 and pg.locator("#jupyter-config-data").count() == 0
     api = ctx.request.get(server["url"] + "api/kernels", max_redirects=0)
-    assert api.status in (302, 401, 403) and "Checkout" not in api.text()
+    assert api.status in (302, 401, 403) and "execution_state" not in api.text()
+    _shot(pg, "login")
+    pg.locator("#password").fill("not-the-token-0123456789")
+    pg.locator("#tftsr-login button").click()
+    pg.locator("#tftsr-login-error").wait_for()
+    assert pg.locator(".tftsr-open-issue").count() == 0
+    pg.locator("#password").fill(TOKEN)  # the login form takes the token and sets the session cookie
+    pg.locator("#tftsr-login button").click()
+    pg.locator(".tftsr-open-issue").first.wait_for()
+    ctx.close()
+
+
+def test_the_session_cookie_replaces_the_token(server, browser):
+    ctx = browser.new_context()
+    pg = ctx.new_page()
+    pg.goto(server["token_url"])
+    pg.locator(".tftsr-open-issue").first.wait_for()
+    pg.wait_for_function("() => !new URLSearchParams(location.search).has('token')")  # out of the address bar
+    assert TOKEN not in pg.url
+    session = [c for c in ctx.cookies() if c["name"].startswith("username-")]
+    assert len(session) == 1 and session[0]["httpOnly"] and session[0]["sameSite"] == "Lax"
+    assert session[0]["path"] == "/" and session[0]["expires"] == -1  # a session cookie
+    assert session[0]["domain"] == "127.0.0.1"  # host-only: this server
+    assert "username-" not in pg.evaluate("document.cookie")  # page scripts cannot read it
+    second = ctx.new_page()
+    second.goto(server["url"])  # no token: the cookie is enough
+    second.locator(".tftsr-open-issue").first.wait_for()
+    assert "/login" not in second.url
+    ctx.close()
+
+
+def test_a_rebound_name_gets_the_refusal_not_the_dashboard(server, browser):
+    """DNS rebinding, for real: Chromium resolves attacker.example to 127.0.0.1."""
+    dash = server["dash"]
+    before = dash.kernel_ids()
+    b = browser.browser_type.launch(executable_path=CHROMIUM, headless=True,
+                                    args=ARGS + ["--host-resolver-rules=MAP attacker.example 127.0.0.1"])
+    ctx = b.new_context()
+    pg = ctx.new_page()
+    resp = pg.goto(f"http://attacker.example:{server['port']}/?token={TOKEN}")
+    assert resp.status == 403
+    assert "Not served under this name" in pg.inner_text("body")
+    assert pg.locator("#jupyter-config-data").count() == 0 and pg.locator(".tftsr-open-issue").count() == 0
+    _shot(pg, "refused")
+    # the attacker's page cannot use the socket either, with or without the token
+    ok = pg.evaluate("""(port) => new Promise(resolve => {
+        const ws = new WebSocket(`ws://attacker.example:${port}/voila/query/x?token=` + %r);
+        ws.onopen = () => resolve(true); ws.onerror = () => resolve(false);
+    })""" % TOKEN, server["port"])
+    assert ok is False
+    ctx.close()
+    b.close()
+    time.sleep(1)
+    assert not dash.kernels_started_since(before)  # no kernel started for the refused requests
+
+
+def test_a_deep_link_opens_the_incident(server, browser):
+    issue = server["demo"][0]
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    pg = ctx.new_page()
+    pg.goto(f"{server['url']}?issue={issue.id}&token={TOKEN}")
+    pg.locator(".tftsr-issue-title").wait_for()
+    assert issue.title in pg.locator(".tftsr-issue-title").inner_text()
+    link = pg.locator(".tftsr-issue-url").inner_text().strip()
+    assert link == f"{server['url']}?issue={issue.id}"  # no token in it
+    _shot(pg, "deep-link")
+    other = ctx.new_page()  # a teammate with a session follows the link
+    other.goto(link)
+    other.locator(".tftsr-issue-title", has_text=issue.title).wait_for()
+    for bad, text in (("not-an-id%3Cb%3E", "not an issue id"),
+                      ("01a230e8-a437-71d0-977b-000000000000", "was not found")):
+        other.goto(f"{server['url']}?issue={bad}")
+        other.locator(".tftsr-open-issue").first.wait_for()
+        status = other.locator(".tftsr-dashboard > .widget-html .tftsr-status-error, .tftsr-status-error").first
+        status.wait_for()
+        assert text in status.inner_text()
+        assert other.locator(".tftsr-issue-title").count() == 0
+    _shot(other, "deep-link-bad")
     ctx.close()

@@ -251,3 +251,61 @@ def test_ollama_management(cli):
         assert cli("ollama", "delete", "phi3.5:3.8b", "--url", srv.url, "--json").code == 0
     r = cli("ollama", "recommend", "--json")
     assert r.code == 0 and r.json["models"]
+
+
+def test_conversation_keeps_its_own_provider_and_the_active_one_stays(wb, cli, issue):
+    other = wb.issues.create_issue("Disk full", None, "low")
+    with FakeProviderServer("openai", replies=["from a"] * 3) as a, FakeProviderServer("ollama", replies=["from b"] * 3) as b:
+        _add_provider(cli, a, "a")
+        _add_provider(cli, b, "b")
+        assert wb.providers.active_provider().name == "a"
+        conv = wb.chat.set_conversation_provider(issue.id, "b")
+        assert conv.provider == "b" and wb.providers.active_provider().name == "a"
+        assert wb.chat.chat_message(issue.id, "hi").display_text == "from b"
+        assert wb.chat.chat_message(other.id, "hi").display_text == "from a"  # other issues: the default
+        assert len(b.chat_requests) == 1 and len(a.chat_requests) == 1
+        res = wb.chat.chat_message(issue.id, "again", provider="a")  # the CLI's --provider
+        assert res.provider == "a" and wb.chat.conversation_provider(issue.id) == "a"
+        assert wb.providers.active_provider().name == "a"
+        assert [c.provider for c in wb.chat.list_conversations(issue.id)] == ["a"]
+        entry = wb.audit.get_audit_log(action="set_conversation_provider")[0]
+        assert entry.details["provider"] == "a" and entry.details["previous"] == "b"
+        with pytest.raises(errors.NotFoundError):
+            wb.chat.set_conversation_provider(issue.id, "nope")
+        cli("provider", "delete", "a")  # the conversation's provider is gone: the active one answers
+        assert cli("provider", "use", "b").code == 0
+        assert wb.chat.chat_message(issue.id, "after delete").display_text == "from b"
+        assert wb.chat.conversation_provider(issue.id) == "b"
+
+
+def test_chat_panel_provider_picker_changes_this_conversation_only(wb, cli, issue):
+    from widgets.chat import ChatPanel
+
+    other = wb.issues.create_issue("Disk full", None, "low")
+    with FakeProviderServer("openai", replies=["from a"] * 3) as a, FakeProviderServer("ollama", replies=["from b"] * 3) as b:
+        _add_provider(cli, a, "a")
+        _add_provider(cli, b, "b")
+        panel = ChatPanel(issue.id, wb)
+        assert panel._w_provider.value == "a"
+        panel._w_provider.value = "b"  # the user picks b in this incident's chat
+        assert "this conversation now uses b" in panel.status.lower()
+        assert wb.providers.active_provider().name == "a"  # the default for everyone is unchanged
+        panel.send("hello")
+        assert panel.messages[-1].content == "from b" and len(b.chat_requests) == 1
+        assert ChatPanel(other.id, wb)._w_provider.value == "a"
+        assert ChatPanel(issue.id, wb)._w_provider.value == "b"  # reopened: still this conversation's
+        assert [p["is_active"] for p in cli("provider", "list", "--json").json] == [True, False]
+
+
+def test_cli_chat_provider_flag_applies_to_that_conversation(cli, wb, issue):
+    with FakeProviderServer("openai", replies=["from a"] * 3) as a, FakeProviderServer("ollama", replies=["from b"] * 3) as b:
+        _add_provider(cli, a, "a")
+        _add_provider(cli, b, "b")
+        r = cli("chat", issue.id, "hi", "--provider", "b", "--json")
+        assert r.code == 0, r.stderr
+        assert r.json["provider"] == "b" and len(b.chat_requests) == 1
+        assert [p["is_active"] for p in cli("provider", "list", "--json").json] == [True, False]
+        r = cli("chat", issue.id, "again", "--no-stream")  # the conversation keeps b
+        assert r.code == 0 and "from b" in r.stdout and len(a.chat_requests) == 0
+        r = cli("chat", issue.id, "x", "--provider", "nope")
+        assert r.code == 1 and "nope" in r.stderr

@@ -315,7 +315,7 @@ def test_export_md_is_the_edited_text_and_never_overwrites(wb, incident, tmp_pat
     default = wb.documents.export_document(doc.id, "md")
     assert default.parent == wb.data_dir / "exports" and default.is_absolute()
     ev = [e for e in wb.timeline.get_timeline_events(incident.id) if e.event_type == "document_exported"]
-    assert ev[-1].metadata == {"doc_id": doc.id, "format": "md", "file_name": default.name}
+    assert ev[-1].metadata == {"doc_id": doc.id, "format": "md", "file_name": default.name, "redacted": True}
     audit = wb.audit.get_audit_log(action="export_document")[0]
     assert audit.details["file_sha256"] == sha256_hex(edited.encode()) and audit.details["format"] == "md"
     with pytest.raises(errors.ValidationError, match="unknown export format"):

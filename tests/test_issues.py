@@ -122,3 +122,32 @@ def test_issues_frame(wb, issue):
 
 
 _PNG_B64 = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+
+
+@pytest.mark.parametrize("tags, match", [
+    (["ok", "nul\x00byte"], "tags: .* control character \\(U\\+0000\\)"),
+    (["line\nbreak"], "tags: .* control character \\(U\\+000A\\)"),
+    (["esc\x1b[31m"], "tags: .* control character"),
+    (["x" * 65], "tags: .* longer than 64"),
+    ([f"t{i}" for i in range(33)], "tags: at most 32 tags"),
+    (["bad\udcff"], "tags: .* not valid UTF-8"),
+    (["a,b"], "tags: .* comma"),
+    ("fine, \x07bell", "tags: .* control character"),
+    ([1, 2], "tags must be a list of strings"),
+])
+def test_tags_are_limited_and_refuse_control_characters(wb, issue, tags, match):
+    with pytest.raises(errors.ValidationError, match=match):
+        wb.issues.create_issue("tagged", tags=tags)
+    with pytest.raises(errors.ValidationError, match=match):
+        wb.issues.update_issue(issue.id, tags=tags)
+    assert wb.issues.get_issue_record(issue.id).tags == []  # nothing stored
+    assert wb.issues.count_issues() == 1
+
+
+def test_tags_clean_and_keep_unicode(wb, cli):
+    i = wb.issues.create_issue("tagged", tags=[" dns ", "", "dns", "résolveur", "x" * 64] + [f"t{n}" for n in range(28)])
+    assert i.tags[:3] == ["dns", "résolveur", "x" * 64] and len(i.tags) == 31
+    assert wb.issues.get_issue_record(i.id).tags == i.tags
+    r = cli("issue", "create", "--title", "from the cli", "--tags", "db,\x00nul", "--json")
+    assert r.code == 1 and r.json["error"]["type"] == "ValidationError" and "tags" in r.stderr
+    assert "internal error" not in r.stderr

@@ -44,7 +44,10 @@ def test_every_fixture_secret_is_redacted():
 def test_fixture_types():
     text = (FIXTURES / "secrets.txt").read_text()
     found = {s.type for s in pii.detect(text)}
-    expected = set(pii.PII_TYPES) - {"Custom"}
+    # the toggles of the service-specific families are covered by tests/test_secret_families.py
+    from tftsr_kernel.pii._types import FAMILY_TOGGLES
+
+    expected = set(pii.PII_TYPES) - {"Custom", "PasswordHash"} - (set(FAMILY_TOGGLES) - {"PrivateKey"})
     assert expected <= found, f"types never reported: {sorted(expected - found)}"
 
 
@@ -238,9 +241,53 @@ def test_custom_pattern_and_allowlist():
     assert all(t != "10.9.9.9" for _ty, t in got)
     out = _redact(text, cfg)
     assert "10.9.9.9" in out and "INC-123456" not in out and "[Ticket_1]" in out
-    # unnamed pattern, and a pattern hyperscan cannot compile (look-behind): Python fallback
-    cfg2 = DetectorConfig(custom_patterns=(("", r"(?<=ticket )[A-Z]+-\d+"),))
+    # unnamed pattern: type "Custom"
+    cfg2 = DetectorConfig(custom_patterns=(("", r"[A-Z]+-\d+"),))
     assert ("Custom", "INC-123456") in {(s.type, s.text) for s in pii.detect(text, cfg2)}
+
+
+@pytest.mark.parametrize(
+    "pattern, why",
+    [
+        (r"(?<=ticket )[A-Z]+-\d+", "look-behind"),
+        (r"[A-Z]+(?=-\d)", "look-ahead"),
+        (r"(?!x)[a-z]+", "negative look-ahead"),
+        (r"(\w)\1", "back-reference"),
+        (r"(?P<q>['\"]).*(?P=q)", "back-reference"),
+        (r"a*", "empty string"),
+        (r"(unclosed", "not a valid regular expression"),
+    ],
+)
+def test_custom_patterns_hyperscan_cannot_run_are_refused(pattern, why):
+    with pytest.raises(ValidationError, match=why):
+        pii.detect("ticket INC-1", DetectorConfig(custom_patterns=(("Bad", pattern),)))
+
+
+def test_custom_pattern_cannot_hang_the_scanner():
+    """``(a+|é)+$`` backtracks exponentially in Python ``re`` (48 s on 29 bytes); in hyperscan
+    it is linear: a 100 kB line of ``a`` followed by ``é!`` is scanned at once."""
+    import time
+
+    cfg = DetectorConfig(custom_patterns=(("Evil", "(a+|é)+$"),))
+    text = "a" * 28 + "é!\n" + "a" * 100_000 + "é!\n" + "aaé\n"
+    t = time.perf_counter()
+    spans = pii.detect(text, cfg)
+    assert time.perf_counter() - t < 5  # generous: a backtracking engine would not finish
+    assert [(s.type, s.text) for s in spans] == [("Evil", "aaé")]
+
+
+def test_custom_pattern_spans_in_non_ascii_text():
+    cfg = DetectorConfig(custom_patterns=(("Name", "Müller|Zoë"), ("Tck", r"TCK-\d{6}")))
+    text = "Grüße von Jörg Müller, TCK-123456 \udcff und Zoë\n"
+    got = [(s.type, s.text, s.start) for s in pii.detect(text, cfg)]
+    assert got == [
+        ("Name", "Müller", text.index("Müller")),
+        ("Tck", "TCK-123456", text.index("TCK")),
+        ("Name", "Zoë", text.index("Zoë")),
+    ]
+    # matches of one pattern that overlap become one span (the union)
+    cfg2 = DetectorConfig(custom_patterns=(("Num", r"\d+"),))
+    assert [s.text for s in pii.detect("id 12345 x", cfg2)] == ["12345"]
 
 
 def test_enabled_types():
@@ -438,6 +485,35 @@ def test_scan_helper_killed_midway_changes_nothing(tmp_path):
         os.waitpid(pid, os.WNOHANG)  # reaped, not a zombie
 
 
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="the scan helper needs fork")
+def test_scan_helper_works_from_the_end_and_its_hits_are_used(tmp_path):
+    """The helper scans from the last chunk backwards; when this process is slow, the chunks
+    it reaches later come from the helper, and the output is that of one process."""
+    import time
+
+    from tftsr_kernel.pii import _io
+
+    text = (FIXTURES / "secrets.txt").read_text() * 40
+    path = _write(tmp_path, text)
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        gen = _io._chunk_results(path, f, size, None, 3000, _io.MARGIN, 2)
+        first = next(gen)
+        helper = gen.gi_frame.f_locals["helper"]
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:  # let the helper get ahead
+            helper._drain()
+            if len(helper._ready) >= 3:
+                break
+            time.sleep(0.05)
+        assert max(helper._ready) == gen.gi_frame.f_locals["cuts"].__len__() - 1  # the last chunk first
+        rest = list(gen)
+        assert helper.delivered >= 3
+    with open(path, "rb") as f:
+        again = list(_io._chunk_results(path, f, size, None, 3000, _io.MARGIN, 1))
+    assert [first] + rest == again
+
+
 def test_auto_workers(tmp_path):
     small = _write(tmp_path, "x 10.0.0.1\n" * 1000)
     big = tmp_path / "big.log"
@@ -445,7 +521,10 @@ def test_auto_workers(tmp_path):
         fh.truncate(9 << 20)
     assert pii.auto_workers(small) == 1
     assert pii.auto_workers(tmp_path / "missing.log") == 1
-    assert pii.auto_workers(big) == (2 if len(__import__("os").sched_getaffinity(0)) >= 2 else 1)
+    ncpu = len(__import__("os").sched_getaffinity(0))
+    assert pii.auto_workers(big, load=0.0) == (2 if ncpu >= 2 else 1)  # an idle CPU: a helper
+    assert pii.auto_workers(big, load=float(ncpu)) == 1  # every CPU busy: one process
+    assert pii.auto_workers(big) in (1, 2)
 
 
 def test_missing_file_is_pii_error(tmp_path):
@@ -461,3 +540,63 @@ def test_cli_main_writes_redacted_stdout(tmp_path, capsysbinary):
     assert capsysbinary.readouterr().out == b"from [IPv4_1] to [IPv4_1]\n"
     assert main([str(path), "--mode", "type"]) == 0
     assert capsysbinary.readouterr().out == b"from [IPv4] to [IPv4]\n"
+
+
+# --- whole values, allow-list, property names (issue 10) ----------------------------------------
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("password=Tr0ub4dor&3xQ", "Tr0ub4dor&3xQ"),
+        ("--password=abc;99", "abc;99"),
+        ("postgres://dbadmin:Pg&P#ss;w0rd@db.internal.corp:5432/prod", "dbadmin:Pg&P#ss;w0rd"),
+        ("secret='a b \\' c'", "a b \\' c"),
+        ('token="x\\\\"', "x\\\\"),  # an escaped backslash, then the closing quote
+        ("api_key=abc, next", "abc"),
+        ("Password=x1;Encrypt=True", "x1"),
+        ("?token=t0k3n&x=1", "t0k3n"),
+        ("pwd=p@ss(1)x", "p@ss(1)x"),
+        ("{password=br4ce}", "br4ce"),
+    ],
+)
+def test_value_ends_by_syntax(text, value):
+    secrets = [s for s in pii.detect(text) if s.type != "Hostname"]
+    assert [s.text for s in secrets] == [value]
+
+
+def test_issue_examples_redact_to_the_end():
+    assert _redact("password=Tr0ub4dor&3xQ") == "password=[Password_1]"
+    assert _redact("postgres://dbadmin:Pg&P#ss;w0rd@db.internal.corp:5432/prod") == (
+        "postgres://[URLCredentials_1]@[Hostname_1]:5432/prod"
+    )
+    assert _redact("--password=abc;99") == "--password=[Password_1]"
+
+
+def test_allowlisted_value_is_never_redacted_in_part():
+    text = "mail status@example.org and ops@example.org, host example.org, 10.0.0.1 and 10.0.0.10"
+    cfg = DetectorConfig(allowlist=("status@example.org", "10.0.0.1"))
+    out = _redact(text, cfg)
+    assert "status@example.org" in out  # not "status@[Hostname_1]"
+    assert "ops@example.org" not in out and "[Hostname_1]" in out  # the bare host is still found
+    assert "10.0.0.1 and" in out and "10.0.0.10" not in out  # a longer value is another value
+    # a finding that crosses into an allowed value keeps only its part outside it
+    cfg2 = DetectorConfig(allowlist=("example.org",))
+    assert pii.detect("see example.org", cfg2) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "java.home=/usr/lib/jvm os.name=Linux user.name=spark",
+        "mapred.task.id is deprecated. Instead, use mapreduce.task.attempt.id",
+        "spark.executor.memory=4g spark.app.id=app-1 -Dspark.driver.host=x",
+        "log4j.appender.console.layout=org.apache.log4j.PatternLayout",
+        "db.host=primary cache.name=sessions",
+    ],
+)
+def test_dotted_property_names_are_not_hosts(text):
+    assert [s for s in pii.detect(text) if s.type == "Hostname"] == []
+
+
+def test_real_hosts_in_key_position_stay_hosts():
+    got = {s.text for s in pii.detect("api.example.com=up db.internal: down -Dx=1 cdn.example.io:443")}
+    assert {"api.example.com", "db.internal", "cdn.example.io"} <= got

@@ -164,10 +164,8 @@ def test_failed_migration_rolls_back_and_keeps_previous_version(tmp_path):
 
 def test_rekey_with_new_key_file_reencrypts_db_and_secrets(wb, data_dir, cli):
     issue = wb.issues.create_issue("survives rekey")
-    token = wb.secrets.encrypt("sk-test-provider-key", "ai_provider_api_key")
-    wb.db.execute(
-        "INSERT INTO ai_providers(id, name, provider_type, api_url, encrypted_api_key, model, created_at, updated_at)"
-        " VALUES ('p1', 'local', 'openai', 'http://127.0.0.1:1', ?, 'm', 'now', 'now')", (token,))
+    pid = wb.providers.add_provider("local", "openai", "http://127.0.0.1:1", "m", api_key="sk-test-provider-key").id
+    token = wb.db.query_one("SELECT encrypted_api_key FROM ai_providers WHERE id = ?", (pid,))[0]
     old_key = (data_dir / "tftsr.key").read_text().strip()
     r = cli("rekey", "--json")
     assert r.code == 0, r.stderr
@@ -179,7 +177,7 @@ def test_rekey_with_new_key_file_reencrypts_db_and_secrets(wb, data_dir, cli):
     w2 = tftsr_kernel.open(data_dir)
     assert w2 is not wb
     assert w2.issues.get_issue(issue.id).issue.title == "survives rekey"
-    stored = w2.db.query_one("SELECT encrypted_api_key FROM ai_providers WHERE id='p1'")[0]
+    stored = w2.db.query_one("SELECT encrypted_api_key FROM ai_providers WHERE id = ?", (pid,))[0]
     assert stored != token
     assert w2.secrets.decrypt(stored, "ai_provider_api_key") == "sk-test-provider-key"
     assert w2.audit.verify().ok
@@ -201,21 +199,50 @@ def test_rekey_from_env_and_interrupted_rekey_recovers(tmp_path, monkeypatch):
     monkeypatch.setenv("TFTSR_DB_KEY", k2)
     assert tftsr_kernel.open(d).issues.count_issues() == 1
 
-    # an interrupted key-file rekey: the database is under the new key, which waits in tftsr.key.new
-    monkeypatch.delenv("TFTSR_DB_KEY")
-    monkeypatch.delenv("TFTSR_NEW_DB_KEY")
-    d2 = tmp_path / "interrupted"
-    w = tftsr_kernel.open(d2)
-    w.issues.create_issue("b")
-    k3 = secrets.token_hex(32)
+
+
+def test_rekey_interrupted_after_the_rename_is_finished_on_next_open(tmp_path):
+    """The database was swapped but the key file not yet replaced: the new key is in tftsr.key.new."""
     from tftsr_kernel.db import write_key_file
 
-    write_key_file(d2 / "tftsr.key.new", k3)
-    w.db.rekey(k3)
+    d = tmp_path / "interrupted"
+    w = tftsr_kernel.open(d)
+    w.issues.create_issue("b")
+    k3 = os.urandom(32).hex()
+    # everything but the final key-file replacement: the real rekey with its last step left out
+    w.db.rekey(k3, before_swap=lambda: write_key_file(d / "tftsr.key.new", k3))
     w.close()
-    w = tftsr_kernel.open(d2)
+    w = tftsr_kernel.open(d)
     assert w.issues.count_issues() == 1
-    assert (d2 / "tftsr.key").read_text().strip() == k3 and not (d2 / "tftsr.key.new").exists()
+    assert (d / "tftsr.key").read_text().strip() == k3 and not (d / "tftsr.key.new").exists()
+
+
+def test_rekey_interrupted_before_the_rename_keeps_the_old_database(wb, data_dir):
+    """A crash during the export leaves a temp file and tftsr.key.new; the old key still opens it."""
+    from tftsr_kernel.db import write_key_file
+
+    wb.issues.create_issue("kept")
+    old = (data_dir / "tftsr.key").read_text().strip()
+
+    def crash():
+        write_key_file(data_dir / "tftsr.key.new", os.urandom(32).hex())
+        (data_dir / "tftsr.db.rekey-tmp").write_bytes(b"half a copy")
+        (data_dir / "tftsr.db.rekey-tmp-journal").write_bytes(b"x")
+        raise KeyboardInterrupt  # stands for the process dying here
+
+    with pytest.raises(KeyboardInterrupt):
+        wb.db.rekey(os.urandom(32).hex(), before_swap=crash)
+    # a failure cleans up after itself ...
+    assert sorted(p.name for p in data_dir.iterdir() if "rekey" in p.name) == []
+    # ... and so does the next open after a real crash
+    write_key_file(data_dir / "tftsr.key.new", os.urandom(32).hex())
+    (data_dir / "tftsr.db.rekey-tmp").write_bytes(b"half a copy")
+    wb.close()
+    w = tftsr_kernel.open(data_dir)
+    assert w.issues.count_issues() == 1
+    assert (data_dir / "tftsr.key").read_text().strip() == old
+    assert not [p.name for p in data_dir.iterdir() if "rekey" in p.name or p.name.endswith(".new")]
+    assert w.audit.verify().ok
 
 
 def test_backup_is_encrypted_and_complete(wb, data_dir, cli, tmp_path):
@@ -271,3 +298,159 @@ def test_four_processes_creating_250_issues_each(tmp_path, wb, data_dir):
     assert wb.issues.count_issues() == 1000
     assert wb.audit.verify().ok
     assert len(wb.issues.search_issues("concurrent", limit=1000)) == 1000
+
+
+# --- first use by several processes at once ------------------------------------------------------
+@pytest.mark.slow
+def test_six_processes_first_use_at_once_lose_nothing(tmp_path):
+    """20 rounds: six real `tftsr` processes start together on a fresh data directory (key-file
+    mode), each creating an issue. Every write must be there and the database must open."""
+    exe = Path(sys.executable).with_name("tftsr")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "tftsr_kernel.cli"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TFTSR_")}
+    for rnd in range(20):
+        d = tmp_path / f"round{rnd}"
+        procs = [subprocess.Popen(cmd + ["--data-dir", str(d), "issue", "create", "--title", f"r{rnd} p{n}", "--json"],
+                                  env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for n in range(6)]
+        outs = [p.communicate(timeout=120) for p in procs]
+        for p, (out, err) in zip(procs, outs):
+            assert p.returncode == 0, (rnd, err.decode())
+        w = tftsr_kernel.open(d)
+        titles = sorted(i.title for i in w.issues.list_issues(limit=100))
+        assert titles == sorted(f"r{rnd} p{n}" for n in range(6)), rnd
+        v = w.audit.verify()
+        assert v.ok and v.entries == 6, (rnd, v.problems)
+        assert not [p.name for p in d.iterdir() if ".tmp" in p.name]
+        w.close()
+
+
+def test_key_file_is_never_overwritten(tmp_path):
+    from tftsr_kernel.storefiles import create_or_read_key_file
+
+    path = tmp_path / "k.key"
+    first, made = create_or_read_key_file(path)
+    second, made_again = create_or_read_key_file(path)
+    assert made and not made_again and first == second
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["k.key"]  # no temp file left
+
+
+# --- rekey at size -------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_rekey_of_a_200_mb_database_works_and_leaves_nothing_behind(wb, data_dir, cli):
+    from tftsr_kernel._util import utc_now, uuid7
+
+    issue = wb.issues.create_issue("big one")
+    log = wb.attachments.upload_log_file_by_content(issue.id, "real.log", b"keep me\n" * 1000)
+    pid = wb.providers.add_provider("p", "openai", "http://127.0.0.1:1", "m", api_key="sk-kept-secret").id
+    chunk = 8 * 1024 * 1024
+    for _ in range(25):  # 200 MB of incompressible rows, each with its creating audit entry
+        lid = uuid7()
+        with wb.db.write() as conn:
+            conn.execute("INSERT INTO log_files(id, issue_id, file_name, file_path, file_size, mime_type,"
+                         " content_hash, uploaded_at, content_compressed) VALUES (?,?,?,?,?,?,?,?,randomblob(?))",
+                         (lid, issue.id, "bulk.log", "", chunk, "text/plain", "", utc_now(), chunk))
+            wb.audit.write_audit_event("upload_log_file", "log_file", lid, {"issue_id": issue.id})
+    wb.db.query("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert (data_dir / "tftsr.db").stat().st_size > 200 * 1024 * 1024
+    before = sorted(p.name for p in data_dir.iterdir())
+    old_key = (data_dir / "tftsr.key").read_text().strip()
+    r = cli("rekey", "--json")
+    assert r.code == 0, r.stderr
+    assert sorted(p.name for p in data_dir.iterdir() if not p.name.startswith("tftsr.db-")) == \
+        sorted(n for n in before if not n.startswith("tftsr.db-"))  # no temp files, no tftsr.key.new
+    assert (data_dir / "tftsr.key").read_text().strip() != old_key
+    wb.close()
+    w = tftsr_kernel.open(data_dir)
+    assert w.db.query_one("SELECT count(*) FROM log_files")[0] == 26
+    assert w.attachments.get_log_file_bytes(log.id) == b"keep me\n" * 1000
+    enc = w.db.query_one("SELECT encrypted_api_key FROM ai_providers WHERE id = ?", (pid,))[0]
+    assert w.secrets.decrypt(enc, "ai_provider_api_key") == "sk-kept-secret"
+    assert [i.title for i in w.issues.search_issues("big")] == ["big one"]
+    problems, chain = w.verify()
+    assert problems == [] and chain.ok, (problems, chain.problems)
+    assert w.audit.get_audit_log(limit=1)[0].action == "rekey"
+
+
+def test_rekey_is_refused_while_another_process_has_the_database_open(wb, data_dir):
+    script = "import sys, time, tftsr_kernel; tftsr_kernel.open(sys.argv[1]); print('open', flush=True); time.sleep(30)"
+    p = subprocess.Popen([sys.executable, "-c", script, str(data_dir)], stdout=subprocess.PIPE)
+    try:
+        assert p.stdout.readline().strip() == b"open"
+        key = (data_dir / "tftsr.key").read_text()
+        with pytest.raises(errors.DatabaseBusyError, match="open in another process"):
+            wb.rekey()
+        assert (data_dir / "tftsr.key").read_text() == key
+        assert not [x.name for x in data_dir.iterdir() if "rekey" in x.name or x.name.endswith(".new")]
+        wb.issues.create_issue("still works")
+    finally:
+        p.kill()
+        p.wait()
+    wb.rekey()  # and works once it is gone
+    assert wb.issues.count_issues() == 1
+
+
+# --- damage --------------------------------------------------------------------------------------
+def _pages(path: Path) -> int:
+    return path.stat().st_size // 4096
+
+
+def test_damaged_page_is_a_verify_finding_with_its_number(wb, data_dir, cli, tftsr_proc):
+    issue = wb.issues.create_issue("damage")
+    db = data_dir / "tftsr.db"
+    wb.db.query("PRAGMA wal_checkpoint(TRUNCATE)")
+    p0 = _pages(db)
+    log = wb.attachments.upload_log_file_by_content(issue.id, "noise.log",
+                                                    "\n".join(os.urandom(30).hex() for _ in range(8000)).encode())
+    wb.db.query("PRAGMA wal_checkpoint(TRUNCATE)")
+    p1 = _pages(db)
+    assert p1 - p0 > 20
+    wb.close()
+    page = p0 + (p1 - p0) // 2  # inside the log's content
+    with open(db, "r+b") as fh:
+        fh.seek((page - 1) * 4096 + 1000)
+        fh.write(b"\x00" * 32)
+    r = tftsr_proc("verify", "--json")
+    assert r.code == 1, r.stderr
+    assert f"page {page} is damaged" in r.stderr and "internal error" not in r.stderr
+    assert any(f"page {page}" in p for p in r.json["result"]["integrity"])
+    r = tftsr_proc("log", "cat", log.id)
+    assert r.code == 1 and "damaged" in r.stderr and "internal error" not in r.stderr
+    assert tftsr_proc("issue", "list").code == 0  # the rest still reads
+
+
+def test_damaged_schema_page_and_truncated_file_are_typed_errors(wb, data_dir, tftsr_proc):
+    wb.issues.create_issue("x")
+    wb.close()
+    db = data_dir / "tftsr.db"
+    good = db.read_bytes()
+    with open(db, "r+b") as fh:  # page 1 holds the schema and the salt's neighbours
+        fh.seek(2000)
+        fh.write(b"\xff" * 16)
+    r = tftsr_proc("verify")
+    assert r.code == 1 and "page 1" in r.stderr and "damaged" in r.stderr and "internal error" not in r.stderr
+    db.write_bytes(good[: len(good) // 2 + 100])
+    r = tftsr_proc("issue", "list", "--json")
+    assert r.code != 0 and "internal error" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert r.json["error"]["type"] in ("DatabaseCorruptError", "WrongKeyError")
+    assert "truncated" in r.stderr or "damaged" in r.stderr
+
+
+def test_failed_rekey_changes_nothing_and_leaves_no_files(wb, data_dir, cli):
+    wb.issues.create_issue("before")
+    pid = wb.providers.add_provider("p", "openai", "http://127.0.0.1:1", "m", api_key="sk-one").id
+    # a secret that no longer decrypts (written under another key): the re-encryption fails
+    from tftsr_kernel.secrets import SecretBox
+
+    bad = SecretBox("some other key").encrypt("x", "ai_provider_api_key")
+    with wb.db.write() as conn:
+        conn.execute("UPDATE ai_providers SET encrypted_api_key = ? WHERE id = ?", (bad, pid))
+    names = sorted(p.name for p in data_dir.iterdir())
+    key = (data_dir / "tftsr.key").read_text()
+    r = cli("rekey", "--json")
+    assert r.code == 1 and r.json["error"]["type"] == "SecretError" and "internal error" not in r.stderr
+    assert sorted(p.name for p in data_dir.iterdir()) == names
+    assert (data_dir / "tftsr.key").read_text() == key
+    assert wb.issues.count_issues() == 1 and wb.audit.verify().ok
+    wb.close()
+    assert tftsr_kernel.open(data_dir).issues.count_issues() == 1

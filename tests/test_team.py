@@ -310,11 +310,11 @@ def test_actor_from_env(team, monkeypatch):
 
 
 def test_migration_keeps_existing_users_and_keys(tmp_path):
-    """A store with rows in 028's users/api_keys migrates to 030 without losing or orphaning any."""
+    """A store with rows in 028's users/api_keys migrates to 032 without losing or orphaning any."""
     from tftsr_kernel.db import Database, load_migrations
 
     migs = load_migrations()
-    upto = [m for m in migs if m.number < 30]
+    upto = [m for m in migs if m.number < 32]
     path = tmp_path / "old.db"
     db = Database(path, "k" * 64, migrations=upto)
     db.execute("INSERT INTO users(id, email, username, password_hash, role, created_at, updated_at)"

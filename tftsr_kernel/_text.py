@@ -6,8 +6,11 @@ Dependency-free on purpose: ``tftsr pii scan|redact`` use it without loading the
 from __future__ import annotations
 
 import codecs
+import re
 
 from .errors import FileRefusedError
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def sniff_text(data: bytes) -> str:
@@ -46,3 +49,15 @@ def decode_text(data: bytes, encoding: str) -> str:
     return data.decode("utf-8", "surrogateescape")
 
 
+
+
+def is_valid_utf8(text: str) -> bool:
+    """False when ``text`` holds lone surrogates: bytes that were not UTF-8, kept by
+    surrogateescape (file names and command-line arguments on POSIX)."""
+    return _SURROGATE.search(text) is None
+
+
+def utf8_clean(text: str) -> str:
+    """``text`` with each lone surrogate (an undecodable byte) replaced by U+FFFD: valid UTF-8,
+    safe to store, print and put in JSON."""
+    return _SURROGATE.sub("\ufffd", text)

@@ -123,6 +123,38 @@ class ExportError(TftsrError):
     """A document or report could not be exported."""
 
 
+# --- store and audit (keys, locks, damage, the keyed audit chain) -------------------------------
+class DatabaseBusyError(DatabaseError):
+    """Another process held the database or its lock file for too long, or holds it open."""
+
+
+class DatabaseCorruptError(DatabaseError):
+    """The database file is damaged or truncated (pages fail their HMAC or are missing)."""
+
+
+class AuditKeyError(KeyProblemError):
+    """The audit key (``audit.key``, ``TFTSR_AUDIT_KEY`` or ``TFTSR_AUDIT_KEY_FILE``) is missing or unusable."""
+
+
+# --- the egress guard (added by the PII engine work) -------------------------------------------
+class EgressBlockedError(PiiError):
+    """The egress guard could not clear a text, so nothing was sent: the PII engine could not
+    run (hyperscan missing or failing, a rule raising) or the guard itself failed.  The guard
+    refuses instead of sending with less coverage."""
+
+    cause = ""
+
+    @classmethod
+    def engine_failed(cls, cause: str) -> "EgressBlockedError":
+        """The error the PII engine raises when it cannot run; ``cause`` names no text."""
+        err = cls(
+            f"nothing was sent: the PII engine failed ({cause}). Reinstall the pinned hyperscan "
+            "package (see the README's set-up) or report the error; no text leaves the machine "
+            "until the engine runs."
+        )
+        err.cause = cause
+        return err
+
 # --- team: identity and access -----------------------------------------------------------------
 class AuthenticationError(TftsrError):
     """Who is calling could not be established: no, unknown, wrong, revoked or expired credentials,

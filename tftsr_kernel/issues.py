@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from ._util import from_json, to_json, utc_now, uuid7
 from .audit import AuditService
@@ -25,6 +26,8 @@ from .models import (
 
 MAX_TITLE = 500
 MAX_DESCRIPTION = 100_000
+MAX_TAGS = 32
+MAX_TAG_LENGTH = 64
 SORT_COLUMNS = ("created_at", "updated_at", "severity", "status", "title")
 _ISSUE_COLS = ("id, title, description, severity, status, category, source, created_at, updated_at,"
                " resolved_at, assigned_to, tags")
@@ -65,13 +68,33 @@ def _check_category(value):
 
 
 def _check_tags(tags) -> list[str]:
+    """At most MAX_TAGS tags of at most MAX_TAG_LENGTH characters, no control characters and no
+    commas (a comma separates tags); blanks dropped, duplicates kept once, order kept."""
     if tags is None:
         return []
     if isinstance(tags, str):
-        tags = [t for t in (s.strip() for s in tags.split(",")) if t]
+        tags = tags.split(",")
     if not isinstance(tags, (list, tuple)) or not all(isinstance(t, str) for t in tags):
         raise ValidationError("tags must be a list of strings")
-    return [t.strip() for t in tags if t.strip()]
+    cleaned: list[str] = []
+    for raw in tags:
+        tag = raw.strip()
+        if not tag:
+            continue
+        bad = next((c for c in tag if unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp")), None)
+        if bad is not None:
+            what = "text that is not valid UTF-8" if unicodedata.category(bad) == "Cs" else \
+                f"a control character (U+{ord(bad):04X})"
+            raise ValidationError(f"tags: the tag {tag[:40]!r} contains {what}; use plain text")
+        if "," in tag:
+            raise ValidationError(f"tags: the tag {tag[:40]!r} contains a comma (commas separate tags)")
+        if len(tag) > MAX_TAG_LENGTH:
+            raise ValidationError(f"tags: the tag {tag[:40]!r}... is longer than {MAX_TAG_LENGTH} characters")
+        if tag not in cleaned:
+            cleaned.append(tag)
+    if len(cleaned) > MAX_TAGS:
+        raise ValidationError(f"tags: at most {MAX_TAGS} tags per issue (got {len(cleaned)})")
+    return cleaned
 
 
 def fts_query(text: str) -> str | None:

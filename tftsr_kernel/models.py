@@ -278,6 +278,10 @@ class ChatResponse(Record):
     sent_sha256: str             # SHA-256 of the user message content as sent
     payload_sha256: str          # SHA-256 of the whole message list as sent (canonical JSON)
     pii_redacted: int
+    provider: str = ""           # the conversation's provider that answered
+    #: attached logs: {"log_file_id", "file_name", "state", "label"}; ``label`` says how the log left
+    #: ("sent without redaction by the reviewer's choice ..." after every span was rejected)
+    attachments: list[dict] = field(default_factory=list)
 
 
 @dataclass

@@ -7,6 +7,11 @@ from pathlib import Path
 
 DB_FILE_NAME = "tftsr.db"
 KEY_FILE_NAME = "tftsr.key"
+#: the store lock: held shared by every open database, exclusively while one is created or rekeyed
+LOCK_FILE_NAME = "tftsr.lock"
+#: the audit key (HMAC of the audit chain) and the signed audit head (see tftsr_kernel/audit.py)
+AUDIT_KEY_FILE_NAME = "audit.key"
+AUDIT_HEAD_FILE_NAME = "audit.head"
 _PKG = Path(__file__).resolve().parent
 
 

@@ -15,6 +15,10 @@ from ._base import Background, Panel, button, guarded
 
 USER_PREVIEW = 1_500       # characters of a (long) user message shown in the transcript
 STREAM_REFRESH_S = 0.1     # at most ten live updates a second
+#: how each attachable log would leave, by ``wb.pii.review_state(...)["state"]``
+_ATTACH_NOTE = {"unreviewed": "redacted automatically", "redacted": "redacted after review",
+                "partly_released": "partly released by the reviewer", "clean": "reviewed, no PII",
+                "released": "sent unredacted: reviewer's choice"}
 
 
 class ChatPanel(Panel):
@@ -95,18 +99,18 @@ class ChatPanel(Panel):
     @guarded
     def refresh(self) -> None:
         providers = self._providers.list_providers()
-        active = self._providers.active_provider()
+        current = self._chat.conversation_provider(self.issue_id)  # this conversation's, else the active one
         self._syncing = True
         try:
             self._w_provider.options = [(f"{p.name} ({p.provider_type}, {p.model})", p.name) for p in providers]
-            self._w_provider.value = active.name if active else None
+            self._w_provider.value = current if current in {p.name for p in providers} else None
         finally:
             self._syncing = False
         self._w_send.disabled = self._w_analyze.disabled = not providers or self.busy
         logs = self._wb.attachments.list_log_files(self.issue_id)
         keep = set(self._w_attach.value)
-        self._w_attach.options = [(_html.one_line(l.file_name, 50) + (" (redacted)" if l.redacted else ""), l.id)
-                                  for l in logs]
+        self._w_attach.options = [(_html.one_line(l.file_name, 50) + f" ({_ATTACH_NOTE[self._wb.pii.review_state(l.id)['state']]})",
+                                   l.id) for l in logs]
         self._w_attach.value = tuple(i for _, i in self._w_attach.options if i in keep)
         self._messages = self._chat.list_messages(self.issue_id, display=True)
         self._w_transcript.value = self._transcript_html()
@@ -116,16 +120,19 @@ class ChatPanel(Panel):
     def _transcript_html(self) -> str:
         if not self._messages:
             return ('<div class="tftsr-muted">No messages yet. Describe what you see; the assistant walks '
-                    "the 5-Whys with you. Text and logs are PII-redacted before they leave.</div>")
-        return _messages_html(self._messages, "You")
+                    "the 5-Whys with you. Text and logs are PII-redacted before they leave (except values a reviewer "
+                    "rejected).</div>")
+        return ('<div class="tftsr-muted tftsr-chat-restored-note">Shown on this machine with the original values '
+                "restored; the model saw placeholders such as [Email_1] instead (each attached log says how it "
+                "left).</div>" + _messages_html(self._messages, "You"))
 
     # -- handlers -------------------------------------------------------------------------------
     @guarded
     def _on_provider(self, change):
         if getattr(self, "_syncing", False) or not change["new"]:
             return
-        self._providers.set_active_provider(change["new"])
-        self.set_status(f"Using {change['new']}.", "ok")
+        self._chat.set_conversation_provider(self.issue_id, change["new"])
+        self.set_status(f"This conversation now uses {change['new']} (the default provider is unchanged).", "ok")
 
     @guarded
     def _on_send(self, _b=None):
@@ -161,6 +168,9 @@ class ChatPanel(Panel):
             note = f"Why level {resp.why_level}." if resp.why_level else "Reply received."
             if resp.pii_redacted:
                 note += f" {resp.pii_redacted} PII value(s) were redacted before sending."
+            for a in resp.attachments:
+                if a["state"] in ("released", "partly_released"):
+                    note += f" {a['file_name']}: {a['label']}."
             if resp.root_cause:
                 note += " Root cause identified."
             self.set_status(note, "ok")
@@ -251,7 +261,8 @@ class ChatPanel(Panel):
 
     def _repr_markdown_(self) -> str:
         msgs = self._chat.list_messages(self.issue_id)
-        return f"### AI chat\n\n{len(msgs)} message(s) in the conversation (PII redacted)."
+        return (f"### AI chat\n\n{len(msgs)} message(s) in the conversation, as sent to the model "
+                "(each attached log says whether it was redacted).")
 
 
 def _messages_html(messages, user_label: str) -> str:

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import ipywidgets as W
 
+from tftsr_kernel.serve import viewer
+
 from . import _html
 from ._base import Panel, button, get_wb, guarded, lazy_tabs, service
 from .issues import IssueHeader, IssueList
+
+#: longest ``?issue=`` value echoed back in the status line
+_SHOWN_ID = 60
 
 
 def _unavailable(what: str, module: str) -> W.HTML:
@@ -30,11 +35,25 @@ class IncidentView(Panel):
         self.panels: dict[str, Panel] = {}
         self._w_back = button("\u2190 All issues", "tftsr-back")
         self._w_back.on_click(self._back)
+        self._w_link = W.HTML(self._link_html())
+        self._w_link.add_class("tftsr-issue-link")
         self._w_tabs = lazy_tabs([(t, (lambda name=t: self._make_tab(name))) for t in self.TABS],
                                  css="tftsr-incident-tabs")
 
     def _build(self):
-        return W.VBox([self._w_back, self.header.layout, self._w_tabs, self._w_status])
+        return W.VBox([self._w_back, self.header.layout, self._w_link, self._w_tabs, self._w_status])
+
+    @property
+    def link(self) -> str:
+        """The address that opens this incident in the dashboard (without the token)."""
+        return viewer.issue_link(self.issue_id)
+
+    def _link_html(self) -> str:
+        url = self.link
+        return ('<div style="margin:6px 0;font-size:13px"><span class="tftsr-muted">Link to this incident '
+                "(click to select, then copy; it carries no token):</span> "
+                '<code class="tftsr-issue-url" style="user-select:all;background:#eef1f4;padding:2px 6px;'
+                f'border-radius:3px">{_html.esc(url)}</code></div>')
 
     @property
     def tabs(self) -> W.Tab:
@@ -100,7 +119,7 @@ class Dashboard(Panel):
     css_class = "tftsr-dashboard"
     SECTIONS = ("Issues", "History", "Settings")
 
-    def __init__(self, wb=None, *, page_size: int = 25):
+    def __init__(self, wb=None, *, page_size: int = 25, issue_id: str | None = None):
         super().__init__(wb)
         self.issue_list = IssueList(self._wb, page_size=page_size, on_open=self.open_issue)
         self.incident: IncidentView | None = None
@@ -111,6 +130,38 @@ class Dashboard(Panel):
         self._w_sections = lazy_tabs([("Issues", lambda: self._w_issues_page),
                                       ("History", self._make_history),
                                       ("Settings", self._make_settings)], css="tftsr-sections")
+        if issue_id is not None:
+            self.open_link(issue_id)
+
+    @classmethod
+    def from_request(cls, wb=None, **kwargs) -> "Dashboard":
+        """The dashboard for the page being served: ``?issue=ID`` opens that incident."""
+        return cls(wb, issue_id=viewer.requested_issue(), **kwargs)
+
+    @guarded
+    def open_link(self, issue_id: str) -> bool:
+        """Open the incident a link asks for; an unknown or malformed id is said in the status
+        line (the issue list stays). True when the incident was opened."""
+        shown = _html.one_line(issue_id, _SHOWN_ID)
+        if not viewer.is_issue_id(issue_id.strip()):
+            self.set_status(f"The link asks for issue \u201c{shown}\u201d, which is not an issue id "
+                            "(it looks like 01234567-89ab-7cde-8f01-23456789abcd). Showing all issues.", "error")
+            return False
+        if not self._issue_exists(issue_id.strip()):
+            self.set_status(f"Issue {shown} was not found: it may have been deleted, or the link is from "
+                            "another dashboard. Showing all issues.", "error")
+            return False
+        self.open_issue(issue_id.strip())
+        return self.incident is not None
+
+    def _issue_exists(self, issue_id: str) -> bool:
+        from tftsr_kernel.errors import NotFoundError
+
+        try:
+            self._wb.issues.require(issue_id)
+        except NotFoundError:
+            return False
+        return True
 
     def _build(self):
         head = W.HTML(_html.style_tag() + '<h2 class="tftsr-app-title" style="margin:2px 0 6px 0">'
@@ -185,10 +236,7 @@ def prepare(wb=None) -> None:
 
 
 def wait_for_viewer() -> None:
-    """In a preheated Voila kernel, pause here until a browser asks for the page, so the issue
-    list is read when it is shown; anywhere else, return at once."""
-    try:
-        from voila.utils import wait_for_request
-    except ImportError:
-        return
-    wait_for_request()
+    """In a preheated Voila kernel, pause here until a browser asks for the page (its URL, with
+    ``?issue=``, arrives then), so the issue list is read when it is shown; anywhere else,
+    return at once."""
+    viewer.wait_for_request()

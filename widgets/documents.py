@@ -41,6 +41,13 @@ class DocumentsPanel(Panel):
         self._w_preview_button = button("Preview", "tftsr-doc-preview-button", icon="eye")
         self._w_export = {fmt: button(f"Export {fmt.upper()}", f"tftsr-doc-export-{fmt}", icon="download")
                           for fmt in ("md", "html", "pdf")}
+        self._w_unredacted = W.Checkbox(value=False, description="Export unredacted (audited)", indent=False,
+                                        layout=W.Layout(width="260px"))
+        self._w_unredacted.add_class("tftsr-doc-unredacted")
+        self._w_export_note = W.HTML(
+            '<span class="tftsr-muted">Exports are for sharing: redacted with the issue\'s placeholders, '
+            "as the AI model sees them.</span>")
+        self._w_export_note.add_class("tftsr-doc-export-note")
         self._w_preview = W.HTML()
         self._w_preview.add_class("tftsr-doc-preview")
         self._w_download = W.HTML()
@@ -78,7 +85,7 @@ class DocumentsPanel(Panel):
         return W.VBox([W.HTML(_html.style_tag()), W.HBox([self._w_gen_rca, self._w_gen_pm]), self._w_select,
                        self._w_editor,
                        W.HBox([self._w_save, self._w_preview_button, *self._w_export.values()]),
-                       self._w_download, self._w_status, self._w_preview])
+                       W.HBox([self._w_unredacted, self._w_export_note]), self._w_download, self._w_status, self._w_preview])
 
     @guarded
     def refresh(self, select: str | None = None) -> None:
@@ -129,9 +136,15 @@ class DocumentsPanel(Panel):
     def _on_preview(self, _b=None):
         self._w_preview.value = _html.markdown(self._w_editor.value)
 
+    @property
+    def unredacted(self) -> bool:
+        """Whether the next export writes the stored text (audited) instead of the redacted one."""
+        return bool(self._w_unredacted.value)
+
     @guarded
     def export(self, fmt: str) -> None:
-        """Save pending edits, then export the selected document as md, html or pdf."""
+        """Save pending edits, then export the selected document as md, html or pdf: redacted,
+        unless 'Export unredacted' is ticked (audited as ``export_unredacted``)."""
         doc_id = self.selected_document_id
         if not doc_id:
             self.set_status("Generate a document first.", "error")
@@ -139,10 +152,12 @@ class DocumentsPanel(Panel):
         if self._w_editor.value != self._docs.get_document(doc_id).content_md:
             self._docs.update_document(doc_id, self._w_editor.value)
         self.set_status(f"Exporting {fmt}\u2026", "busy")
-        path = self._docs.export_document(doc_id, fmt)
+        unredacted = self.unredacted
+        path = self._docs.export_document(doc_id, fmt, unredacted=unredacted)
         self._last_export = path
         self._w_download.value = self._download_link(path, fmt)
-        self.set_status(f"Document exported to: {path}", "ok")
+        how = "UNREDACTED, recorded in the audit log" if unredacted else "redacted for sharing"
+        self.set_status(f"Document exported to: {path} ({how})", "ok")
 
     @staticmethod
     def _download_link(path, fmt) -> str:
@@ -155,12 +170,13 @@ class DocumentsPanel(Panel):
 
     # -- static ---------------------------------------------------------------------------------
     def to_html(self) -> str:
-        """The latest RCA (else the latest document), rendered."""
+        """The latest RCA (else the latest document), rendered as an export shows it (redacted:
+        static renderings end up in shared reports)."""
         docs = self._list
         if not docs:
             return _html.heading("Documents") + '<div class="tftsr-muted">No RCA or post-mortem yet.</div>'
         rcas = [d for d in docs if d.doc_type == "rca"]
-        doc = self._docs.get_document((rcas or docs)[-1].id)
+        doc, _title = self._docs.export_view((rcas or docs)[-1].id)
         others = [d for d in docs if d.id != doc.id]
         more = (f'<div class="tftsr-muted">{len(others)} other document(s): '
                 + _html.esc(", ".join(f"{LABELS.get(d.doc_type, d.doc_type)} {_ms(d.updated_at)}" for d in others))
@@ -172,4 +188,4 @@ class DocumentsPanel(Panel):
         if not docs:
             return "_No RCA or post-mortem yet._"
         rcas = [d for d in docs if d.doc_type == "rca"]
-        return self._docs.get_document((rcas or docs)[-1].id).content_md
+        return self._docs.export_view((rcas or docs)[-1].id)[0].content_md

@@ -86,10 +86,12 @@ class SettingsPanel(Panel):
         return PII_TYPES
 
     def _fill_pii(self, s):
-        enabled = s.get("pii_enabled_types")
+        from tftsr_kernel.pii._types import enabled_toggles  # a group ("secrets") checks its toggles
+
+        enabled = set(enabled_toggles(s.get("pii_enabled_types")))
         boxes = []
         for t in self._pii_types():
-            cb = W.Checkbox(value=enabled is None or t in enabled, description=t, indent=False,
+            cb = W.Checkbox(value=t in enabled, description=t, indent=False,
                             layout=W.Layout(width="160px"))
             cb.add_class(f"tftsr-pii-enable-{t}")
             boxes.append(cb)

@@ -1,8 +1,15 @@
 """AI services over the database: provider configurations and the investigation chat.
 
-Every outgoing text passes the PII egress guard (``wb.pii``) first; the audit log records the
-SHA-256 of exactly what was sent, never the text. API keys are AES-256-GCM encrypted in
-``ai_providers`` and leave the kernel only inside the HTTP request to that provider.
+Every request to a provider goes through :meth:`ProviderService.client`, whose
+:class:`GuardedProvider` passes the whole message list (system prompt, history, the new message,
+attached logs) through the egress guard ``wb.pii.guard_outbound`` right before the HTTP call;
+if the guard fails, nothing is sent. The audit log records the SHA-256 of exactly what was sent,
+never the text. API keys are AES-256-GCM encrypted in ``ai_providers`` and leave the kernel only
+inside the HTTP request to that provider.
+
+A conversation keeps its own provider (``ai_conversations.provider``): picking one for a chat
+changes that conversation only; the global active provider changes only through
+``set_active_provider`` (``tftsr provider use``, the Settings panel).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from ..errors import CancelledError, ConflictError, NotFoundError, ProviderError
 from ..models import AiConversation, AiMessage, AnalysisReport, ChatResponse, ProviderInfo
 from .analysis import build_analysis_messages, chunk_for_analysis, parse_analysis
 from .prompts import build_system_prompt
+from ..pii.service import EgressBlockedError, Outbound
 from .providers import ChatMessage, ConnectionResult, ProviderConfig, estimate_tokens, make_provider
 from .whys import MarkerStreamFilter, parse_progress, strip_markers
 
@@ -141,17 +149,73 @@ class ProviderService:
                               row["temperature"], row["custom_endpoint_path"], row["custom_auth_header"],
                               row["custom_auth_prefix"], row["api_format"])
 
-    def client(self, name: str | None = None):
-        return make_provider(self._config(name), transport=self.transport)
+    def client(self, name: str | None = None, *, issue_id: str | None = None) -> "GuardedProvider":
+        """A client for provider ``name`` (default: the active one) whose every request passes
+        the egress guard for ``issue_id`` right before the HTTP call. The only way the kernel
+        talks to a provider."""
+        return GuardedProvider(make_provider(self._config(name), transport=self.transport), self._wb.pii, issue_id)
 
     def test_provider_connection(self, name: str | None = None) -> ConnectionResult:
         """One tiny request to the provider; never raises for provider problems."""
-        config = self._config(name)
-        with make_provider(config, transport=self.transport) as provider:
+        with self.client(name) as provider:
+            config = provider.config_summary
             result = provider.test_connection()
-        self._wb.audit.write_audit_event("test_provider_connection", "ai_provider", config.name,
+        self._wb.audit.write_audit_event("test_provider_connection", "ai_provider", config["name"],
                                          {"success": result.success})
         return result
+
+
+class GuardedProvider:
+    """A provider client that sends nothing the egress guard has not cleared.
+
+    ``chat`` takes an :class:`~tftsr_kernel.pii.service.Outbound` from ``wb.pii.guard_outbound``
+    (checked to be unchanged since) or a plain message list, which it guards itself; the cleared
+    payload of the last request is ``last_outbound``. A failing guard raises
+    :class:`~tftsr_kernel.pii.service.EgressBlockedError` before any connection is made.
+    """
+
+    def __init__(self, inner, guard, issue_id: str | None):
+        self._inner = inner
+        self._guard = guard
+        self._issue_id = issue_id
+        self.last_outbound: Outbound | None = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self) -> None:
+        self._inner.close()
+
+    @property
+    def config_summary(self) -> dict:
+        c = self._inner.config
+        return {"name": c.name, "kind": c.kind, "model": c.model}
+
+    @property
+    def label(self) -> str:
+        return self._inner.label
+
+    def clear(self, messages) -> Outbound:
+        """The guard's verdict on ``messages`` for this client's issue (nothing is sent)."""
+        if isinstance(messages, Outbound):
+            if messages.issue_id != self._issue_id or not messages.intact():
+                raise EgressBlockedError("the request changed after the egress guard cleared it (or was cleared "
+                                         "for another issue); nothing was sent")
+            return messages
+        return self._guard.guard_outbound(self._issue_id, [m if isinstance(m, (ChatMessage, dict))
+                                                           else ChatMessage(m.role, m.content) for m in messages])
+
+    def chat(self, messages, **kwargs):
+        out = self.clear(messages)
+        self.last_outbound = out
+        return self._inner.chat(out.payload, **kwargs)
+
+    def test_connection(self) -> ConnectionResult:
+        """The provider's fixed connection-test prompt (no user text)."""
+        return self._inner.test_connection()
 
 
 class _RestoringStream:
@@ -178,19 +242,22 @@ class ChatService:
         self._wb = wb
         self._db = wb.db
 
-    # -- conversations and messages
-    def _conversation(self, issue_id: str, provider: ProviderConfig, conversation_id: str | None) -> AiConversation:
+    # -- conversations and their providers
+    def _find_conversation(self, issue_id: str, conversation_id: str | None) -> AiConversation | None:
         if conversation_id:
-            row = self._db.query_one("SELECT * FROM ai_conversations WHERE id = ? AND issue_id = ?",
-                                     (conversation_id, issue_id))
+            row = self._db.query_one("SELECT id, issue_id, provider, model, created_at, title FROM ai_conversations"
+                                     " WHERE id = ? AND issue_id = ?", (conversation_id, issue_id))
             if row is None:
                 raise NotFoundError(f"conversation {conversation_id} not found for this issue")
             return AiConversation.from_row(row)
         row = self._db.query_one("SELECT id, issue_id, provider, model, created_at, title FROM ai_conversations"
                                  " WHERE issue_id = ? ORDER BY created_at DESC, id DESC LIMIT 1", (issue_id,))
-        if row is not None:
-            return AiConversation.from_row(row)
-        return self.new_conversation(issue_id, provider_name=provider.name, model=provider.model)
+        return AiConversation.from_row(row) if row is not None else None
+
+    def current_conversation(self, issue_id: str) -> AiConversation | None:
+        """The issue's latest conversation (None before the first message)."""
+        self._wb.issues.require(issue_id)
+        return self._find_conversation(issue_id, None)
 
     def new_conversation(self, issue_id: str, title: str | None = None, *, provider_name: str | None = None,
                          model: str | None = None) -> AiConversation:
@@ -199,14 +266,50 @@ class ChatService:
             active = self._wb.providers.active_provider()
             provider_name, model = (active.name, active.model) if active else ("none", "none")
         conv = AiConversation(uuid7(), issue_id, provider_name, model or "", utc_now(), title)
-        self._db.execute("INSERT INTO ai_conversations(id, issue_id, provider, model, created_at, title)"
+        with self._db.write() as conn:
+            conn.execute("INSERT INTO ai_conversations(id, issue_id, provider, model, created_at, title)"
                          " VALUES (?,?,?,?,?,?)", (conv.id, issue_id, conv.provider, conv.model, conv.created_at, title))
+            # every stored object has its creating audit entry (tftsr verify checks it)
+            self._wb.audit.write_audit_event("new_conversation", "ai_conversation", conv.id,
+                                             {"issue_id": issue_id, "provider": conv.provider, "model": conv.model})
+        return conv
+
+    def conversation_provider(self, issue_id: str, conversation_id: str | None = None) -> str | None:
+        """The provider a conversation uses: its own while that provider exists, else the active one
+        (None when no provider is configured)."""
+        conv = self._find_conversation(issue_id, conversation_id)
+        names = {p.name for p in self._wb.providers.list_providers()}
+        if conv is not None and conv.provider in names:
+            return conv.provider
+        active = self._wb.providers.active_provider()
+        return active.name if active else None
+
+    def set_conversation_provider(self, issue_id: str, provider_name: str,
+                                  conversation_id: str | None = None) -> AiConversation:
+        """Use ``provider_name`` for this conversation only (made now if the issue has none yet).
+        The global active provider is not touched."""
+        info = self._wb.providers.get_provider(provider_name)  # NotFoundError for an unknown name
+        conv = self._find_conversation(issue_id, conversation_id)
+        if conv is None:
+            conv = self.new_conversation(issue_id, provider_name=info.name, model=info.model)
+        elif conv.provider != info.name or conv.model != info.model:
+            with self._db.write() as conn:
+                conn.execute("UPDATE ai_conversations SET provider = ?, model = ? WHERE id = ?",
+                             (info.name, info.model, conv.id))
+                self._wb.audit.write_audit_event("set_conversation_provider", "ai_conversation", conv.id, {
+                    "issue_id": issue_id, "provider": info.name, "model": info.model, "previous": conv.provider})
+            conv.provider, conv.model = info.name, info.model
         return conv
 
     def list_conversations(self, issue_id: str) -> list[AiConversation]:
         return [AiConversation.from_row(r) for r in self._db.query(
             "SELECT id, issue_id, provider, model, created_at, title FROM ai_conversations WHERE issue_id = ?"
             " ORDER BY created_at, id", (issue_id,))]
+
+    def _message_rows(self, conversation_id: str):
+        return self._db.query(
+            "SELECT id, conversation_id, role, content, token_count, created_at, source_content FROM ai_messages"
+            " WHERE conversation_id = ? ORDER BY created_at, id", (conversation_id,))
 
     def list_messages(self, issue_id: str, conversation_id: str | None = None, *, display: bool = False) -> list[AiMessage]:
         """Messages of the issue's current (or given) conversation, oldest first.
@@ -220,9 +323,7 @@ class ChatService:
             if row is None:
                 return []
             conversation_id = row[0]
-        msgs = [AiMessage.from_row(r) for r in self._db.query(
-            "SELECT id, conversation_id, role, content, token_count, created_at FROM ai_messages"
-            " WHERE conversation_id = ? ORDER BY created_at, id", (conversation_id,))]
+        msgs = [AiMessage(*r[:6]) for r in self._message_rows(conversation_id)]
         if display:
             mapping = self._wb.pii.placeholder_map(issue_id)
             from ..pii import restore
@@ -231,94 +332,133 @@ class ChatService:
                 m.content = restore(m.content, mapping)
         return msgs
 
+    def _history(self, conversation_id: str) -> list[ChatMessage]:
+        """Earlier turns to re-send: each user message from the text it was composed from (the
+        guard redacts it again with the current rules), replies as received."""
+        return [ChatMessage(r["role"], r["source_content"] if r["source_content"] is not None else r["content"])
+                for r in self._message_rows(conversation_id) if r["role"] != "system"]
+
     def current_why_level(self, issue_id: str) -> int:
         """The deepest answered why (0 when none): levels only move forward."""
         row = self._db.query_one("SELECT max(step_order) FROM resolution_steps WHERE issue_id = ?"
                                  " AND answer IS NOT NULL AND answer != ''", (issue_id,))
         return int(row[0] or 0)
 
+    def _attachment(self, issue_id: str, log_id: str, budget: int) -> tuple[str, str, dict, int]:
+        """(block for the message, file name, review state, values redacted by the review) of one log."""
+        wb = self._wb
+        log = wb.attachments.get_log_file(log_id)
+        cleared = wb.pii.egress_log(issue_id, log_id)  # checks the log belongs to the issue
+        state = wb.pii.review_state(log_id)
+        text, note = chunk_for_analysis(cleared.text, budget)
+        label = state["label"] + ("; " + note if note else "")
+        text = text.replace("```", chr(39) * 3)
+        if state["state"] != "unreviewed":  # the reviewer's decisions hold inside this log's text only
+            text = wb.pii.mark_reviewed(log_id, text)
+        block = f"\n\nAttached log `{_nul_free(log.file_name)}` ({label}):\n```log\n{text}\n```"
+        return block, log.file_name, state, cleared.spans_redacted
+
+    def system_prompt(self, issue_id: str, extra: str | None = None) -> str:
+        """The system prompt of a chat about the issue, before the egress guard: the domain prompt,
+        the issue (title, severity, status, category, tags, assignee, description), the 5-Whys so
+        far, the ``chat_system_prompt`` setting and ``extra``."""
+        wb = self._wb
+        issue = wb.issues.get_issue_record(issue_id)
+        parts = (_issue_context(issue, wb.whys.list_five_whys(issue_id), wb.whys.root_cause(issue_id)),
+                 wb.settings.get("chat_system_prompt"), extra)
+        return build_system_prompt(issue.category, "\n\n".join(p for p in parts if p and p.strip()))
+
     # -- the chat turn
     def chat_message(self, issue_id: str, message: str, *, attach_log_ids: Sequence[str] = (),
                      system_prompt: str | None = None, conversation_id: str | None = None,
+                     provider: str | None = None,
                      on_chunk: Callable[[str], None] | None = None, cancel: threading.Event | None = None,
                      stream: bool = True) -> ChatResponse:
         """Send one message about an issue and store the turn.
 
-        The message, the attached logs and the issue context pass the PII egress guard first. The
+        The whole request (system prompt with the issue's fields, every earlier turn, the message
+        and the attached logs) passes the egress guard right before it is sent. ``provider`` picks
+        the provider for this conversation (kept on it; the active provider is not changed). The
         reply streams to ``on_chunk`` (markers hidden, placeholders restored); ``cancel`` stops it
         (``CancelledError``, with what arrived stored). Answered why-levels become resolution steps.
         """
-        message = (message or "").strip()
+        message = _nul_free(message or "").strip()
         if not message:
             raise ValidationError("the message is empty")
         wb = self._wb
         issue = wb.issues.get_issue_record(issue_id)
-        config = wb.providers._config()
-        guard = wb.pii
-        user = guard.redact_for_egress(issue_id, message)
-        content = user.text
-        redacted_count = user.spans_redacted
-        names = []
+        if provider:
+            conv = self.set_conversation_provider(issue_id, provider, conversation_id)
+        else:
+            conv = self._find_conversation(issue_id, conversation_id)
+        config = wb.providers._config(self.conversation_provider(issue_id, conv.id) if conv else None)
+        if conv is None:
+            conv = self.new_conversation(issue_id, provider_name=config.name, model=config.model)
+        elif conv.provider != config.name:  # its provider was deleted: record the one it now uses
+            conv = self.set_conversation_provider(issue_id, config.name, conv.id)
+        source = message
+        names, attachments, reviewed = [], [], 0
         for log_id in attach_log_ids:
-            log = wb.attachments.get_log_file(log_id)
-            cleared = guard.egress_log(issue_id, log_id)
-            text, note = chunk_for_analysis(cleared.text, ATTACHMENT_BUDGET_CHARS)
-            names.append(log.file_name)
-            label = guard.redact_for_egress(issue_id, log.file_name).text
-            content += (f"\n\nAttached log `{label}` (PII redacted{'; ' + note if note else ''}):\n"
-                        f"```log\n{text.replace('```', chr(39) * 3)}\n```")
-            redacted_count += cleared.spans_redacted
-        context = guard.redact_for_egress(issue_id, _issue_context(issue)).text
-        extra = "\n\n".join(p for p in (context, wb.settings.get("chat_system_prompt"), system_prompt) if p and p.strip())
-        system = guard.redact_for_egress(issue_id, build_system_prompt(issue.category, extra)).text
-        conv = self._conversation(issue_id, config, conversation_id)
-        history = [ChatMessage(m.role, m.content) for m in self.list_messages(issue_id, conv.id) if m.role != "system"]
-        outgoing = [ChatMessage("system", system), *history, ChatMessage("user", content)]
-        payload_sha = sha256_hex(json.dumps([{"role": m.role, "content": m.content} for m in outgoing],
-                                            ensure_ascii=False, separators=(",", ":")))
-        sent_sha = sha256_hex(content)
-        first_turn = not history
-        audit = {"conversation_id": conv.id, "provider": config.name, "provider_type": config.kind,
-                 "model": config.model, "sent_sha256": sent_sha, "payload_sha256": payload_sha,
-                 "pii_redacted": redacted_count, "pii_types": user.types, "attached_log_ids": list(attach_log_ids)}
+            block, name, state, approved = self._attachment(issue_id, log_id, ATTACHMENT_BUDGET_CHARS)
+            source += block
+            names.append(name)
+            attachments.append({"log_file_id": log_id, "file_name": name, "state": state["state"],
+                                "label": state["label"]})
+            reviewed += approved if state["state"] != "unreviewed" else 0
+        history = self._history(conv.id)
+        outgoing = [ChatMessage("system", self.system_prompt(issue_id, system_prompt)), *history,
+                    ChatMessage("user", source)]
 
-        mapping = guard.placeholder_map(issue_id)
-        from ..pii import restore
-
+        mapping_before = None
+        level_before = self.current_why_level(issue_id)
         display_sink = None
         markers = MarkerStreamFilter()
-        if on_chunk is not None:
-            restorer = _RestoringStream(lambda t: restore(t, mapping), on_chunk)
-            display_sink = restorer
+        from ..pii import restore
+
         def chunk(text: str) -> None:
             if display_sink is not None:
                 shown = markers.feed(text)
                 if shown:
                     display_sink.feed(shown)
 
-        level_before = self.current_why_level(issue_id)
-        try:
-            with wb.providers.client(config.name) as provider:
-                result = provider.chat(outgoing, stream=stream, on_chunk=chunk, cancel=cancel)
-        except CancelledError as exc:
-            partial = getattr(exc, "partial", "") or ""
-            self._store_turn(conv.id, content, estimate_tokens(content),
-                             (strip_markers(partial) + "\n\n_(stopped)_").strip() if partial else None, 0)
-            wb.audit.write_audit_event("ai_chat", "issue", issue_id, {**audit, "outcome": "cancelled"})
-            raise
-        except ProviderError as exc:
-            wb.audit.write_audit_event("ai_chat", "issue", issue_id, {**audit, "outcome": "error",
-                                                                      "error": type(exc).__name__})
-            raise
+        with wb.providers.client(config.name, issue_id=issue_id) as client:
+            out = client.clear(outgoing)  # EgressBlockedError: nothing is sent, nothing stored
+            content = out.payload[-1].content
+            user_part = wb.pii.guard_outbound(issue_id, source)  # counts for the new message only
+            redacted_count = user_part.spans_redacted + reviewed
+            sent_sha = sha256_hex(content)
+            audit = {"conversation_id": conv.id, "provider": config.name, "provider_type": config.kind,
+                     "model": config.model, "sent_sha256": sent_sha, "payload_sha256": out.sha256,
+                     "pii_redacted": redacted_count, "pii_types": user_part.types,
+                     "payload_pii_redacted": out.spans_redacted, "released_values": out.released,
+                     "attached_log_ids": list(attach_log_ids),
+                     "attachments": [{"log_file_id": a["log_file_id"], "review": a["state"]} for a in attachments]}
+            mapping_before = wb.pii.placeholder_map(issue_id)
+            if on_chunk is not None:
+                display_sink = _RestoringStream(lambda t: restore(t, mapping_before), on_chunk)
+            try:
+                result = client.chat(out, stream=stream, on_chunk=chunk, cancel=cancel)
+            except CancelledError as exc:
+                partial = getattr(exc, "partial", "") or ""
+                self._store_turn(conv.id, content, source, estimate_tokens(content),
+                                 (strip_markers(partial) + "\n\n_(stopped)_").strip() if partial else None, 0)
+                wb.audit.write_audit_event("ai_chat", "issue", issue_id, {**audit, "outcome": "cancelled"})
+                raise
+            except ProviderError as exc:
+                wb.audit.write_audit_event("ai_chat", "issue", issue_id, {**audit, "outcome": "error",
+                                                                          "error": type(exc).__name__})
+                raise
         if display_sink is not None:
             rest = markers.flush()
             if rest:
                 display_sink.feed(rest)
             display_sink.flush()
 
+        first_turn = not history
         progress = parse_progress(result.content, level_before)
         answer = progress.answer_text
-        user_msg, asst_msg = self._store_turn(conv.id, content, result.prompt_tokens, answer, result.completion_tokens)
+        user_msg, asst_msg = self._store_turn(conv.id, content, source, result.prompt_tokens, answer,
+                                              result.completion_tokens)
         wb.audit.write_audit_event("ai_chat", "issue", issue_id, {
             **audit, "outcome": "ok", "prompt_tokens": result.prompt_tokens,
             "completion_tokens": result.completion_tokens, "reply_sha256": sha256_hex(result.content)})
@@ -328,22 +468,22 @@ class ChatService:
                                             "provider": config.name, "model": config.model})
             if issue.status == "open":
                 wb.issues.update_issue(issue_id, status="investigating")
-        display = restore(answer, mapping)  # no egress since the request: the mapping is current
-        steps = self._record_progress(issue_id, level_before, progress, restore(message, mapping), display, names)
+        display = restore(answer, mapping_before)
+        steps = self._record_progress(issue_id, level_before, progress, message, display, names)
         return ChatResponse(conv.id, user_msg, asst_msg, display, max(progress.level, level_before),
-                            restore(progress.root_cause, mapping) if progress.root_cause else None,
-                            steps, sent_sha, payload_sha, redacted_count)
+                            restore(progress.root_cause, mapping_before) if progress.root_cause else None,
+                            steps, sent_sha, out.sha256, redacted_count, config.name, attachments)
 
-    def _store_turn(self, conversation_id, user_content, user_tokens, reply, reply_tokens):
+    def _store_turn(self, conversation_id, user_content, user_source, user_tokens, reply, reply_tokens):
         now = utc_now()
         user = AiMessage(uuid7(), conversation_id, "user", user_content, int(user_tokens or 0), now)
         asst = AiMessage(uuid7(), conversation_id, "assistant", reply, int(reply_tokens or 0), utc_now()) if reply else None
         with self._db.write() as conn:
-            for m in (user, asst):
+            for m, src in ((user, user_source), (asst, None)):
                 if m is not None:
-                    conn.execute("INSERT INTO ai_messages(id, conversation_id, role, content, token_count, created_at)"
-                                 " VALUES (?,?,?,?,?,?)", (m.id, m.conversation_id, m.role, m.content, m.token_count,
-                                                           m.created_at))
+                    conn.execute("INSERT INTO ai_messages(id, conversation_id, role, content, token_count, created_at,"
+                                 " source_content) VALUES (?,?,?,?,?,?,?)",
+                                 (m.id, m.conversation_id, m.role, m.content, m.token_count, m.created_at, src))
         return user, asst
 
     def _record_progress(self, issue_id, level_before, progress, question_text, answer_text, log_names):
@@ -367,35 +507,47 @@ class ChatService:
         return steps
 
     # -- log analysis
-    def analyze_logs(self, issue_id: str, log_file_ids: Sequence[str], *, cancel=None) -> AnalysisReport:
-        """Ask the model for a summary, key findings, a first why and a severity, from redacted logs."""
+    def analyze_logs(self, issue_id: str, log_file_ids: Sequence[str], *, cancel=None,
+                     provider: str | None = None) -> AnalysisReport:
+        """Ask the model for a summary, key findings, a first why and a severity, from redacted logs.
+
+        ``provider`` defaults to the provider of the issue's conversation, else the active one."""
         if not log_file_ids:
             raise ValidationError("choose at least one log to analyse")
         wb = self._wb
         issue = wb.issues.get_issue_record(issue_id)
-        config = wb.providers._config()
-        parts, names = [], []
+        config = wb.providers._config(provider or self.conversation_provider(issue_id))
+        parts, names, notes = [], [], []
+        budget = int(wb.settings.get("analysis_max_chars"))
+        # each log is sampled to its share first, so a reviewed log's region stays whole
+        share = max(200, (budget - 300 * len(log_file_ids)) // len(log_file_ids))
         for log_id in log_file_ids:
             log = wb.attachments.get_log_file(log_id)
             cleared = wb.pii.egress_log(issue_id, log_id)
-            label = wb.pii.redact_for_egress(issue_id, log.file_name).text
-            parts.append(f"===== {label} =====\n{cleared.text}")
-            names.append(label)
-        budget = int(wb.settings.get("analysis_max_chars"))
+            state = wb.pii.review_state(log_id)
+            text, note = chunk_for_analysis(cleared.text, share)
+            if state["state"] != "unreviewed":
+                text = wb.pii.mark_reviewed(log_id, text)
+            if note:
+                notes.append(f"{log.file_name}: {note}")
+            parts.append(f"===== {_nul_free(log.file_name)} ({state['label']}{'; ' + note if note else ''})"
+                         f" =====\n{text}")
+            names.append(_nul_free(log.file_name))
         combined = "\n\n".join(parts)
-        _, note = chunk_for_analysis(combined, budget)
-        title = wb.pii.redact_for_egress(issue_id, issue.title).text
+        note = " ".join(notes) or None
         messages = build_analysis_messages(combined, filename=", ".join(names), category=issue.category,
-                                           issue_title=title, budget_chars=budget)
-        sent = sha256_hex(messages[-1].content)
-        audit = {"log_file_ids": list(log_file_ids), "provider": config.name, "model": config.model,
-                 "sent_sha256": sent}
-        try:
-            with wb.providers.client(config.name) as provider:
-                result = provider.chat(messages, stream=False, cancel=cancel)
-        except (ProviderError, CancelledError) as exc:
-            wb.audit.write_audit_event("ai_analyze_logs", "issue", issue_id, {**audit, "outcome": type(exc).__name__})
-            raise
+                                           issue_title=issue.title, budget_chars=budget)
+        with wb.providers.client(config.name, issue_id=issue_id) as client:
+            out = client.clear(messages)  # EgressBlockedError: nothing is sent
+            sent = sha256_hex(out.payload[-1].content)
+            audit = {"log_file_ids": list(log_file_ids), "provider": config.name, "model": config.model,
+                     "sent_sha256": sent, "payload_sha256": out.sha256, "payload_pii_redacted": out.spans_redacted,
+                     "released_values": out.released}
+            try:
+                result = client.chat(out, stream=False, cancel=cancel)
+            except (ProviderError, CancelledError) as exc:
+                wb.audit.write_audit_event("ai_analyze_logs", "issue", issue_id, {**audit, "outcome": type(exc).__name__})
+                raise
         wb.audit.write_audit_event("ai_analyze_logs", "issue", issue_id, {**audit, "outcome": "ok"})
         parsed = parse_analysis(result.content)
         r = lambda t: wb.pii.restore_placeholders(issue_id, t)
@@ -403,13 +555,33 @@ class ChatService:
                               r(parsed.first_why), parsed.severity_suggestion, note, sent)
 
 
-def _issue_context(issue) -> str:
+def _issue_context(issue, steps=(), root_cause: str | None = None) -> str:
+    """The issue as the model is told about it (before the egress guard)."""
     lines = [f"Incident under investigation: {issue.title}", f"Severity: {issue.severity}. Status: {issue.status}."]
     if issue.category:
         lines.append(f"Category: {issue.category}.")
+    if issue.tags:
+        lines.append("Tags: " + ", ".join(issue.tags) + ".")
+    if issue.assigned_to:
+        lines.append(f"Assigned to: {issue.assigned_to}.")
     if issue.description:
         lines.append(f"Description: {issue.description[:4000]}")
+    answered = [s for s in steps if s.answer]
+    if answered:
+        lines.append("5-Whys so far:")
+        for s in answered[:5]:
+            line = f"- Why {s.step_order}: {_first_line(s.why_question, 300)} Answer: {_first_line(s.answer, 600)}"
+            if s.evidence:
+                line += f" Evidence: {_first_line(s.evidence, 300)}"
+            lines.append(line)
+    if root_cause:
+        lines.append(f"Root cause recorded: {_first_line(root_cause, 500)}")
     return "\n".join(lines)
+
+
+def _nul_free(text: str) -> str:
+    """User-supplied text cannot carry the guard's region markers."""
+    return text.replace("\x00", "")
 
 
 def _first_line(text: str, limit: int, keep_lines: bool = False) -> str:

@@ -18,7 +18,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from ._common import Output, UsageError, VerifyFailed, _emit, _fail, _Parser
+from ._common import Output, UsageError, VerifyFailed, _emit, _fail, _Parser, check_utf8
 from ..errors import TftsrError
 
 #: the command groups, in the order ``tftsr --help`` lists them: ``module`` (its ``register``) or
@@ -78,7 +78,7 @@ def build_parser(hooks: list[Callable] | None = None) -> argparse.ArgumentParser
     def add(parent, name, func, help_):
         """A leaf command: ``add(sub, "show", cmd_show, "help")``; returns its parser."""
         sp = parent.add_parser(name, help=help_, description=help_, parents=[common])
-        sp.set_defaults(func=func)
+        sp.set_defaults(func=func, _leaf=sp)
         return sp
 
     def group(parent, name, help_):
@@ -119,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     as_json = "--json" in argv
     try:
         args = _parser_for(argv).parse_args(argv)
+        check_utf8(args, getattr(args, "_leaf", None))  # text arguments must be UTF-8; paths may hold any bytes
         args.json = getattr(args, "json", False)
         args.data_dir = getattr(args, "data_dir", None)
         args.as_user = getattr(args, "as_user", None)

@@ -1,7 +1,7 @@
 """What every command module shares: the parser classes, :class:`Output`, the JSON dump, tables,
 the usage error (exit 2), opening the workbench, and writing a result or an error.
 
-Imports nothing beyond argparse and the kernel's errors, so ``tftsr pii ...`` starts fast.
+Imports nothing beyond argparse, the kernel's errors and ``_text``, so ``tftsr pii ...`` starts fast.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 
+from .._text import is_valid_utf8 as is_utf8, utf8_clean as clean_text
 from ..errors import TftsrError
 
 
@@ -64,6 +65,39 @@ class Output:
         self.raw = raw
 
 
+# --- arguments that are not valid UTF-8 -----------------------------------------------------------
+# On POSIX, Python decodes argv with surrogateescape: an undecodable byte 0xff arrives as '\udcff'.
+def path_arg(parser: argparse.ArgumentParser, *names, **kwargs) -> argparse.Action:
+    """``add_argument`` for a file or directory name. A path may hold bytes that are not UTF-8
+    (it is opened through its surrogate-escaped ``str``, which round-trips to the same bytes);
+    every other argument must be UTF-8 text (see :func:`check_utf8`)."""
+    action = parser.add_argument(*names, **kwargs)
+    action.tftsr_path = True
+    return action
+
+
+def _action_name(action: argparse.Action) -> str:
+    if action.option_strings:
+        return "/".join(action.option_strings)
+    return action.metavar if isinstance(action.metavar, str) else action.dest
+
+
+def check_utf8(args, parser: argparse.ArgumentParser) -> None:
+    """Refuse, with a one-line usage error (exit 2) naming it, any text argument of the command
+    ``parser`` that is not valid UTF-8; path arguments (:func:`path_arg`) may hold such bytes."""
+    for action in parser._actions if parser is not None else ():
+        if getattr(action, "tftsr_path", False):
+            continue
+        value = getattr(args, action.dest, None)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and not is_utf8(item):
+                at = next(i for i, c in enumerate(item) if "\ud800" <= c <= "\udfff")
+                code = ord(item[at])
+                byte = f"the byte 0x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else "an invalid character"
+                raise UsageError(f"{parser.prog}: argument {_action_name(action)}: not valid UTF-8 text "
+                                 f"({byte} at character {at + 1}); give it in UTF-8")
+
+
 # --- helpers -------------------------------------------------------------------------------------
 def _wb(args):
     """The workbench, acting as ``--as NAME`` (proven by TFTSR_API_KEY, TFTSR_PASSWORD or a
@@ -93,7 +127,7 @@ def _password_prompt():
 def _dump(obj) -> str:
     import json
 
-    return json.dumps(obj, ensure_ascii=False, indent=2, default=str)
+    return clean_text(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
 
 
 def _table(rows: list[dict], cols: list[str]) -> str:
@@ -127,16 +161,18 @@ def _emit(out: Output, as_json: bool) -> None:
         sys.stdout.buffer.write(out.raw)
         sys.stdout.buffer.flush()
     elif out.text is not None:
-        sys.stdout.write(out.text + ("\n" if not out.text.endswith("\n") else ""))
+        text = clean_text(out.text)
+        sys.stdout.write(text + ("\n" if not text.endswith("\n") else ""))
     else:
         sys.stdout.write(_dump(out.data) + "\n")
     sys.stdout.flush()
 
 
 def _fail(err: TftsrError, as_json: bool, extra=None) -> int:
-    print(f"tftsr: error: {err}", file=sys.stderr)
+    message = clean_text(str(err))
+    print(f"tftsr: error: {' '.join(message.split())}", file=sys.stderr)  # one line
     if as_json:
-        doc = {"error": {"type": type(err).__name__, "message": str(err)}}
+        doc = {"error": {"type": type(err).__name__, "message": message}}
         if extra is not None:
             doc["result"] = extra
         sys.stdout.write(_dump(doc) + "\n")

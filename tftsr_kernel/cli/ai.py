@@ -63,6 +63,7 @@ def cmd_chat(args):
     def run():
         try:
             box["result"] = wb.chat.chat_message(args.issue_id, args.message, attach_log_ids=args.attach or (),
+                                                 provider=args.provider,
                                                  on_chunk=write if streaming else None, cancel=cancel,
                                                  stream=not args.no_stream)
         except BaseException as exc:  # handed to the main thread
@@ -82,11 +83,14 @@ def cmd_chat(args):
     if "error" in box:
         raise box["error"]
     res = box["result"]
+    for a in res.attachments:  # how each attached log left, e.g. "sent without redaction by the reviewer's choice"
+        sys.stderr.write(f"{a['file_name']}: {a['label']}\n")
     if args.json:
         msgs = wb.chat.list_messages(args.issue_id, res.conversation_id)
-        return Output({"conversation_id": res.conversation_id, "messages": _records(msgs),
+        return Output({"conversation_id": res.conversation_id, "provider": res.provider, "messages": _records(msgs),
                        "why_level": res.why_level, "root_cause": res.root_cause,
-                       "steps_added": _records(res.steps_added), "sent_sha256": res.sent_sha256})
+                       "steps_added": _records(res.steps_added), "sent_sha256": res.sent_sha256,
+                       "attachments": res.attachments})
     tail = ""
     if res.steps_added:
         tail += f"\n[5-Whys: level {res.why_level}]"
@@ -208,6 +212,8 @@ def register(sub, add):
     sp.add_argument("issue_id")
     sp.add_argument("message")
     sp.add_argument("--attach", action="append", metavar="LOG_ID", help="attach a log (redacted before sending)")
+    sp.add_argument("--provider", metavar="NAME",
+                    help="use this provider for the issue's conversation (kept on it; the active provider is unchanged)")
     sp.add_argument("--no-stream", action="store_true", help="wait for the whole reply")
 
     sp = add(sub, "whys", cmd_whys, "show the 5-Whys of an issue, or edit a step by hand")

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import NotFoundError, ValidationError
-from ._common import Output, _table, _wb
+from ._common import Output, _table, _wb, path_arg
 
 
 def _when(ms: int | None) -> str:
@@ -72,12 +72,14 @@ def cmd_doc_edit(args):
         where = str(path)
         try:
             data = path.read_bytes()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             raise NotFoundError(f"file {path} not found") from None
         except IsADirectoryError:
             raise ValidationError(f"{path} is a directory; give a Markdown file") from None
         except PermissionError:
             raise ValidationError(f"permission denied reading {path}") from None
+        except OSError as exc:
+            raise ValidationError(f"cannot read {path}: {exc.strerror}") from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -106,9 +108,10 @@ def cmd_doc_versions(args):
 
 def cmd_doc_export(args):
     wb = _wb(args)
-    path = wb.documents.export_document(args.doc_id, args.format, args.output)
+    path = wb.documents.export_document(args.doc_id, args.format, args.output, unredacted=args.unredacted)
+    note = "UNREDACTED export (recorded in the audit log as export_unredacted): " if args.unredacted else ""
     return Output({"path": str(path), "format": args.format, "document_id": args.doc_id,
-                   "bytes": path.stat().st_size}, str(path))
+                   "bytes": path.stat().st_size, "redacted": not args.unredacted}, note + str(path))
 
 
 def register(sub, add):
@@ -127,7 +130,7 @@ def register(sub, add):
     sp.add_argument("--version", type=int, help="an earlier version instead of the current text")
     sp = add(dsub, "edit", cmd_doc_edit, "replace a document's Markdown with a file's (the previous text is kept)")
     sp.add_argument("doc_id")
-    sp.add_argument("file", help="a UTF-8 Markdown file, or - for standard input")
+    path_arg(sp, "file", help="a UTF-8 Markdown file, or - for standard input")
     sp.add_argument("--title", help="also change the document's title")
     sp = add(dsub, "versions", cmd_doc_versions, "list a document's versions (1 = as generated)")
     sp.add_argument("doc_id")
@@ -135,7 +138,9 @@ def register(sub, add):
              "write a document as Markdown, self-contained HTML or PDF (offline); prints the path")
     sp.add_argument("doc_id")
     sp.add_argument("--format", "-f", default="md", choices=["md", "html", "pdf"])
-    sp.add_argument("--output", "-o", metavar="DIR", help="output directory (default: <data dir>/exports)")
+    path_arg(sp, "--output", "-o", metavar="DIR", help="output directory (default: <data dir>/exports)")
+    sp.add_argument("--unredacted", action="store_true",
+                    help="write the stored text instead of the redacted one (audited as export_unredacted)")
 
 
 __all__ = ["register"]

@@ -3,12 +3,62 @@ to an issue and what happened to it."""
 
 from __future__ import annotations
 
+import os
+
 from ..errors import ValidationError
-from ._common import Output, _records, _table, _wb
+from ._common import Output, _records, _table, _wb, clean_text, is_utf8, path_arg
+
+
+def _read_odd_path(path: str, limit: int, what: str) -> bytes:
+    """The bytes of a regular file whose name is not UTF-8 (the store keeps names as UTF-8 text,
+    so the CLI reads it and stores it under the name with U+FFFD for each such byte). Refuses
+    what ``log upload`` refuses: a missing file, a directory or other non-regular file, a
+    symbolic link, more than ``limit`` bytes."""
+    import errno
+    import stat
+
+    from ..errors import FileRefusedError, NotFoundError
+
+    shown = clean_text(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+    except (FileNotFoundError, NotADirectoryError):
+        raise NotFoundError(f"file {shown} not found") from None
+    except PermissionError:
+        raise FileRefusedError(f"permission denied reading {shown}") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise FileRefusedError(f"{shown} is a symbolic link; give the {what} itself") from None
+        raise FileRefusedError(f"cannot read {shown}: {exc.strerror}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise FileRefusedError(f"{shown} is not a regular file")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise FileRefusedError(f"{clean_text(os.path.basename(path))} is larger than {limit // 1048576} MB")
+        return b"".join(chunks)
+    except OSError as exc:
+        raise FileRefusedError(f"cannot read {shown}: {exc.strerror}") from None
+    finally:
+        os.close(fd)
 
 
 def cmd_log_upload(args):
-    log = _wb(args).attachments.upload_log_file(args.issue_id, args.file)
+    wb = _wb(args)
+    if is_utf8(args.file):
+        log = wb.attachments.upload_log_file(args.issue_id, args.file)
+    else:
+        from ..attachments import MAX_LOG_BYTES
+
+        data = _read_odd_path(args.file, MAX_LOG_BYTES, "log file")
+        log = wb.attachments.upload_log_file_by_content(args.issue_id, clean_text(os.path.basename(args.file)), data)
     note = "" if log.text_encoding in ("utf-8", "utf-8-sig") else f" (encoding: {log.text_encoding})"
     return Output(log.to_dict(), f"uploaded {log.file_name} as {log.id} ({log.file_size} bytes){note}")
 
@@ -39,7 +89,15 @@ def cmd_log_delete(args):
 
 
 def cmd_image_add(args):
-    img = _wb(args).attachments.upload_image_attachment(args.issue_id, args.file)
+    wb = _wb(args)
+    if is_utf8(args.file):
+        img = wb.attachments.upload_image_attachment(args.issue_id, args.file)
+    else:
+        from ..attachments import MAX_IMAGE_BYTES
+
+        data = _read_odd_path(args.file, MAX_IMAGE_BYTES, "image")
+        img = wb.attachments.upload_image_attachment_by_content(args.issue_id, clean_text(os.path.basename(args.file)),
+                                                                data)
     return Output(img.to_dict(), f"added image {img.file_name} as {img.id}")
 
 
@@ -83,7 +141,7 @@ def register(sub, add):
     lsub = add.group(sub, "log", "upload, list and read log files")
     sp = add(lsub, "upload", cmd_log_upload, "store a log file (gzip in the database) for an issue")
     sp.add_argument("issue_id")
-    sp.add_argument("file")
+    path_arg(sp, "file")
     sp = add(lsub, "list", cmd_log_list, "list logs across incidents")
     sp.add_argument("--issue")
     sp.add_argument("--search")
@@ -96,7 +154,7 @@ def register(sub, add):
     msub = add.group(sub, "image", "add, list and delete images")
     sp = add(msub, "add", cmd_image_add, "attach an image (PNG, JPEG, GIF, WebP, BMP) to an issue")
     sp.add_argument("issue_id")
-    sp.add_argument("file")
+    path_arg(sp, "file")
     sp = add(msub, "list", cmd_image_list, "list images across incidents")
     sp.add_argument("--issue")
     sp.add_argument("--search")

@@ -5,20 +5,22 @@ from __future__ import annotations
 import sys
 
 from ..errors import ValidationError
-from ._common import Output, UsageError, _records, _table, _wb
+from ._common import Output, UsageError, _records, _table, _wb, path_arg
 
 
 def _file_config(args):
     from ..pii import PII_TYPES, DetectorConfig
+    from ..pii._types import KNOWN_TYPE_NAMES, TYPE_GROUPS
 
     if getattr(args, "settings", False):
         return _wb(args).pii.config()
     types = None
     if args.types:
         types = frozenset(t.strip() for t in args.types.split(",") if t.strip())
-        unknown = types - set(PII_TYPES)
+        unknown = types - KNOWN_TYPE_NAMES  # toggles, family types (SendGridKey) and groups (secrets)
         if unknown:
-            raise ValidationError(f"unknown PII type(s): {', '.join(sorted(unknown))}; types: {', '.join(PII_TYPES)}")
+            raise ValidationError(f"unknown PII type(s): {', '.join(sorted(unknown))}; types: {', '.join(PII_TYPES)}; "
+                                  f"groups: {', '.join(TYPE_GROUPS)}; or a family type (tftsr pii types lists the toggles)")
     patterns = []
     for item in args.pattern or []:
         name, sep, rx = item.partition("=")
@@ -157,7 +159,7 @@ def register(sub, add):
     psub = add.group(sub, "pii", "detect, review and redact PII")
 
     def file_opts(sp):
-        sp.add_argument("file")
+        path_arg(sp, "file")
         sp.add_argument("--types", help="only these PII types, comma-separated")
         sp.add_argument("--allow", action="append", metavar="VALUE", help="never redact this exact value")
         sp.add_argument("--pattern", action="append", metavar="NAME=REGEX", help="an extra pattern")

@@ -1,8 +1,10 @@
 """``tftsr dashboard``, ``tftsr lab`` and ``tftsr export``: serve, open and report notebooks.
 
-- ``tftsr dashboard [--port N] [--host H] [--token T]`` serves notebooks/dashboard.ipynb with
-  Voila on loopback; any other address needs a token (given, or generated and printed). Sources
-  are stripped, tracebacks hidden, and the page makes no request outside the server.
+- ``tftsr dashboard [--host H] [--port N] [--token T] [--allow-host NAME]... [--cull-idle S]``
+  serves notebooks/dashboard.ipynb with Voila (tftsr_kernel.serve): a token always (given, or
+  generated and printed in the URL), a session cookie, a Host/Origin allow-list, kernels released
+  when their page is gone. Sources are stripped, tracebacks hidden, and the page makes no request
+  outside the server.
 - ``tftsr lab [ISSUE_ID]`` makes (or reuses) ``<data_dir>/notebooks/incident-<id>.ipynb`` with
   its parameters cell filled, and opens JupyterLab on it.
 - ``tftsr export ISSUE_ID --to html|pdf|md [-o DIR]`` executes notebooks/incident.ipynb for the
@@ -15,11 +17,8 @@ This module imports no ipywidgets; Voila, nbclient and nbconvert are imported wh
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import json
 import os
-import re
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -27,18 +26,12 @@ from pathlib import Path
 
 from .. import paths
 from ..errors import ExportError, NotFoundError, TftsrError, ValidationError
-from ._common import Output, _wb
+from ..serve.plan import DEFAULT_CULL_IDLE
+from ._common import Output, _wb, path_arg
 
 REPORT_FORMATS = ("html", "pdf", "md")
-VOILA_TEMPLATE = "tftsr"
 REPORT_TEMPLATE = "tftsr-report"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-#: defence in depth for the served page: nothing may be loaded from, or sent to, another origin
-DASHBOARD_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
-                 "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; "
-                 "connect-src 'self'; frame-src 'none'; object-src 'none'; base-uri 'self'; "
-                 "form-action 'self'; frame-ancestors 'self'")
-
 
 def templates_dir() -> Path:
     """The project's Jupyter template root (``voila/templates/tftsr``, ``nbconvert/templates/tftsr-report``)."""
@@ -59,91 +52,36 @@ def _with_templates_env(env: dict) -> dict:
     return env
 
 
-def is_loopback(host: str) -> bool:
-    if host in ("localhost", "localhost.localdomain", "ip6-localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 # --- tftsr dashboard -----------------------------------------------------------------------------
-def dashboard_plan(host: str = "127.0.0.1", port: int = 8866, token: str | None = None) -> dict:
-    """Check the serving options and decide the token: loopback needs none; any other address
-    gets the given token or a new random one."""
-    host = (host or "").strip()
-    if not host:
-        raise ValidationError("--host must not be empty")
-    if not isinstance(port, int) or not 1 <= port <= 65535:
-        raise ValidationError("--port must be between 1 and 65535")
-    if token is not None:
-        token = token.strip()
-        if len(token) < 16 or not re.fullmatch(r"[A-Za-z0-9._~-]+", token):
-            raise ValidationError("--token must be at least 16 characters of letters, digits, '.', '_', '~' or '-'")
-    generated = False
-    if token is None and not is_loopback(host):
-        token, generated = secrets.token_urlsafe(24), True
-    shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
-    url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
-    return {"host": host, "port": port, "token": token, "token_generated": generated, "url": url,
-            "loopback": is_loopback(host)}
-
-
-def voila_config(plan: dict, notebook: Path):
-    """The traitlets configuration of the Voila server (safe defaults, offline template)."""
-    from traitlets.config import Config
-
-    c = Config()
-    c.Voila.ip = plan["host"]
-    c.Voila.port = plan["port"]
-    c.Voila.port_retries = 0
-    c.Voila.open_browser = False
-    c.Voila.root_dir = str(notebook.parent)
-    if plan["token"]:
-        c.Voila.token = plan["token"]
-    c.Voila.tornado_settings = {"headers": {"Content-Security-Policy": DASHBOARD_CSP,
-                                            "Referrer-Policy": "no-referrer"}}
-    c.VoilaConfiguration.template = VOILA_TEMPLATE
-    c.VoilaConfiguration.theme = "light"
-    c.VoilaConfiguration.strip_sources = True
-    c.VoilaConfiguration.show_tracebacks = False
-    c.VoilaConfiguration.file_allowlist = []
-    # one kernel is kept ready (the notebook runs up to wait_for_viewer()), so a page opens fast
-    c.VoilaConfiguration.preheat_kernel = True
-    c.VoilaConfiguration.default_pool_size = 1
-    c.VoilaKernelManager.fill_delay = 4.0  # refill after the page has loaded, not while it loads
-    # code is never shown, so its syntax-highlighting extension is not loaded
-    c.VoilaConfiguration.extension_denylist = ["jupyterlab_pygments"]
-    return c
-
-
 def cmd_dashboard(args):
-    plan = dashboard_plan(args.host, args.port, args.token)
+    from ..serve.plan import WILDCARD_HOSTS, dashboard_plan
+
+    plan = dashboard_plan(args.host, args.port, args.token, args.allow_host, args.cull_idle)
     wb = _wb(args)  # checks the key and applies migrations once, before any kernel starts
     data_dir = str(wb.data_dir)
     wb.close()
     notebook = _notebook("dashboard.ipynb")
     os.environ["TFTSR_DATA_DIR"] = data_dir
     _with_templates_env(os.environ)
-    info = {**plan, "notebook": str(notebook), "data_dir": data_dir}
+    info = {**plan.as_dict(), "notebook": str(notebook), "data_dir": data_dir}
     if args.json:
         sys.stdout.write(json.dumps(info, indent=2) + "\n")
     else:
-        lines = [f"TFTSR dashboard: {plan['url']}", f"data directory: {data_dir}"]
-        if plan["token_generated"]:
-            lines.append("A token was generated because the dashboard is served beyond loopback; "
-                         "share the URL above only with your team.")
-        if not plan["loopback"]:
+        lines = [f"TFTSR dashboard: {plan.url}", f"data directory: {data_dir}",
+                 "Open the URL above; the browser then keeps a session cookie and the token leaves the "
+                 "address bar. Share it only with your team."]
+        if plan.host in WILDCARD_HOSTS:
+            lines.append("Listening on every interface: teammates use this machine's name or address "
+                         "(add --allow-host NAME for any other name, e.g. a reverse proxy's).")
+        if not plan.loopback:
             lines.append("Serve beyond loopback behind TLS (a reverse proxy) so the token is not sent in clear.")
+        lines.append(f"Kernels of closed pages are released; idle ones without a page after {plan.cull_idle} s.")
         lines.append("Press Ctrl-C to stop.")
         sys.stdout.write("\n".join(lines) + "\n")
     sys.stdout.flush()
-    from voila.app import Voila
+    from ..serve.app import serve
 
-    app = Voila(config=voila_config(plan, notebook))
-    app.initialize([str(notebook)])
-    app.start()  # serves until Ctrl-C or SIGTERM
+    serve(plan, notebook)  # until Ctrl-C or SIGTERM
     raise SystemExit(0)  # the document was printed above; print nothing more
 
 
@@ -294,8 +232,13 @@ def report_markdown(nb) -> str:
     return body
 
 
-def export_incident(wb, issue_id: str, fmt: str = "html", output_dir: str | os.PathLike | None = None) -> Path:
-    """Execute the incident notebook for ``issue_id`` and write an html, pdf or md report."""
+def export_incident(wb, issue_id: str, fmt: str = "html", output_dir: str | os.PathLike | None = None, *,
+                    unredacted: bool = False) -> Path:
+    """Execute the incident notebook for ``issue_id`` and write an html, pdf or md report.
+
+    Reports are for sharing: every output of the notebook and the title pass the egress guard
+    with the issue's placeholders (``documents.report.redact_notebook``) unless ``unredacted``
+    (audited). The file is named after the redacted title either way."""
     fmt = (fmt or "").lower()
     if fmt not in REPORT_FORMATS:
         raise ValidationError(f"unknown report format {fmt!r}; use one of: {', '.join(REPORT_FORMATS)}")
@@ -308,14 +251,19 @@ def export_incident(wb, issue_id: str, fmt: str = "html", output_dir: str | os.P
     if not folder.is_dir():
         raise ExportError(f"{folder} is not a directory")
     nb = execute_incident(wb, issue_id)
-    title = f"Incident report: {issue.title}"
+    red_title = wb.pii.guard_outbound(issue_id, issue.title).payload
+    title = f"Incident report: {issue.title if unredacted else red_title}"
+    if not unredacted:
+        from ..documents.report import redact_notebook
+
+        redact_notebook(wb, issue_id, nb)
     if fmt == "md":
         data = report_markdown(nb).encode("utf-8", "surrogatepass")
     else:
         data = report_html(nb, title).encode("utf-8", "surrogatepass")
     from ..documents.service import reserve_path, slugify
 
-    path = reserve_path(folder, "incident-report-" + slugify(issue.title, 60), fmt)
+    path = reserve_path(folder, "incident-report-" + slugify(red_title, 60), fmt)
     try:
         if fmt == "pdf":
             from ..documents.pdf import html_to_pdf
@@ -328,25 +276,33 @@ def export_incident(wb, issue_id: str, fmt: str = "html", output_dir: str | os.P
         path.unlink(missing_ok=True)
         raise
     wb.audit.write_audit_event("export_report", "issue", issue_id, {
-        "format": fmt, "file_name": path.name, "bytes": len(data), "file_sha256": hashlib.sha256(data).hexdigest()})
+        "format": fmt, "file_name": path.name, "bytes": len(data), "file_sha256": hashlib.sha256(data).hexdigest(),
+        "redacted": not unredacted, "actor": wb.audit.user_id})
     return path.resolve()
 
 
 def cmd_export(args):
     wb = _wb(args)
-    path = export_incident(wb, args.issue_id, args.to, args.output_dir)
+    path = export_incident(wb, args.issue_id, args.to, args.output_dir, unredacted=args.unredacted)
+    how = "UNREDACTED report (recorded in the audit log)" if args.unredacted else "report"
     return Output({"issue_id": args.issue_id, "format": args.to, "path": str(path),
-                       "bytes": path.stat().st_size}, f"report written to {path}")
+                   "bytes": path.stat().st_size, "redacted": not args.unredacted}, f"{how} written to {path}")
 
 
 # --- registration --------------------------------------------------------------------------------
 def register(sub, add):
     sp = add(sub, "dashboard", cmd_dashboard,
-             "serve the team dashboard (Voila); loopback by default, a token beyond it")
+             "serve the team dashboard (Voila): token always, Host/Origin allow-list, bounded kernels")
     sp.add_argument("--port", type=int, default=8866, help="port (default 8866)")
     sp.add_argument("--host", default="127.0.0.1",
-                    help="address to listen on (default 127.0.0.1); any other address requires a token")
-    sp.add_argument("--token", help="the access token (default: none on loopback, generated otherwise)")
+                    help="address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)")
+    sp.add_argument("--token", help="the access token (default: a new random one each start); "
+                                    "always required, on loopback too")
+    sp.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                    help="also answer to this Host name (a DNS name, or a reverse proxy's); repeatable")
+    sp.add_argument("--cull-idle", type=int, default=None, metavar="SECONDS",
+                    help=f"release the kernel of a page that is gone after this many idle seconds "
+                         f"(default {DEFAULT_CULL_IDLE})")
 
     sp = add(sub, "lab", cmd_lab, "open an incident notebook in JupyterLab (made from the template on first use)")
     sp.add_argument("issue_id", nargs="?", help="the issue (default: the most recent one)")
@@ -358,8 +314,10 @@ def register(sub, add):
              "write an incident report (html, pdf or md) from the incident notebook, code hidden")
     sp.add_argument("issue_id")
     sp.add_argument("--to", choices=list(REPORT_FORMATS), default="html", help="report format (default html)")
-    sp.add_argument("-o", "--output-dir", help="where to write (default: <data_dir>/exports)")
+    path_arg(sp, "-o", "--output-dir", help="where to write (default: <data_dir>/exports)")
+    sp.add_argument("--unredacted", action="store_true",
+                    help="keep the original values (default: redacted for sharing); audited")
 
 
-__all__ = ["register", "dashboard_plan", "export_incident", "incident_notebook", "execute_incident",
+__all__ = ["register", "export_incident", "incident_notebook", "execute_incident",
            "TftsrError"]

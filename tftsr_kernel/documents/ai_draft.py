@@ -5,13 +5,13 @@ stored data. The model is asked for the sections a template cannot fill from dat
 actions and lessons for an RCA; contributing factors, improvements and action items for a
 post-mortem), and its answers replace those sections, marked as AI drafts.
 
-Everything sent goes through ``wb.pii.redact_for_egress`` first; placeholders in the reply are
-restored for the local document. The caller records the SHA-256 of what was sent in the audit log.
+Everything sent goes through the egress guard (``wb.pii.guard_outbound``, via the guarded provider
+client) right before the request; placeholders in the reply are restored for the local document.
+The SHA-256 of what was sent is recorded in the audit log.
 """
 
 from __future__ import annotations
 
-import json
 import re
 
 from .._util import sha256_hex
@@ -101,20 +101,18 @@ def ai_draft(wb, issue_id: str, doc_type: str, content: str) -> tuple[str, dict]
     from ..ai.providers import ChatMessage
 
     sections = AI_SECTIONS[doc_type]
-    system = wb.pii.redact_for_egress(issue_id, _system_prompt(doc_type, sections))
-    draft = wb.pii.redact_for_egress(issue_id, content)
-    messages = [ChatMessage("system", system.text), ChatMessage("user", draft.text)]
-    payload_sha = sha256_hex(json.dumps([{"role": m.role, "content": m.content} for m in messages],
-                                        ensure_ascii=False, separators=(",", ":")))
-    details = {"ai_provider": active.name, "ai_model": active.model, "ai_sent_sha256": draft.sha256,
-               "ai_payload_sha256": payload_sha, "ai_pii_redacted": draft.spans_redacted + system.spans_redacted}
-    try:
-        with providers.client(active.name) as provider:
-            result = provider.chat(messages, stream=False)
-    except Exception as exc:
-        wb.audit.write_audit_event("ai_draft_document", "issue", issue_id,
-                                   {**details, "doc_type": doc_type, "outcome": type(exc).__name__})
-        raise
+    messages = [ChatMessage("system", _system_prompt(doc_type, sections)), ChatMessage("user", content)]
+    with providers.client(active.name, issue_id=issue_id) as provider:
+        out = provider.clear(messages)  # the egress guard: EgressBlockedError and nothing is sent
+        draft_text = out.payload[-1].content
+        details = {"ai_provider": active.name, "ai_model": active.model, "ai_sent_sha256": sha256_hex(draft_text),
+                   "ai_payload_sha256": out.sha256, "ai_pii_redacted": out.spans_redacted}
+        try:
+            result = provider.chat(out, stream=False)
+        except Exception as exc:
+            wb.audit.write_audit_event("ai_draft_document", "issue", issue_id,
+                                       {**details, "doc_type": doc_type, "outcome": type(exc).__name__})
+            raise
     reply = wb.pii.restore_placeholders(issue_id, result.content or "")
     wb.audit.write_audit_event("ai_draft_document", "issue", issue_id,
                                {**details, "doc_type": doc_type, "outcome": "ok",

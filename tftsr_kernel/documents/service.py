@@ -195,24 +195,45 @@ class DocumentService:
 
     # -- export -----------------------------------------------------------------------------------
     def render_html(self, doc_id: str) -> str:
-        """The document as a self-contained, sanitised, printable HTML page."""
+        """The document as a self-contained, sanitised, printable HTML page (stored text, for local
+        display; exports use :meth:`export_view`)."""
         from .export import document_html
 
         return document_html(self.get_document(doc_id))
 
-    def export_document(self, doc_id: str, fmt: str = "md", output_dir: str | os.PathLike | None = None) -> Path:
-        """Write the saved document as ``md`` (verbatim), ``html`` (self-contained) or ``pdf``.
+    def export_view(self, doc_id: str, *, unredacted: bool = False) -> tuple[Document, str]:
+        """The document as an export shows it, and the title its file is named after.
 
-        The file is named after the title (``root-cause-analysis-checkout-latency.pdf``); an
-        existing file is never overwritten (``-2``, ``-3``, ... are added). ``output_dir``
-        defaults to ``<data_dir>/exports``. Returns the absolute path written.
+        By default every field is redacted with the issue's placeholders, exactly as the model sees
+        them (``wb.pii.guard_outbound``: the current rules; values a reviewer released stay). With
+        ``unredacted=True`` the text is the stored one. The file-name title is always the redacted
+        one, so an e-mail or password in a title never reaches a file name.
+        """
+        doc = self.get_document(doc_id)
+        out = self._wb.pii.guard_outbound(doc.issue_id, {"title": doc.title, "content": doc.content_md})
+        red_title = out.payload["title"]
+        if unredacted:
+            return doc, red_title
+        return (Document(doc.id, doc.issue_id, doc.doc_type, red_title, out.payload["content"], doc.created_at,
+                         doc.updated_at), red_title)
+
+    def export_document(self, doc_id: str, fmt: str = "md", output_dir: str | os.PathLike | None = None, *,
+                        unredacted: bool = False) -> Path:
+        """Write the saved document as ``md``, ``html`` (self-contained) or ``pdf``, for sharing.
+
+        Redacted by default (see :meth:`export_view`); ``unredacted=True`` writes the stored text
+        and is audited as ``export_unredacted`` with the actor. The file is named after the
+        redacted title (``root-cause-analysis-checkout-latency.pdf``); an existing file is never
+        overwritten (``-2``, ``-3``, ... are added). ``output_dir`` defaults to
+        ``<data_dir>/exports``. Returns the absolute path written.
         """
         from .export import document_html
 
         fmt_key = _FORMAT_ALIASES.get(str(fmt or "").strip().lower())
         if fmt_key is None:
             raise ValidationError(f"unknown export format {fmt!r}; use one of: {', '.join(FORMATS)}")
-        doc = self.get_document(doc_id)
+        stored = self.get_document(doc_id)
+        doc, file_title = self.export_view(doc_id, unredacted=bool(unredacted))
         out_dir = Path(output_dir).expanduser() if output_dir else Path(self._wb.data_dir) / "exports"
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
@@ -222,7 +243,7 @@ class DocumentService:
             raise ExportError(f"cannot create the output directory {out_dir}: {exc.strerror}") from None
         if not out_dir.is_dir():
             raise ExportError(f"{out_dir} is not a directory; choose another output directory")
-        path = reserve_path(out_dir, slugify(doc.title), fmt_key)
+        path = reserve_path(out_dir, slugify(file_title), fmt_key)
         try:
             if fmt_key == "md":
                 data = doc.content_md.encode("utf-8", "surrogatepass")
@@ -243,12 +264,16 @@ class DocumentService:
             raise
         path = path.resolve()
         with self._db.write():
-            self._audit.write_audit_event("export_document", "document", doc.id, {
+            self._audit.write_audit_event("export_unredacted" if unredacted else "export_document", "document", doc.id, {
                 "issue_id": doc.issue_id, "format": fmt_key, "file_name": path.name, "bytes": len(data),
-                "file_sha256": sha256_hex(data), "content_sha256": sha256_hex(doc.content_md)})
+                "file_sha256": sha256_hex(data), "content_sha256": sha256_hex(stored.content_md),
+                "exported_sha256": sha256_hex(doc.content_md), "redacted": not unredacted,
+                "actor": self._audit.user_id})
             self._timeline.add_timeline_event(
-                doc.issue_id, "document_exported", f"{_DOC_LABEL.get(doc.doc_type, 'Document')} exported as {fmt_key}",
-                {"doc_id": doc.id, "format": fmt_key, "file_name": path.name})
+                doc.issue_id, "document_exported",
+                f"{_DOC_LABEL.get(doc.doc_type, 'Document')} exported as {fmt_key}"
+                + (" (unredacted)" if unredacted else ""),
+                {"doc_id": doc.id, "format": fmt_key, "file_name": path.name, "redacted": not unredacted})
         return path
 
 

@@ -11,7 +11,8 @@ import argparse
 import sys
 
 from ..errors import TftsrError
-from . import PII_TYPES, DetectorConfig, Pseudonymizer, auto_workers, redact_file, type_token
+from . import DetectorConfig, Pseudonymizer, auto_workers, redact_file, type_token
+from ._types import KNOWN_TYPE_NAMES
 
 
 def run(
@@ -20,7 +21,7 @@ def run(
     enabled = None
     if types:
         enabled = frozenset(t.strip() for t in types.split(",") if t.strip())
-        unknown = sorted(enabled - set(PII_TYPES))
+        unknown = sorted(enabled - KNOWN_TYPE_NAMES)  # toggles, family types and groups ("secrets")
         if unknown:
             print(f"tftsr pii: unknown type(s): {', '.join(unknown)}", file=sys.stderr)
             return 2
@@ -44,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tftsr_kernel.pii", description="Redact PII from a file to stdout.")
     ap.add_argument("file")
     ap.add_argument("--mode", choices=("pseudonym", "type"), default="pseudonym")
-    ap.add_argument("--types", help="comma-separated types to detect (default: all)")
+    ap.add_argument("--types", help="comma-separated types, families or groups (network, personal, financial, "
+                    "secrets) to detect (default: all)")
     ap.add_argument("--stats", action="store_true", help="print counts to stderr")
     ap.add_argument(
         "--workers", type=int, default=None,

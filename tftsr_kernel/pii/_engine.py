@@ -8,9 +8,9 @@ Why this design (measured on loghub text; see ``benchmarks/README.md``):
   faster than ``re``, one combined alternation ~54x.  That is still below the target once the
   per-match Python work is added, and an alternation reports only leftmost-first,
   non-overlapping matches, so overlapping findings of different types get lost.
-* hyperscan scans all ~30 anchor patterns in a single pass (~400x ``re`` at the same moment;
+* hyperscan scans all anchor patterns (~350 with the secret families) in a single pass (~400x ``re`` at the same moment;
   170-250 MB/s on one core of this VM) and reports every match, including overlapping ones.
-  The Python handlers in ``_rules.py`` then run only where an anchor matched: octet ranges,
+  The Python handlers in ``rules/`` then run only where an anchor matched: octet ranges,
   Luhn, mod-97, context words, key names, value extraction.
 * Start-of-match (``SOM_LEFTMOST``) is requested only where it is cheap; host names, e-mail
   and IPv6 anchors report end offsets and the handler finds the start (a SOM host-name
@@ -23,7 +23,14 @@ Why this design (measured on loghub text; see ``benchmarks/README.md``):
 
 There is no pure-``re`` fallback: hyperscan reports every end offset while ``re`` reports
 non-overlapping leftmost matches, so the same handlers would not give the same spans without a
-second implementation of every rule.  hyperscan is a hard dependency.
+second implementation of every rule.  hyperscan is a hard dependency, and the engine fails
+closed: when hyperscan cannot be imported, a database cannot be compiled or scanned, or a rule
+handler raises, every call raises :class:`~tftsr_kernel.errors.EgressBlockedError` (so the
+egress guard sends nothing) instead of returning fewer findings.  A cached database that does
+not pass its checksum or does not load is rebuilt.
+
+User patterns run in a second hyperscan database (``rules/custom.py``): linear time, so no
+pattern can hang the scanner; patterns hyperscan cannot run are refused when saved.
 
 Text is handed to hyperscan as one byte per character: pure-ASCII text as is, other text with
 every non-ASCII character replaced by byte 0x80 (a non-word byte), so hyperscan offsets are
@@ -38,14 +45,20 @@ import _thread
 import codecs
 import gc
 import os
-import re
 import zlib
 from collections.abc import Iterable
 
-import hyperscan
+try:
+    import hyperscan
+except Exception as _exc:  # noqa: BLE001 -- ImportError, or a broken shared library (OSError)
+    hyperscan = None
+    _HS_IMPORT_ERROR = f"hyperscan cannot be imported: {type(_exc).__name__}: {_exc}"
+else:
+    _HS_IMPORT_ERROR = ""
 
-from ..errors import PiiError, ValidationError
-from ._rules import CASELESS, RULES, SOM, Rule
+from ..errors import EgressBlockedError
+from .rules import CASELESS, RULES, SOM, Rule
+from .rules import custom as _custom_rules
 from ._types import PRIORITY, SECRET_TYPES, DetectorConfig, Span
 
 
@@ -105,8 +118,27 @@ def _compile(rules) -> "hyperscan.Database":
             flags=[_hs_flags(r.flags) for r in rules],
         )
     except hyperscan.error as exc:  # a bug in the built-in table, not a user error
-        raise PiiError(f"the PII pattern database could not be compiled: {exc}")
+        raise EgressBlockedError.engine_failed(f"the pattern database could not be compiled: {exc}") from None
     return db
+
+
+_CACHE_MAGIC = b"TFTSR-HSDB-1\n"
+
+
+def _pack(payload: bytes) -> bytes:
+    return _CACHE_MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload
+
+
+def _unpack(blob: bytes) -> bytes | None:
+    """The serialized database in a cache file, or None when the file is not one of ours or
+    its checksum does not match (truncated, overwritten, bit rot)."""
+    n = len(_CACHE_MAGIC)
+    if not blob.startswith(_CACHE_MAGIC) or len(blob) < n + 5:
+        return None
+    payload = blob[n + 4 :]
+    if zlib.crc32(payload) != int.from_bytes(blob[n : n + 4], "big"):
+        return None
+    return payload
 
 
 def _base_database(rules) -> "hyperscan.Database":
@@ -114,7 +146,8 @@ def _base_database(rules) -> "hyperscan.Database":
 
     Compiling takes about 0.1 s; loading a serialized database takes well under 1 ms, which
     matters for ``tftsr pii redact`` start-up.  The cache file name hashes the patterns, the
-    hyperscan version and the machine, and a file that does not load is simply recompiled.
+    hyperscan version and the machine; the file carries a CRC-32 of the database, and a file
+    that fails it or does not load is recompiled and rewritten.
     """
     spec = repr(([(r.pattern, r.flags) for r in rules], hyperscan.__version__, os.uname().machine))
     key = f"{zlib.crc32(spec.encode()):08x}{len(spec):x}"
@@ -123,85 +156,62 @@ def _base_database(rules) -> "hyperscan.Database":
     if path and os.path.isfile(path):
         try:
             with open(path, "rb") as fh:
-                db = hyperscan.loadb(fh.read(), hyperscan.HS_MODE_BLOCK)
-            db.scratch = hyperscan.Scratch(db)
-            return db
+                payload = _unpack(fh.read())
+            if payload is not None:
+                db = hyperscan.loadb(payload, hyperscan.HS_MODE_BLOCK)
+                db.scratch = hyperscan.Scratch(db)
+                return db
         except (OSError, hyperscan.error, TypeError, ValueError):
-            pass
+            pass  # rebuilt below
     db = _compile(rules)
     if path:
         try:
             os.makedirs(d, mode=0o700, exist_ok=True)
             tmp = f"{path}.{os.getpid()}.tmp"
             with open(tmp, "wb") as fh:
-                fh.write(hyperscan.dumpb(db))
+                fh.write(_pack(hyperscan.dumpb(db)))
             os.replace(tmp, path)
-        except OSError:
-            pass
+        except (OSError, hyperscan.error):
+            pass  # no cache: the next process compiles again
     return db
 
 
 class _Custom:
-    __slots__ = ("type", "rx", "hs_ok")
+    __slots__ = ("type",)
 
     def __init__(self, name: str, pattern: str):
-        self.type = name or "Custom"
-        try:
-            self.rx = re.compile(pattern, re.MULTILINE)
-        except re.error as exc:
-            raise ValidationError(f"custom PII pattern {self.type!r} is not a valid regex: {exc}")
-        self.hs_ok = False
-
-
-def _on_match(i, f, t, _flags, apps):
-    apps[i]((f, t))
+        self.type = _custom_rules.validate(name, pattern)
 
 
 class Engine:
     """Compiled rules (built-in plus a config's custom patterns).  Thread-safe."""
 
-    def __init__(self, custom_patterns: tuple[tuple[str, str], ...] = ()):
-        self.rules: tuple[Rule, ...] = RULES
+    def __init__(self, custom_patterns: tuple[tuple[str, str], ...] = (), rules: tuple[Rule, ...] | None = None):
+        if hyperscan is None:
+            raise EgressBlockedError.engine_failed(_HS_IMPORT_ERROR)
+        self.rules: tuple[Rule, ...] = RULES if rules is None else tuple(rules)
         self._lock = _thread.allocate_lock()
-        self.db = _base_database(self.rules)
-        self.customs = [_Custom(n, p) for n, p in custom_patterns]
-        self.custom_db = None
-        hs_customs = []
-        for i, c in enumerate(self.customs):
-            pat = c.rx.pattern
-            if not pat.isascii():
-                continue  # hyperscan sees non-ASCII characters as 0x80: Python scans these
-            probe = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-            try:
-                probe.compile(
-                    expressions=[pat.encode()],
-                    ids=[i],
-                    elements=1,
-                    flags=hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_ALLOWEMPTY,
-                )
-            except hyperscan.error:
-                continue
-            c.hs_ok = True
-            hs_customs.append((i, pat.encode()))
-        if hs_customs:
-            self.custom_db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-            self.custom_db.compile(
-                expressions=[p for _, p in hs_customs],
-                ids=[i for i, _ in hs_customs],
-                elements=len(hs_customs),
-                flags=hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_ALLOWEMPTY,
-            )
+        self.customs = [_Custom(n, p) for n, p in custom_patterns]  # ValidationError first
+        try:
+            self.db = _base_database(self.rules)
+            self.custom_db = _custom_rules.compile_database(list(custom_patterns)) if self.customs else None
+        except hyperscan.error as exc:
+            raise EgressBlockedError.engine_failed(f"a pattern database could not be built: {exc}") from None
 
     # -- raw findings ------------------------------------------------------------------------
     def scan(self, data: bytes) -> list[list]:
         """The built-in anchors' hits in ``data``: one list of ``(start, end)`` per rule."""
         buckets: list[list] = [[] for _ in self.rules]
         apps = [b.append for b in buckets]
+
+        def on_match(i, f, t, _flags, _ctx, apps=apps):  # no context object: measured cheaper
+            apps[i]((f, t))
+
         with self._lock:
             try:
-                self.db.scan(data, match_event_handler=_on_match, context=apps)
+                self.db.scan(data, match_event_handler=on_match)
             except hyperscan.error as exc:
-                raise PiiError(f"PII scan failed: {exc}")
+                raise EgressBlockedError.engine_failed(f"the pattern scan failed: {exc}") from None
         return buckets
 
     def raw(self, text: str, data: bytes, enabled: frozenset[str] | None, buckets: list | None = None) -> list:
@@ -212,11 +222,15 @@ class Engine:
         if buckets is None:
             buckets = self.scan(data)
         out: list = []
-        for i, hits in enumerate(buckets):
-            if hits:
-                rule = rules[i]
-                if enabled is None or not enabled.isdisjoint(rule.types):
-                    rule.handler(text, hits, out)
+        try:
+            for i, hits in enumerate(buckets):
+                if hits:
+                    rule = rules[i]
+                    if enabled is None or not enabled.isdisjoint(rule.types):
+                        rule.handler(text, hits, out)
+        except Exception as exc:  # noqa: BLE001 -- fail closed; the message names no text
+            name = getattr(rules[i].handler, "__name__", "?")
+            raise EgressBlockedError.engine_failed(f"the rule {name} raised {type(exc).__name__}") from None
         if enabled is not None:
             out = [r for r in out if r[2] in enabled]
         if self.customs:
@@ -224,40 +238,53 @@ class Engine:
         return out
 
     def _custom(self, text: str, data: bytes, enabled, out: list) -> None:
-        wanted = [
-            c
-            for c in self.customs
+        """User patterns: one hyperscan pass over the UTF-8 text (the same bytes as ``data``
+        when the text is ASCII); the matches of each pattern are merged into spans."""
+        wanted = {
+            i
+            for i, c in enumerate(self.customs)
             if enabled is None or "Custom" in enabled or c.type in enabled
-        ]
+        }
         if not wanted:
             return
-        lines: dict[int, set] = {}
-        if self.custom_db is not None and any(c.hs_ok for c in wanted):
+        utf8 = data if text.isascii() else _custom_rules.utf8_for_scan(text)
+        hits: dict[int, dict[int, int]] = {}
 
-            def on_match(i, f, t, _flags, _ctx):
-                lines.setdefault(i, set()).add(t)
+        def on_match(i, f, t, _flags, _ctx):
+            if i in wanted:
+                d = hits.get(i)
+                if d is None:
+                    d = hits[i] = {}
+                if d.get(f, -1) < t:
+                    d[f] = t
 
-            with self._lock:
-                self.custom_db.scan(data, match_event_handler=on_match)
-        for i, c in enumerate(self.customs):
-            if c not in wanted:
-                continue
-            if c.hs_ok:
-                bounds = set()
-                for t in lines.get(i, ()):
-                    ls = text.rfind("\n", 0, t) + 1
-                    if t > ls and text[t - 1] == "\n":
-                        ls = text.rfind("\n", 0, t - 1) + 1
-                    le = text.find("\n", t)
-                    bounds.add((ls, len(text) if le < 0 else le))
-                for ls, le in sorted(bounds):
-                    for m in c.rx.finditer(text, ls, le):
-                        if m.end() > m.start():
-                            out.append((m.start(), m.end(), c.type))
-            else:
-                for m in c.rx.finditer(text):
-                    if m.end() > m.start():
-                        out.append((m.start(), m.end(), c.type))
+        with self._lock:
+            try:
+                self.custom_db.scan(utf8, match_event_handler=on_match)
+            except hyperscan.error as exc:
+                raise EgressBlockedError.engine_failed(f"the custom pattern scan failed: {exc}") from None
+        if not hits:
+            return
+        if utf8 is not data:
+            pos = _custom_rules.char_offsets(
+                text, utf8, [x for d in hits.values() for kv in d.items() for x in kv]
+            )
+        else:
+            pos = None
+        for i, d in hits.items():
+            typ = self.customs[i].type
+            cs = ce = -1
+            for f in sorted(d):
+                t = d[f]
+                if f < ce:  # overlaps the previous match: one span
+                    if t > ce:
+                        ce = t
+                    continue
+                if ce > cs:
+                    out.append((cs, ce, typ) if pos is None else (pos[cs], pos[ce], typ))
+                cs, ce = f, t
+            if ce > cs:
+                out.append((cs, ce, typ) if pos is None else (pos[cs], pos[ce], typ))
 
     # -- public-facing -----------------------------------------------------------------------
     def detect(self, text: str, config: DetectorConfig | None) -> list[Span]:
@@ -279,13 +306,70 @@ def _rank(t: str, length: int) -> tuple:
     return (0, length, p)
 
 
+def _isword(c: str) -> bool:
+    return c.isalnum() or c == "_"
+
+
+def allowed_ranges(text: str, allow: frozenset[str]) -> list[tuple[int, int]]:
+    """Where allow-listed values occur in ``text`` as whole values (not inside a longer word:
+    ``admin`` does not occur in ``admin123``), sorted."""
+    out = []
+    n = len(text)
+    for v in allow:
+        if not v:
+            continue
+        lv = len(v)
+        wb, we = _isword(v[0]), _isword(v[-1])
+        i = text.find(v)
+        while i >= 0:
+            j = i + lv
+            if not (wb and i and _isword(text[i - 1])) and not (we and j < n and _isword(text[j])):
+                out.append((i, j))
+            i = text.find(v, i + 1)
+    out.sort()
+    return out
+
+
+def _apply_allowlist(text: str, items: list, allow: frozenset[str]) -> list:
+    """Drop findings that are an allow-listed value or lie inside one; cut findings that cross
+    into one back to their part outside it (an allow-listed value is never redacted, in whole
+    or in part).  A finding that holds an allowed value and more is another value: it stays."""
+    items = [r for r in items if text[r[0] : r[1]] not in allow]
+    ranges = allowed_ranges(text, allow)
+    if not ranges or not items:
+        return items
+    from bisect import bisect_right
+
+    starts = [a for a, _b in ranges]
+    longest = max(map(len, allow))
+    out = []
+    for s, e, t in items:
+        k = bisect_right(starts, e - 1) - 1  # allowed ranges starting before e
+        floor = s - longest  # a range starting before this cannot reach s
+        while k >= 0 and ranges[k][0] >= floor:
+            a, b = ranges[k]
+            k -= 1
+            if b <= s:
+                continue
+            if a <= s and e <= b:
+                s = e  # inside: dropped
+                break
+            if a <= s < b < e:
+                s = b
+            elif s < a < e <= b:
+                e = a
+        if e > s:
+            out.append((s, e, t))
+    return out
+
+
 def resolve(text: str, raw: Iterable, allow: frozenset[str] | None = None) -> list[tuple]:
     """Sorted, non-overlapping ``(start, end, type)``: overlapping findings merge into one span
     covering all of them, named after the best member (credential types first, then the longest
-    finding)."""
+    finding).  ``allow``: values never redacted (see :func:`_apply_allowlist`)."""
     items = [r for r in raw if r[1] > r[0]]
     if allow:
-        items = [r for r in items if text[r[0] : r[1]] not in allow]
+        items = _apply_allowlist(text, items, allow)
     if not items:
         return []
     items.sort()

@@ -8,8 +8,9 @@ last finding written, so a straddling finding is replaced once and completely.  
 block still open at the end of a chunk makes the window grow (up to ``PEM_LIMIT``) until its
 END line is in view.  Memory is a few chunks, whatever the file size.
 
-With ``workers > 1`` (Linux) a forked helper process runs the hyperscan pass one chunk ahead
-while this process confirms hits, cuts and writes (:class:`_ScanHelper`); results are
+With ``workers > 1`` (Linux) a forked helper process runs the hyperscan pass from the end of
+the file backwards while this process works forwards, confirming hits, cutting and writing,
+and scanning the chunks the helper has not reached (:class:`_ScanHelper`); results are
 identical to ``workers=1``.
 UTF-16 files (BOM) take a sequential path over decoded text with the same windowing.
 """
@@ -30,7 +31,7 @@ from io import BufferedIOBase as BinaryIO
 from ..errors import PiiError
 from ._engine import _rank, engine_for, gc_paused, resolve, to_scan_bytes
 from ._redact import Pseudonymizer, type_token
-from ._rules import PEM_LIMIT
+from .rules import PEM_LIMIT
 from ._types import DetectorConfig, RedactStats, Span
 
 CHUNK_SIZE = 2 * 1024 * 1024
@@ -366,24 +367,32 @@ def _scan_only(f, size, a, b, config, margin, hits=None):
 
 
 class _ScanHelper:
-    """A forked helper process that runs the hyperscan pass over every chunk's window while
-    this process confirms the hits of the previous chunk and writes its output: the two halves
-    of the work (hyperscan plus its callbacks; handlers, cutting and writing) take about the
-    same time.  The helper sends each window's hits, per rule, as arrays through a pipe, in
-    file order.  If it fails (or is killed), :meth:`next` returns None and the caller scans in
-    this process: results never depend on the helper."""
+    """A forked helper process that runs the hyperscan pass over chunk windows *from the end of
+    the file backwards*, while this process works forwards, scanning a chunk itself unless the
+    helper has already delivered its hits.  The two meet somewhere in the file; nobody ever
+    waits for the other (under load, every hand-off of a lock-step pipeline cost a scheduling
+    delay), and the split adapts to how much CPU each process gets.
+
+    The helper writes each chunk's hits, per rule, as pickled arrays into an unlinked
+    temporary file (``pwrite``: no shared file offset) and then announces ``(chunk, offset,
+    length)`` on a pipe; it stops when it reaches a chunk this process has started (a shared
+    counter).  Results never depend on the helper: if it fails or is killed, :meth:`hits`
+    returns None and this process scans the chunk."""
+
+    _REC = 24  # three unsigned 64-bit integers per announcement
 
     def __init__(self, path, size: int, cuts: list, margin: int, eng) -> None:
+        import mmap
         import pickle
+        import struct
+        import tempfile
 
         self._pickle = pickle
+        self._struct = struct
+        self._store = tempfile.TemporaryFile(prefix="tftsr-pii-hits-")
+        self._pos = mmap.mmap(-1, 8)  # shared: the chunk this process works on
+        self._pos[:8] = struct.pack("q", -1)
         r, w = os.pipe()
-        try:
-            import fcntl
-
-            fcntl.fcntl(w, 1031, 1 << 20)  # F_SETPIPE_SZ: let the helper run a chunk ahead
-        except (ImportError, OSError, AttributeError):
-            pass
         pid = os.fork()
         if pid == 0:  # the helper: never returns
             code = 1
@@ -394,42 +403,80 @@ class _ScanHelper:
                 os.dup2(null, 0)
                 os.dup2(null, 1)
                 gc.disable()
-                with open(path, "rb") as f, os.fdopen(w, "wb", buffering=1 << 20) as out:
-                    dump = pickle.dump
-                    for a, b in cuts:
+                fd = self._store.fileno()
+                off = 0
+                dump = pickle.dumps
+                with open(path, "rb") as f:
+                    for i in range(len(cuts) - 1, -1, -1):
+                        if struct.unpack("q", self._pos[:8])[0] >= i:
+                            break  # this process got here first
+                        a, b = cuts[i]
                         data = _window(f, size, a, b, margin)[3]
-                        packed = [(i, array("Q", chain.from_iterable(h))) for i, h in enumerate(eng.scan(data)) if h]
-                        dump(packed, out, pickle.HIGHEST_PROTOCOL)
-                        out.flush()
+                        packed = [(k, array("Q", chain.from_iterable(h))) for k, h in enumerate(eng.scan(data)) if h]
+                        blob = dump(packed, pickle.HIGHEST_PROTOCOL)
+                        os.pwrite(fd, blob, off)
+                        os.write(w, struct.pack("QQQ", i, off, len(blob)))
+                        off += len(blob)
                 code = 0
-            except BaseException:  # noqa: BLE001 -- the parent falls back to scanning itself
+            except BaseException:  # noqa: BLE001 -- the parent scans what is missing itself
                 pass
             finally:
                 os._exit(code)
         os.close(w)
+        os.set_blocking(r, False)
         self.pid = pid
-        self._in = os.fdopen(r, "rb", buffering=1 << 20)
+        self._r = r
+        self._buf = b""
+        self._ready: dict[int, tuple[int, int]] = {}
         self._nrules = len(eng.rules)
+        self.delivered = 0  # chunks whose hits came from the helper
 
-    def next(self):
-        """The next window's hits (one list of ``(start, end)`` per rule), or None."""
-        if self._in is None:
+    def _drain(self) -> None:
+        if self._r < 0:
+            return
+        while True:
+            try:
+                data = os.read(self._r, 1 << 16)
+            except BlockingIOError:
+                break
+            except OSError:
+                data = b""
+            if not data:  # the helper finished (or died): nothing more will come
+                os.close(self._r)
+                self._r = -1
+                break
+            self._buf += data
+        n = len(self._buf) // self._REC * self._REC
+        for k in range(0, n, self._REC):
+            i, off, ln = self._struct.unpack_from("QQQ", self._buf, k)
+            self._ready[i] = (off, ln)
+        self._buf = self._buf[n:]
+
+    def hits(self, i: int):
+        """Chunk ``i``'s hits (one list of ``(start, end)`` per rule) if the helper has them,
+        else None (the caller scans).  Tells the helper that this process is at chunk ``i``."""
+        self._pos[:8] = self._struct.pack("q", i)
+        self._drain()
+        got = self._ready.pop(i, None)
+        if got is None:
             return None
+        off, ln = got
         try:
-            packed = self._pickle.load(self._in)
-        except Exception:  # noqa: BLE001 -- EOF, a broken pipe or a truncated frame
-            self.close()
+            blob = os.pread(self._store.fileno(), ln, off)
+            packed = self._pickle.loads(blob)
+        except Exception:  # noqa: BLE001 -- a truncated record: scan it here
             return None
         buckets: list[list] = [[] for _ in range(self._nrules)]
-        for i, flat in packed:
+        for k, flat in packed:
             it = iter(flat)
-            buckets[i] = list(zip(it, it))
+            buckets[k] = list(zip(it, it))
+        self.delivered += 1
         return buckets
 
     def close(self) -> None:
-        if self._in is not None:
-            self._in.close()
-            self._in = None
+        if self._r >= 0:
+            os.close(self._r)
+            self._r = -1
         if self.pid:
             try:
                 os.kill(self.pid, 15)
@@ -440,14 +487,18 @@ class _ScanHelper:
             except OSError:
                 pass
             self.pid = 0
+        self._store.close()
+        self._pos.close()
 
 
-def auto_workers(path) -> int:
+def auto_workers(path, load: float | None = None) -> int:
     """Workers for :func:`redact_file` / :func:`scan_file` of the file at ``path`` from a
     command-line process: 2 (a helper process scans) for files of 8 MB or more on Linux with
-    two or more CPUs available, else 1 (also when the file cannot be read: the scan reports
-    that).  Library callers (a Jupyter kernel has threads, which do not mix with ``fork``) keep
-    the default of 1."""
+    two or more CPUs available and one of them idle (the 1-minute load average, or ``load``,
+    below the CPU count minus one half), else 1 (also when the file cannot be read: the scan
+    reports that).  On a busy machine a helper only adds the cost of splitting the work
+    (~15 % more CPU time in all) and competes for the same CPUs.  Library callers (a Jupyter
+    kernel has threads, which do not mix with ``fork``) keep the default of 1."""
     try:
         size = os.path.getsize(path)
     except (OSError, TypeError, ValueError):
@@ -458,7 +509,14 @@ def auto_workers(path) -> int:
         ncpu = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         ncpu = os.cpu_count() or 1
-    return 2 if ncpu >= 2 else 1
+    if ncpu < 2:
+        return 1
+    if load is None:
+        try:
+            load = os.getloadavg()[0]
+        except OSError:
+            load = 0.0
+    return 2 if load < ncpu - 0.5 else 1
 
 
 def _chunk_results(
@@ -481,8 +539,8 @@ def _chunk_results(
         except OSError:
             helper = None
     try:
-        for a, b in cuts:
-            hits = helper.next() if helper is not None else None
+        for i, (a, b) in enumerate(cuts):
+            hits = helper.hits(i) if helper is not None else None
             with gc_paused():
                 res = fn(f, size, a, b, config, margin, hits)
             yield a, b, res

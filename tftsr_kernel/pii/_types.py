@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-#: every span type the built-in rules emit (plus "Custom"), in display order
+#: the types that can be turned on and off (``pii_enabled_types``, ``tftsr pii types``, the
+#: settings panel), in display order.  Most are also the span type they report; the toggles
+#: ``CloudKey``, ``DevToolToken``, ``ChatToken``, ``SaaSToken`` and ``AIKey`` (and
+#: ``PrivateKey``) stand for the secret families listed in :data:`FAMILY_TOGGLES`, whose spans
+#: are named after the family (``SendGridKey``, ``AzureSASSignature``) so a placeholder says
+#: what it replaced.
 PII_TYPES: tuple[str, ...] = (
     "IPv4",
     "IPv6",
@@ -21,14 +26,136 @@ PII_TYPES: tuple[str, ...] = (
     "SlackToken",
     "StripeKey",
     "GoogleAPIKey",
+    "CloudKey",
+    "DevToolToken",
+    "ChatToken",
+    "SaaSToken",
+    "AIKey",
     "JWT",
     "PrivateKey",
+    "PasswordHash",
     "BearerToken",
     "BasicAuth",
     "Password",
     "Secret",
     "Custom",
 )
+
+#: toggle -> the service-specific span types it stands for (besides itself, where it is one)
+FAMILY_TOGGLES: dict[str, tuple[str, ...]] = {
+    "CloudKey": (
+        "AWSSessionToken", "AWSBedrockKey", "AmazonMWSKey", "GCPOAuthToken", "GCPRefreshToken",
+        "GCPOAuthClientSecret", "GCPServiceAccountKeyId", "FirebaseServerKey",
+        "AzureStorageKey", "AzureSharedAccessKey", "AzureAppConfigSecret", "AzureSASSignature",
+        "SignedURLSignature", "AzureADClientSecret", "AzureDevOpsPAT", "AzureAPIKey",
+        "AlibabaAccessKey", "AlibabaSecretKey", "AlibabaSTSToken", "TencentSecretId",
+        "TencentSecretKey", "DigitalOceanToken", "HerokuAPIKey", "IBMCloudAPIKey",
+        "YandexAPIKey", "YandexAccessKey", "YandexIAMToken", "ScalewayAccessKey",
+        "ScalewaySecretKey", "LinodeToken", "VultrAPIKey", "HetznerToken", "CivoAPIKey",
+        "ExoscaleAPIKey", "OVHSecret", "FlyIOToken", "VercelToken", "NetlifyToken",
+        "RenderAPIKey", "SupabaseToken", "DatabricksToken", "PlanetScaleToken",
+        "PlanetScalePassword", "NeonAPIKey", "TailscaleKey", "CloudflareOriginCAKey",
+        "CloudflareAPIToken", "CloudflareAPIKey", "OpenShiftToken", "DockerSwarmToken",
+    ),
+    "DevToolToken": (
+        "BitbucketToken", "NpmToken", "PyPIToken", "NuGetPassword", "NuGetAPIKey",
+        "RubyGemsToken", "CratesIOToken", "ClojarsToken", "DockerConfigAuth", "DockerHubToken",
+        "ArtifactoryToken", "SourcegraphToken", "CircleCIToken", "BuildkiteToken",
+        "TravisCIToken", "DroneCIToken", "JenkinsToken", "TeamCityToken", "OctopusAPIKey",
+        "HarnessToken", "GiteaToken", "SnykToken", "SonarQubeToken", "CodecovToken",
+        "VaultToken", "TerraformCloudToken", "DopplerToken", "PulumiToken", "InfracostToken",
+        "PrefectToken", "ReadMeToken", "ScalingoToken", "DenoDeployToken",
+        "OnePasswordSecretKey", "OnePasswordToken", "ConsulNomadToken",
+    ),
+    "ChatToken": (
+        "SlackWebhook", "TeamsWebhook", "DiscordWebhook", "DiscordBotToken",
+        "DiscordClientSecret", "TelegramBotToken", "MattermostToken", "GitterToken",
+        "PushoverToken", "ZulipAPIKey", "WebexToken",
+    ),
+    "SaaSToken": (
+        "TwilioAPIKey", "TwilioAccountSID", "TwilioAuthToken", "SendGridKey", "MailgunKey",
+        "MailchimpKey", "MandrillKey", "PostmarkToken", "BrevoKey", "SparkPostKey",
+        "MailjetKey", "MessageBirdKey", "PlivoAuthToken", "VonageSecret", "TelnyxKey",
+        "ResendKey", "NotionToken", "AtlassianAPIToken", "ShopifyToken", "FacebookAccessToken",
+        "FacebookAppSecret", "InstagramToken", "AdobeClientSecret", "AdobeClientId",
+        "HubSpotToken", "ZendeskToken", "IntercomToken", "FreshdeskKey", "AirtableToken",
+        "AsanaToken", "ContentfulToken", "DropboxToken", "FigmaToken", "TypeformToken",
+        "TrelloToken", "BoxToken", "ZoomSecret", "LinkedInSecret", "TwitchToken",
+        "TwitterBearerToken", "TwitterSecret", "MapboxToken", "SegmentKey", "MixpanelSecret",
+        "AmplitudeSecret", "LaunchDarklyKey", "AlgoliaKey", "MaxMindLicenseKey", "ShodanKey",
+        "SalesforceToken", "SquareToken", "BraintreeToken", "RazorpayKey", "FlutterwaveKey",
+        "ShippoToken", "EasyPostKey", "DuffelToken", "PlaidToken", "CoinbaseSecret",
+        "GoCardlessToken", "LobKey", "PayPalSecret", "AdyenKey", "DatadogKey", "NewRelicKey",
+        "GrafanaToken", "SentryToken", "SentryDSN", "PagerDutyKey", "OpsgenieKey",
+        "HoneycombKey", "SplunkHECToken", "SumoLogicKey", "DynatraceToken", "FastlyToken",
+        "RollbarToken", "BugsnagKey", "LogglyToken", "LogzioToken", "LightstepToken",
+        "ElasticAPIKey", "InstanaKey", "OktaToken", "Auth0Secret", "KeycloakSecret",
+        "AuthressKey", "JumpCloudKey", "PostmanToken", "LinearToken", "ConfluentSecret",
+        "FrameIOToken", "ClickHouseKey", "Intra42Secret", "PostHogKey", "PinterestToken",
+        "ApifyToken", "ClickUpToken", "KlaviyoKey", "LichessToken", "MailerSendToken", "OneSignalKey",
+        "PaddleKey", "PolarToken", "RootlyKey", "UnkeyKey", "WakaTimeKey", "ZuploKey", "SettleMintToken",
+        "CloudinaryURL", "MerakiAPIKey", "KuCoinSecret", "KrakenSecret", "BinanceSecret", "BittrexSecret",
+        "SidekiqSecret", "RapidAPIKey", "SquarespaceKey", "LookerSecret", "SendbirdToken", "EtsyKey",
+        "FinnhubKey", "NYTimesKey", "BeamerToken", "DefinedNetworkingToken", "DataStaxAstraToken",
+        "OnfidoToken", "InfluxDBToken", "CoverallsToken", "BitlyToken", "BitriseToken", "CloudsmithKey",
+        "TableauToken", "TemporalCloudKey", "RampSecret", "ScalrToken", "OpenWeatherKey", "FlickrKey", "FreshBooksToken", "LarkSecret", "MongoDBAtlasKey",
+    ),
+    "AIKey": (
+        "OpenAIKey", "AnthropicKey", "OpenRouterKey", "HuggingFaceToken", "GroqKey",
+        "PerplexityKey", "XAIKey", "ReplicateToken", "LangSmithKey", "PineconeKey",
+        "CerebrasKey", "NvidiaAPIKey", "ElevenLabsKey", "CohereKey", "MistralKey",
+        "TogetherKey", "WandbKey", "AssemblyAIKey", "DeepgramKey", "DeepSeekKey", "ChatModelKey", "AIProviderKey",
+    ),
+    "PrivateKey": (
+        "PuTTYPrivateKey", "AgeSecretKey",
+    ),
+}
+
+#: every service-specific family type (the values of :data:`FAMILY_TOGGLES`)
+FAMILY_TYPES: tuple[str, ...] = tuple(t for ts in FAMILY_TOGGLES.values() for t in ts)
+
+#: span type -> the toggle that turns it on and off (a toggle maps to itself)
+TOGGLE_OF: dict[str, str] = {t: t for t in PII_TYPES}
+TOGGLE_OF.update({t: g for g, ts in FAMILY_TOGGLES.items() for t in ts})
+
+#: groups of toggles, accepted wherever types are named (``pii_enabled_types``, ``--types``):
+#: ``["secrets"]`` turns on every credential type, ``["network", "personal"]`` the rest
+TYPE_GROUPS: dict[str, tuple[str, ...]] = {
+    "network": ("IPv4", "IPv6", "MAC", "Hostname", "URLCredentials"),
+    "personal": ("Email", "Phone", "SSN"),
+    "financial": ("CreditCard", "IBAN"),
+    "secrets": tuple(
+        t for t in PII_TYPES if t not in ("IPv4", "IPv6", "MAC", "Hostname", "Email", "Phone", "SSN",
+                                          "CreditCard", "IBAN", "Custom")
+    ),
+}
+
+#: every name a type list may hold: toggles, family span types and group names
+KNOWN_TYPE_NAMES: frozenset[str] = frozenset(PII_TYPES) | frozenset(FAMILY_TYPES) | frozenset(TYPE_GROUPS)
+
+
+def enabled_toggles(names) -> list[str]:
+    """The toggles (in :data:`PII_TYPES` order) a ``pii_enabled_types`` value turns on, for a
+    panel of check boxes: ``None`` is every toggle, a group is its toggles, a toggle is itself;
+    a family type named on its own turns no toggle on (its toggle is only partly on)."""
+    if names is None:
+        return list(PII_TYPES)
+    on: set[str] = set()
+    for n in names:
+        on.update(TYPE_GROUPS.get(n, (n,)))
+    return [t for t in PII_TYPES if t in on]
+
+
+def expand_types(names) -> frozenset[str]:
+    """The span types a list of enabled names stands for: a group is its toggles, a toggle is
+    itself and its families; other names (a family type, a custom pattern's name) stay."""
+    out: set[str] = set()
+    for n in names:
+        for t in TYPE_GROUPS.get(n, (n,)):
+            out.add(t)
+            out.update(FAMILY_TOGGLES.get(t, ()))
+    return frozenset(out)
+
 
 #: credential-like types; when spans overlap, a credential type names the merged span
 SECRET_TYPES: frozenset[str] = frozenset(
@@ -47,8 +174,9 @@ SECRET_TYPES: frozenset[str] = frozenset(
         "BasicAuth",
         "Password",
         "Secret",
+        "PasswordHash",
     }
-)
+) | frozenset(FAMILY_TYPES)
 
 # Merge priority (higher wins).  Specific token formats beat generic "key=value" findings, so a
 # GitHub token written as ``password=ghp_...`` is reported as GitHubToken.
@@ -76,6 +204,8 @@ _PRIORITY_ORDER = (
     "GitHubToken",
     "AWSSecretKey",
     "AWSAccessKey",
+    "PasswordHash",
+    *FAMILY_TYPES,
     "PrivateKey",
 )
 PRIORITY: dict[str, int] = {t: i for i, t in enumerate(_PRIORITY_ORDER)}
@@ -158,7 +288,8 @@ class DetectorConfig(_Record):
         custom_patterns: tuple[tuple[str, str], ...] = (),
         allowlist: tuple[str, ...] = (),
     ) -> None:
-        self.enabled_types = enabled_types
+        # a group or toggle name stands for its span types (see expand_types)
+        self.enabled_types = None if enabled_types is None else expand_types(enabled_types)
         self.custom_patterns = custom_patterns
         self.allowlist = allowlist
 

@@ -6,17 +6,71 @@
 - ``apply_redactions(log_file_id, approved_span_ids)`` marks the review, stores the redacted text
   (gzip) in the database — never next to the user's file — sets ``redacted`` and audits the
   SHA-256 of the original and of the redacted text.
-- ``redact_for_egress`` / ``egress_log``: the one gate for text leaving the machine. A log with no
-  review yet gets every detected span redacted; free text always does.
+- ``redact_for_egress`` / ``egress_log``: redact one text, or a stored log (its reviewed redaction,
+  else every detected span).
+- ``guard_outbound(issue_id, payload)``: the one door out. Every request to a provider (the whole
+  message list, system prompt and history included) and every later path (integrations, MCP tool
+  arguments, shell output, exports) passes it. It re-redacts every string with the current rules
+  and the issue's placeholders and its known values; only inside a reviewed log's own text
+  (``mark_reviewed``) do the values its reviewer rejected stay. It fails closed: if it cannot
+  finish it raises :class:`EgressBlockedError` and nothing is sent.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import re
+
 from .._util import sha256_hex, to_json, utc_now, uuid7, uuid7_batch
 from ..attachments import decode_text, gunzip_guarded, gzip_bytes
-from ..errors import NotFoundError, ValidationError
+# EgressBlockedError: one class for the whole kernel (the PII engine raises it when it cannot run)
+from ..errors import EgressBlockedError, NotFoundError, TftsrError, ValidationError
 from ..models import EgressText, PiiDetectionResult, PiiSpanRecord, RedactedLogFile
 from . import PII_TYPES, DetectorConfig, Pseudonymizer, Span, detect, redact, restore
+
+class Outbound:
+    """A payload cleared by :meth:`PiiService.guard_outbound`, exactly as it may leave.
+
+    ``payload`` has the shape it was given (a message list, a dict, a string); ``sha256`` is the
+    SHA-256 of its canonical JSON (for a message list: ``[{"role", "content"}, ...]``), which is
+    what the audit log records.
+    """
+
+    __slots__ = ("issue_id", "payload", "sha256", "spans_redacted", "types", "released")
+
+    def __init__(self, issue_id, payload, spans_redacted, types, released):
+        self.issue_id = issue_id
+        self.payload = payload
+        self.sha256 = sha256_hex(canonical_json(payload))
+        self.spans_redacted = spans_redacted
+        self.types = types
+        self.released = released
+
+    @property
+    def messages(self):
+        return self.payload
+
+    def intact(self) -> bool:
+        """True when the payload is still what the guard cleared (nothing changed it since)."""
+        return sha256_hex(canonical_json(self.payload)) == self.sha256
+
+
+def _plain(value):
+    """The JSON shape of a payload: a message object becomes ``{"role", "content"}``."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if hasattr(value, "role") and hasattr(value, "content"):
+        return {"role": value.role, "content": value.content}
+    return value
+
+
+def canonical_json(payload) -> str:
+    """The canonical JSON of a payload (what ``Outbound.sha256`` hashes)."""
+    return json.dumps(_plain(payload), ensure_ascii=False, separators=(",", ":"))
+
 
 _SPAN_COLS = "id, log_file_id, pii_type, start_offset, end_offset, original_value, replacement, status"
 
@@ -37,8 +91,9 @@ class PiiService:
         )
 
     def enabled_types(self) -> list[str]:
-        enabled = self._wb.settings.get("pii_enabled_types")
-        return list(PII_TYPES) if enabled is None else [t for t in PII_TYPES if t in enabled]
+        from ._types import enabled_toggles  # groups ("secrets") stand for their toggles
+
+        return enabled_toggles(self._wb.settings.get("pii_enabled_types"))
 
     def set_type_enabled(self, pii_type: str, enabled: bool) -> list[str]:
         """Turn detection of one type on or off (audited through the settings service)."""
@@ -195,7 +250,14 @@ class PiiService:
         """
         if not isinstance(text, str):
             raise ValidationError("egress text must be a string")
-        spans = detect(text, self.config())
+        try:
+            spans = detect(text, self.config())
+        except EgressBlockedError:
+            raise  # the engine's own message says what failed
+        except TftsrError as exc:
+            raise EgressBlockedError(f"the egress guard could not clear the text ({exc}); nothing was sent") from None
+        except Exception as exc:  # fail closed whatever went wrong
+            raise EgressBlockedError(f"the egress guard failed ({type(exc).__name__}: {exc}); nothing was sent") from None
         if not spans:
             return EgressText(_clean(text), sha256_hex(_clean(text)), 0, [])
         with self._db.write() as conn:
@@ -204,6 +266,111 @@ class PiiService:
             self._persist(conn, issue_id, pseudo)
         out = _clean(out)
         return EgressText(out, sha256_hex(out), len(spans), sorted({s.type for s in spans}))
+
+    def released_by_log(self, issue_id: str | None) -> dict[str, frozenset[str]]:
+        """``{log_file_id: values}`` a reviewer released: spans rejected in a reviewed log of the
+        issue, unless the same value was approved (redacted) in any log of the issue."""
+        if issue_id is None:
+            return {}
+        rows = self._db.query(
+            "SELECT s.log_file_id, s.original_value, s.status FROM pii_spans s JOIN log_files l"
+            " ON l.id = s.log_file_id WHERE l.issue_id = ? AND l.redacted = 1 AND s.status != 'pending'", (issue_id,))
+        approved = {r[1] for r in rows if r[2] == "approved"}
+        out: dict[str, set[str]] = {}
+        for log_id, value, status in rows:
+            if status == "rejected" and value not in approved:
+                out.setdefault(log_id, set()).add(value)
+        return {k: frozenset(v) for k, v in out.items()}
+
+    @staticmethod
+    def mark_reviewed(log_file_id: str, text: str) -> str:
+        """Wrap a reviewed log's text so :meth:`guard_outbound` honours its review: the values the
+        reviewer rejected in *that* log stay inside the region, and nowhere else. The markers
+        never leave (the guard removes them); NUL characters in ``text`` are dropped first so
+        text cannot forge a region."""
+        return f"{_REGION_START}{log_file_id}\x00{text.replace(chr(0), '')}{_REGION_END}"
+
+    def guard_outbound(self, issue_id: str | None, payload) -> Outbound:
+        """Clear a payload to leave the machine: the one door out (see the module docstring).
+
+        ``payload`` is a string, a list of messages (objects with ``role``/``content`` or dicts),
+        or any JSON-like structure; every string in it (dict values, message contents) is
+        redacted with the current rules and the issue's consistent placeholders, then every
+        value already known for the issue (``pii_pseudonyms``, six characters or more) that is
+        still there as a whole token is replaced by its placeholder too, so a password found once
+        in a log cannot leave later without its ``password=`` context. Only inside a region made
+        by :meth:`mark_reviewed` are the values the reviewer rejected in that log left as they
+        are; titles, messages, exports and every other text get no such release. Any failure
+        raises :class:`EgressBlockedError`: the caller must send nothing.
+        """
+        try:
+            released_by_log = self.released_by_log(issue_id)
+            config = self.config()
+            with self._db.write() as conn:
+                pseudo = self._pseudonymizer(issue_id)
+                stats = {"spans": 0, "types": set(), "released": 0}
+                known_cache: dict[str | None, _KnownValues] = {}
+
+                def known_for(log_id):
+                    if log_id not in known_cache:
+                        known_cache[log_id] = _KnownValues(pseudo.mapping, released_by_log.get(log_id, frozenset()))
+                    return known_cache[log_id]
+
+                def clean_part(text: str, log_id: str | None) -> str:
+                    if not text:
+                        return text
+                    released = released_by_log.get(log_id, frozenset()) if log_id else frozenset()
+                    spans = detect(text, config)
+                    keep = [s for s in spans if s.text not in released]
+                    stats["released"] += len(spans) - len(keep)
+                    if keep:
+                        stats["spans"] += len(keep)
+                        stats["types"].update(s.type for s in keep)
+                        text = redact(text, keep, pseudo.placeholder)
+                    text, n = known_for(log_id).replace(text)
+                    stats["spans"] += n
+                    return text
+
+                def clean(text: str) -> str:
+                    if "\x00" not in text:
+                        return _clean(clean_part(text, None))
+                    parts = []
+                    for segment, log_id in _regions(text):
+                        parts.append(clean_part(segment.replace("\x00", ""), log_id))
+                    return _clean("".join(parts))
+
+                out = _walk(payload, clean)
+                self._persist(conn, issue_id, pseudo)
+        except EgressBlockedError:
+            raise
+        except TftsrError as exc:
+            raise EgressBlockedError(f"the egress guard could not clear the request ({exc}); nothing was sent") from None
+        except Exception as exc:  # fail closed whatever went wrong
+            raise EgressBlockedError(f"the egress guard failed ({type(exc).__name__}: {exc}); nothing was sent") from None
+        return Outbound(issue_id, out, stats["spans"], sorted(stats["types"]), stats["released"])
+
+    def review_state(self, log_file_id: str) -> dict:
+        """How a log leaves: ``state`` is ``unreviewed``, ``redacted``, ``partly_released``,
+        ``released`` (every detected value rejected by the reviewer) or ``clean`` (nothing found);
+        with the approved/rejected counts and a ``label`` to show wherever the log is sent."""
+        log = self._log(log_file_id)
+        if not log["redacted"]:
+            return {"state": "unreviewed", "approved": 0, "rejected": 0,
+                    "label": "PII redacted automatically, not reviewed yet"}
+        counts = dict(self._db.query("SELECT status, count(*) FROM pii_spans WHERE log_file_id = ? GROUP BY status",
+                                     (log_file_id,)))
+        approved, rejected = counts.get("approved", 0), counts.get("rejected", 0)
+        if approved == 0 and rejected == 0:
+            state, label = "clean", "reviewed: no PII detected"
+        elif rejected == 0:
+            state, label = "redacted", f"PII redacted after review: {approved} value(s)"
+        elif approved == 0:
+            state, label = "released", (f"sent without redaction by the reviewer's choice: all {rejected} "
+                                        "detected value(s) were rejected in review")
+        else:
+            state, label = "partly_released", (f"PII redacted after review: {approved} value(s); {rejected} "
+                                               "value(s) sent unredacted by the reviewer's choice")
+        return {"state": state, "approved": approved, "rejected": rejected, "label": label}
 
     def egress_log(self, issue_id: str, log_file_id: str) -> EgressText:
         """A stored log, cleared to leave: its reviewed redaction, else every detected span redacted."""
@@ -217,6 +384,110 @@ class PiiService:
             out = _clean(reviewed)
             return EgressText(out, sha256_hex(out), spans, [])
         return self.redact_for_egress(issue_id, self._text(log_file_id))
+
+
+class _KnownValues:
+    """Replace values already pseudonymised for the issue wherever they stand as a whole token.
+
+    Indexed by their first four characters, so a scan costs one dict look-up per position."""
+
+    MIN_CHARS = 6
+
+    def __init__(self, mapping: dict, released: frozenset[str]):
+        index: dict[str, list[tuple[str, str]]] = {}
+        for (_type, value), placeholder in mapping.items():
+            if len(value) >= self.MIN_CHARS and value not in released and value.strip() == value:
+                index.setdefault(value[:4], []).append((value, placeholder))
+        for cands in index.values():
+            cands.sort(key=lambda c: -len(c[0]))
+        self._index = index
+
+    def replace(self, text: str) -> tuple[str, int]:
+        index = self._index
+        if not index or len(text) < self.MIN_CHARS:
+            return text, 0
+        out, pos, n, i, end = [], 0, 0, 0, len(text) - 3
+        while i < end:
+            cands = index.get(text[i:i + 4])
+            if cands:
+                for value, placeholder in cands:
+                    j = i + len(value)
+                    if (text.startswith(value, i) and not (value[0].isalnum() and i and text[i - 1].isalnum())
+                            and not (value[-1].isalnum() and j < len(text) and text[j].isalnum())):
+                        out.append(text[pos:i])
+                        out.append(placeholder)
+                        pos = i = j
+                        n += 1
+                        break
+                else:
+                    i += 1
+                continue
+            i += 1
+        if not n:
+            return text, 0
+        out.append(text[pos:])
+        return "".join(out), n
+
+
+_REGION_START = "\x00TFTSR-REVIEWED:"
+_REGION_END = "\x00TFTSR-END\x00"
+_REGION_RE = re.compile("\x00TFTSR-REVIEWED:([0-9A-Za-z-]{1,64})\x00(.*?)"
+                        "(?:\x00TFTSR-END\x00|(?=\x00TFTSR-REVIEWED:)|\\Z)", re.DOTALL)
+
+
+def _regions(text: str):
+    """(segment, log_id or None) pieces of a text holding reviewed-log regions, in order; an
+    unterminated region runs to the end of the text."""
+    pos = 0
+    for m in _REGION_RE.finditer(text):
+        if m.start() > pos:
+            yield text[pos:m.start()].replace(_REGION_END, ""), None
+        yield m.group(2), m.group(1)
+        pos = m.end()
+    if pos < len(text):
+        yield text[pos:].replace(_REGION_END, ""), None
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}")
+_FLAG = re.compile(r"--?[A-Za-z][A-Za-z0-9_-]{0,63}")
+
+
+def _in_context(clean, prefix: str, value: str) -> str:
+    """Clear ``value`` as it would read after ``prefix`` (a key or a command-line flag), so
+    ``{"DB_PASSWORD": "..."}`` and ``["--password", "..."]`` are as clear as ``DB_PASSWORD=...``."""
+    cleared = clean(prefix + value)
+    if cleared.startswith(prefix):
+        return cleared[len(prefix):]
+    return clean(value)  # the key itself was redacted: clear the value on its own
+
+
+def _walk_list(items, clean):
+    out, prev = [], None
+    for v in items:
+        if isinstance(v, str) and isinstance(prev, str) and _FLAG.fullmatch(prev):
+            out.append(_in_context(clean, prev + " ", v) if v else v)
+        else:
+            out.append(_walk(v, clean))
+        prev = v
+    return out
+
+
+def _walk(value, clean):
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, list):
+        return _walk_list(value, clean)
+    if isinstance(value, tuple):
+        return tuple(_walk_list(value, clean))
+    if isinstance(value, dict):
+        return {k: (_in_context(clean, f"{k}=", v) if isinstance(v, str) and v and isinstance(k, str)
+                    and _NAME.fullmatch(k) and k not in ("role", "content") else _walk(v, clean))
+                for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type) and hasattr(value, "content"):
+        return dataclasses.replace(value, content=_walk(value.content, clean))
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    raise ValidationError(f"cannot clear a {type(value).__name__} for egress; send text, lists or dicts")
 
 
 def _clean(text: str) -> str:

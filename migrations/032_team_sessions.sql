@@ -1,4 +1,4 @@
--- 030: team: users get an optional e-mail, an optional password (accounts signed in by
+-- 032: team: users get an optional e-mail, an optional password (accounts signed in by
 -- JupyterHub or API key only have none) and an OS login mapping; API keys can be revoked;
 -- sign-in sessions (only the SHA-256 of the token is stored); failed sign-ins for rate limiting.
 -- users and api_keys are rebuilt (SQLite cannot relax NOT NULL in place). api_keys goes first,
