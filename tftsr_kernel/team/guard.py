@@ -32,7 +32,18 @@ def _display(read: str, original: str):
     return rule
 
 
-#: service attribute -> method -> permission (a name, or rule(args, kwargs) -> name)
+#: for the kernel's own mechanics (the audit head, pure helpers): no role check
+NO_CHECK = "-"
+
+
+def _unredacted(read: str, original: str):
+    """``unredacted=True`` asks for the stored (original) text."""
+    def rule(args, kwargs):
+        return original if kwargs.get("unredacted") else read
+    return rule
+
+
+#: service attribute -> method -> permission (a name, rule(args, kwargs) -> name, or NO_CHECK)
 METHOD_PERMISSIONS: dict[str, dict] = {
     "issues": {
         "count_issues": "issues:read", "get_issue": "issues:read", "get_issue_record": "issues:read",
@@ -52,14 +63,16 @@ METHOD_PERMISSIONS: dict[str, dict] = {
     },
     "timeline": {"get_timeline_events": "timeline:read", "timeline_frame": "timeline:read",
                  "add_timeline_event": "timeline:write"},
-    "audit": {"get_audit_log": "audit:read", "verify": "database:manage", "write_audit_event": "timeline:write"},
+    "audit": {"get_audit_log": "audit:read", "verify": "database:manage", "write_audit_event": "timeline:write",
+              "bind": NO_CHECK, "current_head": NO_CHECK, "ensure_head": NO_CHECK, "publish_head": NO_CHECK},
     "settings": {"get": "providers:read", "get_settings": "providers:read", "parse_cli_value": "providers:read",
                  "update_settings": "settings:manage"},
     "whys": {"get_five_why": "issues:read", "list_five_whys": "issues:read", "root_cause": "issues:read",
              "add_five_why": "whys:write", "update_five_why": "whys:write", "record_root_cause": "whys:write"},
     "pii": {
         "config": "logs:read", "enabled_types": "logs:read", "get_redacted_content": "logs:read",
-        "redact_for_egress": "logs:read", "egress_log": "logs:read",
+        "redact_for_egress": "logs:read", "egress_log": "logs:read", "guard_outbound": "logs:read",
+        "review_state": "logs:read", "mark_reviewed": NO_CHECK, "released_by_log": "pii:review",
         "detect_pii": "pii:review", "apply_redactions": "pii:review", "list_spans": "pii:review",
         "preview_redaction": "pii:review", "summarize": "pii:review",
         "placeholder_map": "logs:read_original", "restore_placeholders": "logs:read_original",
@@ -70,6 +83,8 @@ METHOD_PERMISSIONS: dict[str, dict] = {
                   "add_provider": "providers:manage", "update_provider": "providers:manage",
                   "delete_provider": "providers:manage", "set_active_provider": "providers:manage"},
     "chat": {"current_why_level": "chat:read", "list_conversations": "chat:read",
+             "conversation_provider": "chat:read", "current_conversation": "chat:read", "system_prompt": "chat:read",
+             "set_conversation_provider": "chat:write",
              "list_messages": _display("chat:read", "logs:read_original"),
              "analyze_logs": "chat:write", "chat_message": "chat:write", "new_conversation": "chat:write"},
     "documents": {"current_version": "documents:read", "get_document": "documents:read",
@@ -77,7 +92,8 @@ METHOD_PERMISSIONS: dict[str, dict] = {
                   "list_document_versions": "documents:read", "list_documents": "documents:read",
                   "render_html": "documents:read",
                   "generate_postmortem": "documents:write", "generate_rca": "documents:write",
-                  "update_document": "documents:write", "export_document": "export"},
+                  "update_document": "documents:write", "export_document": "export",
+                  "export_view": _unredacted("documents:read", "logs:read_original")},
     "secrets": {"encrypt": "settings:manage", "decrypt": "settings:manage"},
 }
 
@@ -86,7 +102,7 @@ AUDITED_READS = {
     ("attachments", "get_log_file_bytes"): "log_file", ("attachments", "get_log_file_content"): "log_file",
     ("attachments", "get_image_attachment_data"): "image_attachment",
     ("pii", "placeholder_map"): "issue", ("pii", "restore_placeholders"): "issue",
-    ("chat", "list_messages"): "issue",
+    ("chat", "list_messages"): "issue", ("documents", "export_view"): "document",
 }
 
 _inside: contextvars.ContextVar[bool] = contextvars.ContextVar("tftsr_guarded_call", default=False)
@@ -137,6 +153,8 @@ def guard(wb, service_name: str, service):
     table = METHOD_PERMISSIONS.get(service_name, {})
     for method in public_methods(service):
         rule = table.get(method)
+        if rule == NO_CHECK:
+            continue
         if rule is None:
             log.warning("%s.%s has no permission in team/guard.py; it needs the admin role", service_name, method)
             rule = "users:manage"
