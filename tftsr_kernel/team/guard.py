@@ -8,8 +8,9 @@ intake, allowed by ``alerts:write``, creates an issue). A public method missing 
 :data:`METHOD_PERMISSIONS` needs the admin role (fail closed; ``tests/test_team_guard.py``
 checks that every method is listed).
 
-Reads of original (unredacted) content are audited: one ``read_original`` entry per call, with
-what was read, by whom (the audit row's user).
+Reads of original (unredacted) content are audited once users exist: one ``read_original`` entry
+per call, with what was read, by whom (the audit row's user). In single-user mode only ``local``
+can read, and reads are not recorded (as before teams).
 """
 
 from __future__ import annotations
@@ -136,7 +137,8 @@ def _wrap(wb, service_name: str, method: str, fn, rule):
         token = _inside.set(True)
         try:
             result = fn(*args, **kwargs)
-            if audited and permission == "logs:read_original":
+            # team mode: every read of an original names its reader (single-user mode: only local reads)
+            if audited and permission == "logs:read_original" and not actor.is_local:
                 target = str(args[0] if args else kwargs.get(next(iter(kwargs), ""), ""))[:100]
                 wb.audit.write_audit_event("read_original", audited, target,
                                            {"via": f"{service_name}.{method}", "actor_via": actor.via})
