@@ -181,6 +181,8 @@ class AuditService:
                  keyring: AuditKeyring | None = None):
         self._db = db
         self.user_id = user_id
+        #: who is acting, asked at every write (the workbench sets it: the team's current actor)
+        self.actor_name = None
         self.data_dir = Path(data_dir) if data_dir is not None else db.path.parent
         self.keyring = keyring or AuditKeyring(self.data_dir)
         self.head_path = self.data_dir / paths.AUDIT_HEAD_FILE_NAME
@@ -191,6 +193,7 @@ class AuditService:
     def bind(self, db: Database) -> "AuditService":
         """The same audit key and head, writing to another database object (a rekey's new file)."""
         other = AuditService(db, self.user_id, data_dir=self.data_dir, keyring=self.keyring)
+        other.actor_name = self.actor_name
         other._publish = False
         return other
 
@@ -229,13 +232,14 @@ class AuditService:
     def _insert(self, conn, mac_key, seq, prev_link, prev_hash, action, entity_type, entity_id, details) -> AuditEntry:
         eid, ts = uuid7(), utc_now()
         det = to_json(details) if details is not None else None
-        h = entry_hash(prev_hash, eid, ts, action, entity_type, entity_id, self.user_id, det)
-        mac = entry_mac(mac_key, seq, prev_link, eid, ts, action, entity_type, entity_id, self.user_id, det)
+        user = self.actor_name() if self.actor_name is not None else self.user_id
+        h = entry_hash(prev_hash, eid, ts, action, entity_type, entity_id, user, det)
+        mac = entry_mac(mac_key, seq, prev_link, eid, ts, action, entity_type, entity_id, user, det)
         conn.execute(
             f"INSERT INTO audit_log({_COLUMNS}, seq, mac) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (eid, ts, action, entity_type, entity_id, self.user_id, det, prev_hash, h, seq, mac),
+            (eid, ts, action, entity_type, entity_id, user, det, prev_hash, h, seq, mac),
         )
-        return AuditEntry(eid, ts, action, entity_type, entity_id, self.user_id, details, prev_hash, h)
+        return AuditEntry(eid, ts, action, entity_type, entity_id, user, details, prev_hash, h)
 
     def _key_legacy_chain(self, conn, mac_key: bytes) -> None:
         """Key a chain made before migration 031: one entry binding the old entries' count and
@@ -317,10 +321,12 @@ class AuditService:
     # -- reading
     def get_audit_log(self, *, action: str | None = None, entity_type: str | None = None,
                       entity_id: str | None = None, since: str | None = None,
-                      until: str | None = None, limit: int = 100, offset: int = 0) -> list[AuditEntry]:
-        """Entries, newest first, filtered by action, entity and time range."""
+                      until: str | None = None, limit: int = 100, offset: int = 0,
+                      user_id: str | None = None) -> list[AuditEntry]:
+        """Entries, newest first, filtered by action, entity, acting user (name) and time range."""
         where, params = [], []
-        for col, val in (("action", action), ("entity_type", entity_type), ("entity_id", entity_id)):
+        for col, val in (("action", action), ("entity_type", entity_type), ("entity_id", entity_id),
+                         ("user_id", user_id)):
             if val:
                 where.append(f"{col} = ?")
                 params.append(val)

@@ -171,5 +171,36 @@ class EgressBlockedError(PiiError):
         err.cause = cause
         return err
 
+# --- team: identity and access -----------------------------------------------------------------
+class AuthenticationError(TftsrError):
+    """Who is calling could not be established: no, unknown, wrong, revoked or expired credentials,
+    or a disabled account. ``reason`` is one of: missing, invalid, revoked, expired, disabled,
+    rate_limited. The message never says whether a user name exists."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, reason: str = "invalid"):
+        super().__init__(message)
+        self.reason = reason
+
+
+class RateLimitedError(AuthenticationError):
+    """Too many failed sign-ins for this user or from this client; try again later."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message, "rate_limited")
+        self.retry_after = retry_after
+
+
+class PermissionDeniedError(TftsrError):
+    """The acting user's role (or API key's scopes) does not allow the call; the message names
+    the role (``needed_role``) or scope (``needed_scope``) that would."""
+
+    def __init__(self, message: str, *, permission: str, needed_role: str, needed_scope: str | None = None):
+        super().__init__(message)
+        self.permission = permission
+        self.needed_role = needed_role
+        self.needed_scope = needed_scope
+
 
 __all__ = [name for name in dir() if name.endswith("Error")]

@@ -176,8 +176,8 @@ class IssueService:
                 " pii_warning_acknowledged, is_paste FROM image_attachments WHERE issue_id = ?"
                 " ORDER BY uploaded_at, id", (issue_id,))]
             events = [TimelineEvent(r["id"], r["issue_id"], r["event_type"], r["description"],
-                                    from_json(r["metadata"]), r["created_at"]) for r in q(
-                "SELECT id, issue_id, event_type, description, metadata, created_at FROM timeline_events"
+                                    from_json(r["metadata"]), r["created_at"], r["actor"]) for r in q(
+                "SELECT id, issue_id, event_type, description, metadata, created_at, actor FROM timeline_events"
                 " WHERE issue_id = ? ORDER BY created_at, id", (issue_id,))]
             docs = [Document.from_row(r) for r in q(
                 "SELECT id, issue_id, doc_type, title, content_md, created_at, updated_at FROM documents"

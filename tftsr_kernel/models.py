@@ -20,6 +20,8 @@ TIMELINE_EVENT_TYPES = (
     "rca_generated",
     "postmortem_generated",
     "document_exported",
+    "alert_received",
+    "alert_resolved",
 )
 
 
@@ -154,6 +156,7 @@ class TimelineEvent(Record):
     description: str
     metadata: dict | None
     created_at: str
+    actor: str = "local"     # the acting user's name
 
 
 @dataclass

@@ -28,7 +28,7 @@ class Workbench:
     """Everything the product can do, over one encrypted database.
 
     Services: ``issues``, ``attachments``, ``timeline``, ``audit``, ``settings``, ``secrets``,
-    ``whys``; and, loaded on first use, ``pii``, ``providers``, ``chat``, ``documents``.
+    ``whys``; and, loaded on first use, ``pii``, ``providers``, ``chat``, ``documents``, ``team``, ``alerts``.
     """
 
     def __init__(self, db: Database, data_dir: Path, key_source: KeySource):
@@ -45,31 +45,50 @@ class Workbench:
         # every uploaded log is scanned for PII as it is stored; the findings by type are kept on
         # the row, and the spans are stored for review by ``pii.detect_pii``
         self.attachments.scanner = lambda data, encoding: self.pii.summarize(data, encoding)
+        # every service call checks the acting user's role (team/guard.py; single-user: local)
+        from .team.guard import guard, install
+
+        self._guard = guard
+        install(self)
+        # every audit row and timeline event names the acting user (single-user mode: local)
+        self.audit.actor_name = self.timeline.actor_name = lambda: self.team.actor.name
 
     # Services of the later layers load on first use, so the CLI and the PII fast path stay light.
     @cached_property
     def pii(self):
         from .pii.service import PiiService
 
-        return PiiService(self)
+        return self._guard(self, "pii", PiiService(self))
 
     @cached_property
     def providers(self):
         from .ai.service import ProviderService
 
-        return ProviderService(self)
+        return self._guard(self, "providers", ProviderService(self))
 
     @cached_property
     def chat(self):
         from .ai.service import ChatService
 
-        return ChatService(self)
+        return self._guard(self, "chat", ChatService(self))
+
+    @cached_property
+    def team(self):
+        from .team.service import TeamService
+
+        return TeamService(self)
+
+    @cached_property
+    def alerts(self):
+        from .team.alerts import AlertService
+
+        return AlertService(self)
 
     @cached_property
     def documents(self):
         from .documents.service import DocumentService
 
-        return DocumentService(self)
+        return self._guard(self, "documents", DocumentService(self))
 
     def __repr__(self) -> str:
         return f"Workbench(data_dir={str(self.data_dir)!r})"

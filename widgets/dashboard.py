@@ -166,7 +166,25 @@ class Dashboard(Panel):
     def _build(self):
         head = W.HTML(_html.style_tag() + '<h2 class="tftsr-app-title" style="margin:2px 0 6px 0">'
                       "TFTSR Workbench</h2>")
-        return W.VBox([head, self._w_sections, self._w_status])
+        self._w_whoami = W.HTML(self._whoami_html())
+        return W.VBox([W.HBox([head, self._w_whoami], layout=W.Layout(justify_content="space-between",
+                                                                     align_items="center")),
+                       self._w_sections, self._w_status])
+
+    @property
+    def signed_in(self):
+        """Who this page's kernel acts as (the kernel decides; the browser cannot choose)."""
+        return self._wb.team.actor
+
+    def _whoami_html(self) -> str:
+        actor = self.signed_in
+        if actor.is_local:
+            text = "Single-user mode (no users yet)"
+        elif actor.role is None:
+            text = "Not signed in"
+        else:
+            text = f"Signed in as {actor.name} ({actor.role})"
+        return f'<div class="tftsr-whoami tftsr-muted" style="font-size:13px">{_html.esc(text)}</div>'
 
     @property
     def sections(self) -> W.Tab:

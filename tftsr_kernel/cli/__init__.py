@@ -33,6 +33,7 @@ GROUPS: tuple[str, ...] = (
     "ai",                   # provider ..., chat, whys, analyze, ollama ...
     "docs",                 # rca, postmortem, doc ...
     "serve",                # dashboard, lab, export
+    "team",                 # user ..., apikey ...
 )
 
 #: command words served entirely by one group module: ``tftsr pii ...`` imports and builds only
@@ -66,6 +67,9 @@ def build_parser(hooks: list[Callable] | None = None) -> argparse.ArgumentParser
                         help="print exactly one JSON document on stdout")
     common.add_argument("--data-dir", default=argparse.SUPPRESS,
                         help="data directory (default: TFTSR_DATA_DIR or ~/.local/share/tftsr)")
+    common.add_argument("--as", dest="as_user", metavar="NAME", default=argparse.SUPPRESS,
+                        help="act as this project user, proven by TFTSR_PASSWORD, a prompt or TFTSR_API_KEY "
+                             "(default: the OS user's project user)")
     p = _Parser(prog="tftsr", description="TFTSR Workbench: incident investigation in an encrypted store.",
                 parents=[common])
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -96,7 +100,7 @@ def _command_word(argv: list[str]) -> str | None:
     for a in argv:
         if skip:
             skip = False
-        elif a == "--data-dir":
+        elif a in ("--data-dir", "--as"):
             skip = True
         elif not a.startswith("-"):
             return a
@@ -118,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         check_utf8(args, getattr(args, "_leaf", None))  # text arguments must be UTF-8; paths may hold any bytes
         args.json = getattr(args, "json", False)
         args.data_dir = getattr(args, "data_dir", None)
+        args.as_user = getattr(args, "as_user", None)
         out = args.func(args)
     except VerifyFailed as err:
         return _fail(err, as_json, extra=err.data)

@@ -100,9 +100,28 @@ def check_utf8(args, parser: argparse.ArgumentParser) -> None:
 
 # --- helpers -------------------------------------------------------------------------------------
 def _wb(args):
+    """The workbench, acting as ``--as NAME`` (proven by TFTSR_API_KEY, TFTSR_PASSWORD or a
+    prompt) or, without it, as what the environment proves (the OS user's project user)."""
     import tftsr_kernel
 
-    return tftsr_kernel.open(args.data_dir)
+    wb = tftsr_kernel.open(args.data_dir)
+    name = (getattr(args, "as_user", None) or "").strip().lower()
+    current = wb.team._own_actor
+    if current is not None and current.name == name and getattr(args, "_acting", False):
+        return wb  # proven once for this command
+    # each command starts afresh (the in-process CLI of the tests shares one workbench)
+    wb.team.act_as(wb.team.actor_from_env(name, prompt=_password_prompt()) if name else None)
+    args._acting = True
+    return wb
+
+
+def _password_prompt():
+    """A terminal prompt for a password, or None when there is no terminal."""
+    if not sys.stdin or not sys.stdin.isatty():
+        return None
+    import getpass
+
+    return getpass.getpass
 
 
 def _dump(obj) -> str:

@@ -127,13 +127,14 @@ def cmd_timeline(args):
         return Output(ev.to_dict(), f"recorded {ev.event_type} at {ev.created_at}")
     wb.issues.require(args.issue_id)
     rows = _records(wb.timeline.get_timeline_events(args.issue_id))
-    return Output(rows, _table(rows, ["created_at", "event_type", "description"]))
+    return Output(rows, _table(rows, ["created_at", "actor", "event_type", "description"]))
 
 
 def cmd_audit(args):
     rows = _records(_wb(args).audit.get_audit_log(action=args.action, entity_type=args.entity_type,
-                                                  entity_id=args.entity_id, limit=args.limit))
-    return Output(rows, _table(rows, ["timestamp", "action", "entity_type", "entity_id"]))
+                                                  entity_id=args.entity_id, limit=args.limit,
+                                                  user_id=(args.actor or "").strip().lower() or None))
+    return Output(rows, _table(rows, ["timestamp", "user_id", "action", "entity_type", "entity_id"]))
 
 
 def register(sub, add):
@@ -170,4 +171,5 @@ def register(sub, add):
     sp.add_argument("--action")
     sp.add_argument("--entity-type")
     sp.add_argument("--entity-id")
+    sp.add_argument("--actor", metavar="NAME", help="only what this user did (local: single-user mode)")
     sp.add_argument("--limit", type=int, default=100)

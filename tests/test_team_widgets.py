@@ -1,0 +1,86 @@
+"""The dashboard panels as a signed-in user (headless): the header says who, and the kernel's
+role checks decide what the panels may do (the refusal is shown in the status line)."""
+
+from __future__ import annotations
+
+import pytest
+
+LOG = b"login failed for jane.doe@example.org from 10.1.2.3\n" * 5
+
+
+@pytest.fixture(autouse=True)
+def _no_credentials_in_env(monkeypatch):
+    for name in ("TFTSR_SESSION_TOKEN", "TFTSR_API_KEY", "TFTSR_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def team(wb):
+    wb.team.create_user("ada", "admin")
+    wb.team.create_user("ana", "analyst")
+    wb.team.create_user("vic", "viewer")
+    issue = wb.issues.create_issue("Login failures", "after the deploy", "high")
+    log = wb.attachments.upload_log_file_by_content(issue.id, "auth.log", LOG)
+    wb.pii.apply_redactions(log.id, "all")
+    return {"wb": wb, "issue": issue, "log": log}
+
+
+def _dashboard_as(wb, name):
+    from widgets.dashboard import Dashboard
+
+    wb.team.act_as(wb.team.actor_for(name, "session"))
+    d = Dashboard(wb)
+    d.layout  # build it, as the page does
+    return d
+
+
+def test_header_shows_who_is_signed_in(team):
+    wb = team["wb"]
+    for name, role in (("vic", "viewer"), ("ana", "analyst")):
+        d = _dashboard_as(wb, name)
+        assert f"Signed in as {name} ({role})" in d._w_whoami.value
+
+
+def test_single_user_header(wb):
+    from widgets.dashboard import Dashboard
+
+    d = Dashboard(wb)
+    d.layout
+    assert "Single-user mode" in d._w_whoami.value
+
+
+def test_viewer_cannot_create_an_issue_from_the_dashboard(team):
+    wb = team["wb"]
+    d = _dashboard_as(wb, "vic")
+    lst = d.issue_list
+    lst.show_new_form()
+    lst._w_new_title.value = "Should not exist"
+    lst._w_create.click()
+    assert "vic has the viewer role" in lst.status and "needs the analyst role" in lst.status
+    assert lst.status_kind == "error"
+    assert [i.title for i in wb.issues.list_issues()] == ["Login failures"]
+
+
+def test_analyst_can_create_an_issue_from_the_dashboard(team):
+    wb = team["wb"]
+    d = _dashboard_as(wb, "ana")
+    lst = d.issue_list
+    lst.show_new_form()
+    lst._w_new_title.value = "Created from the dashboard"
+    lst._w_create.click()
+    assert "Created issue" in lst.status
+    rows = wb.audit.get_audit_log(action="create_issue", limit=1)
+    assert rows[0].user_id == "ana"
+
+
+def test_viewer_opening_an_incident_is_refused_the_original_log(team):
+    wb = team["wb"]
+    d = _dashboard_as(wb, "vic")
+    d.open_issue(team["issue"].id)
+    logs = d.incident.panels["logs"] if "logs" in d.incident.panels else None
+    if logs is None:  # tabs build lazily: build the logs tab
+        d.incident.tabs._tftsr_build(0)
+        logs = d.incident.panels["logs"]
+    logs.layout
+    assert "needs the analyst role" in logs.status
+    assert "jane.doe@example.org" not in logs._w_log_view.value
