@@ -59,6 +59,9 @@ METHOD_PERMISSIONS: dict[str, dict] = {
         "get_image_attachment_data": "logs:read_original",
         "upload_image_attachment": "uploads:write", "upload_image_attachment_by_content": "uploads:write",
         "upload_log_file": "uploads:write", "upload_log_file_by_content": "uploads:write",
+        # chunked dashboard uploads and server-path import (inside the admin's log_import_dirs)
+        "begin_log_upload": "uploads:write", "begin_image_upload": "uploads:write",
+        "import_server_log": "uploads:write",
         "upload_paste_image": "uploads:write", "delete_image_attachment": "uploads:write",
         "delete_log_file": "uploads:write",
     },
