@@ -28,7 +28,8 @@ class Workbench:
     """Everything the product can do, over one encrypted database.
 
     Services: ``issues``, ``attachments``, ``timeline``, ``audit``, ``settings``, ``secrets``,
-    ``whys``; and, loaded on first use, ``pii``, ``providers``, ``chat``, ``documents``.
+    ``whys``; and, loaded on first use, ``pii``, ``providers``, ``chat``, ``documents``, ``logs``
+    (log templates).
     """
 
     def __init__(self, db: Database, data_dir: Path, key_source: KeySource):
@@ -64,6 +65,12 @@ class Workbench:
         from .ai.service import ChatService
 
         return ChatService(self)
+
+    @cached_property
+    def logs(self):
+        from .logs.service import LogTemplateService
+
+        return LogTemplateService(self)
 
     @cached_property
     def documents(self):
