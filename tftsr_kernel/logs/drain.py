@@ -35,7 +35,8 @@ MASKS: tuple[str, ...] = (
     r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?(?![\w.])",                      # IPv4[:port]
     r"(?<![\w:])(?:[0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}(?![\w:])",                     # MAC
     r"(?<![\w])0[xX][0-9a-fA-F]+\b",                                                   # hex 0x...
-    r"(?<![A-Za-z0-9])[-+]?\d+(?:[.,:]\d+)*(?![A-Za-z0-9])",                           # numbers (and 1.2.3)
+    r"(?<![A-Za-z0-9])[-+]?\d+(?:[.,:]\d+)*(?:[munµ]?s|[KMGT]i?B|[kmgt]b|[KMGT]|[hd]|ms|%)?(?![A-Za-z0-9])",
+    # numbers (and 1.2.3), with a unit (30s, 12ms, 4KB, 95%)
 )
 #: the masks apply within a whitespace-separated token, to tokens with a digit (fast); a date
 #: written out in the text ("Sun Jul 10 03:55:15 2005") spans tokens and is masked first

@@ -12,6 +12,7 @@ from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from .._text import utf8_clean
 from .drain import TemplateMiner
 from .timestamps import TimestampParser, iso
 
@@ -158,7 +159,8 @@ def mine_lines(lines: Iterable[str], *, year: int | None = None, similarity: flo
             mdict = minutes[cid]
             m = int(ts // 60)
             mdict[m] = mdict.get(m, 0) + 1
-    templates = [Template(c.id + 1, c.template, counts[c.id], iso(firsts[c.id]), iso(lasts[c.id]), minutes[c.id])
+    # bytes that were not UTF-8 (kept as surrogates) are shown as U+FFFD in a template
+    templates = [Template(c.id + 1, utf8_clean(c.template), counts[c.id], iso(firsts[c.id]), iso(lasts[c.id]), minutes[c.id])
                  for c in miner.clusters]
     bursts = detect_bursts(templates, firsts, t_min, t_max)
     return TemplateSet(templates, ids, bursts, parser.name, n, iso(t_min), iso(t_max))
