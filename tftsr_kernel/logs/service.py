@@ -3,7 +3,7 @@
 Mining reads the log's gzip from its row and decompresses it in pieces (with the same bomb guard
 as every read), so memory stays near the size of the log rather than several copies of it. The
 result (templates with counts, first/last seen and per-minute counts, the template of each line,
-bursts) is stored in ``log_template_sets`` / ``log_templates`` (migration 030) and read back on
+bursts) is stored in ``log_template_sets`` / ``log_templates`` (migration 032) and read back on
 later calls; deleting the log deletes them. Uploads are not slowed down: nothing is mined until a
 panel, the CLI or the AI context asks.
 """

@@ -1,4 +1,4 @@
--- 030: log templates mined from each log (Drain), stored so a panel does not re-mine on every view.
+-- 032: log templates mined from each log (Drain), stored so a panel does not re-mine on every view.
 -- Computed on first request; miner_version lets a newer miner recompute old results.
 CREATE TABLE log_template_sets (
     log_file_id      TEXT PRIMARY KEY REFERENCES log_files(id) ON DELETE CASCADE,
