@@ -28,7 +28,8 @@ class Workbench:
     """Everything the product can do, over one encrypted database.
 
     Services: ``issues``, ``attachments``, ``timeline``, ``audit``, ``settings``, ``secrets``,
-    ``whys``; and, loaded on first use, ``pii``, ``providers``, ``chat``, ``documents``, ``team``, ``alerts``.
+    ``whys``; and, loaded on first use, ``pii``, ``providers``, ``chat``, ``documents``, ``team``, ``alerts``,
+    ``logs`` (log templates).
     """
 
     def __init__(self, db: Database, data_dir: Path, key_source: KeySource):
@@ -83,6 +84,12 @@ class Workbench:
         from .team.alerts import AlertService
 
         return AlertService(self)
+
+    @cached_property
+    def logs(self):
+        from .logs.service import LogTemplateService
+
+        return self._guard(self, "logs", LogTemplateService(self))
 
     @cached_property
     def documents(self):

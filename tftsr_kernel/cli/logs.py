@@ -88,6 +88,24 @@ def cmd_log_delete(args):
     return Output({"deleted": args.log_id}, f"deleted log {args.log_id}")
 
 
+def cmd_log_templates(args):
+    wb = _wb(args)
+    wb.attachments.get_log_file(args.log_id)  # a clear "not found" before any work
+    if args.top is not None and args.top < 1:
+        raise ValidationError("--top must be at least 1")
+    ts = wb.logs.get_log_templates(args.log_id, recompute=args.recompute)
+    doc = ts.to_dict(top=args.top)
+    shown = ts.top(args.top if args.top is not None else 20)
+    rows = [{"id": t.id, "count": t.count, "first_seen": t.first_seen or "-", "last_seen": t.last_seen or "-",
+             "template": clean_text(t.template)[:120]} for t in shown]
+    text = _table(rows, ["id", "count", "first_seen", "last_seen", "template"])
+    text += f"\n{ts.lines} lines, {len(ts.templates)} templates"
+    if ts.bursts:
+        text += "\nbursts:\n" + "\n".join(f"  template {b.template_id}: {b.kind} at {b.at} ({b.count} lines,"
+                                         f" baseline {b.baseline:.1f}/min)" for b in ts.bursts)
+    return Output(doc, text)
+
+
 def cmd_image_add(args):
     wb = _wb(args)
     if is_utf8(args.file):
@@ -148,6 +166,11 @@ def register(sub, add):
     sp = add(lsub, "cat", cmd_log_cat, "write a log's original bytes to stdout")
     sp.add_argument("log_id")
     sp.add_argument("--redacted", action="store_true", help="the stored redacted text instead")
+    sp = add(lsub, "templates", cmd_log_templates,
+             "the log's templates (Drain) with counts, first/last seen, and bursts; mined once, then stored")
+    sp.add_argument("log_id")
+    sp.add_argument("--top", type=int, metavar="N", help="only the N most frequent templates")
+    sp.add_argument("--recompute", action="store_true", help="mine again instead of reading the stored result")
     sp = add(lsub, "delete", cmd_log_delete, "delete a log file")
     sp.add_argument("log_id")
 
