@@ -1,5 +1,10 @@
 """Lossless decoding and chunked (memory-bounded) scanning and redaction of files.
 
+Why one module past 700 lines: the chunk windows (look-ahead, look-behind, line-end cuts), the
+forked scan helper that runs the hyperscan pass over those same windows and the in-process
+fallback after the helper dies share one piece of offset arithmetic; split across files, a
+change to the window on one side would silently break the byte-identical output of the other.
+
 A file is cut into chunks of about ``chunk_size`` bytes, at line ends when possible.  Each
 chunk is scanned in a *window*: the chunk plus ``margin`` bytes of look-ahead and ``BACK``
 bytes of look-behind, so a finding that straddles a chunk boundary is seen whole.  A finding
