@@ -149,6 +149,14 @@ class Provider:
     def _headers(self) -> dict[str, str]:
         return {"Content-Type": "application/json", "Accept": "application/json"}
 
+    def _configured_auth_headers(self) -> dict[str, str]:
+        """The API key in the configured header (default ``Authorization: Bearer KEY``), or none."""
+        if not self.config.api_key:
+            return {}
+        name = (self.config.custom_auth_header or "").strip() or "Authorization"
+        prefix = self.config.custom_auth_prefix if self.config.custom_auth_prefix is not None else "Bearer "
+        return {name: f"{prefix}{self.config.api_key}"}
+
     def _body(self, system: str | None, turns: list[ChatMessage], *, stream: bool, max_tokens: int) -> dict:
         raise NotImplementedError
 

@@ -41,12 +41,7 @@ class OllamaProvider(Provider):
         return ollama_base(self.config.base_url) + "/api/chat"
 
     def _headers(self):
-        headers = super()._headers()
-        if self.config.api_key:  # Ollama behind an authenticating proxy
-            name = (self.config.custom_auth_header or "").strip() or "Authorization"
-            prefix = self.config.custom_auth_prefix if self.config.custom_auth_prefix is not None else "Bearer "
-            headers[name] = f"{prefix}{self.config.api_key}"
-        return headers
+        return {**super()._headers(), **self._configured_auth_headers()}  # Ollama behind an authenticating proxy
 
     def _body(self, system, turns, *, stream, max_tokens):
         messages = ([{"role": "system", "content": system}] if system else []) + [

@@ -21,12 +21,7 @@ class OpenAIProvider(Provider):
         return _join_path(base, self.config.custom_endpoint_path, "/chat/completions")
 
     def _headers(self) -> dict[str, str]:
-        headers = super()._headers()
-        if self.config.api_key:
-            name = (self.config.custom_auth_header or "").strip() or "Authorization"
-            prefix = self.config.custom_auth_prefix if self.config.custom_auth_prefix is not None else "Bearer "
-            headers[name] = f"{prefix}{self.config.api_key}"
-        return headers
+        return {**super()._headers(), **self._configured_auth_headers()}
 
     def _body(self, system, turns, *, stream, max_tokens):
         messages = ([{"role": "system", "content": system}] if system else []) + [
