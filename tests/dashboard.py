@@ -68,9 +68,31 @@ class Dashboard:
             return err.code, err.read().decode("utf-8", "replace"), err.headers
 
     def kernels(self) -> list[dict]:
+        if self.admin is not None:  # team mode: the kernel list is for admins
+            resp = self.admin.get("api/kernels")
+            assert resp.status_code == 200, (resp.status_code, resp.text)
+            return resp.json()
         status, body, _ = self.get("api/kernels")
         assert status == 200, (status, body)
         return json.loads(body)
+
+    admin = None  # team mode: an httpx client signed in as an admin (see sign_in)
+
+    def sign_in(self, username: str, password: str, *, token: bool = True):
+        """An httpx client that opened the token link and signed in through the login form.
+        Returns (client, response of the form's POST)."""
+        import re
+
+        import httpx
+
+        client = httpx.Client(base_url=self.base, follow_redirects=False, timeout=60)
+        if token:
+            client.get("?token=" + self.token)  # leaves the token cookie, redirects to /login
+        page = client.get("login")
+        xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page.text).group(1)
+        resp = client.post("login", data={"_xsrf": xsrf, "next": "/", "username": username,
+                                          "password": password})
+        return client, resp
 
     def kernel_ids(self) -> dict[str, bool]:
         """Kernel id -> whether it is the preheated (pooled) one."""
@@ -97,8 +119,10 @@ def _drain(stream, sink):
 
 
 @contextlib.contextmanager
-def running_dashboard(data_dir: Path, *args: str, env: dict | None = None, timeout: float = 90):
-    """Serve ``data_dir`` (made on first use) with ``tftsr dashboard --json ARGS``."""
+def running_dashboard(data_dir: Path, *args: str, env: dict | None = None, timeout: float = 90,
+                      admin: tuple[str, str] | None = None):
+    """Serve ``data_dir`` (made on first use) with ``tftsr dashboard --json ARGS``. ``admin``:
+    (name, password) of an admin to sign in as (team mode), for the kernel list."""
     data_dir = Path(data_dir)
     run_env = {k: v for k, v in os.environ.items() if k not in ("TFTSR_DB_KEY", "TFTSR_NEW_DB_KEY")}
     run_env.update(env or {})
@@ -108,6 +132,7 @@ def running_dashboard(data_dir: Path, *args: str, env: dict | None = None, timeo
     log = open(log_path, "wb")
     proc = subprocess.Popen(tftsr_command() + ["dashboard", "--json", "--port", str(port), *args], env=run_env,
                             stdout=subprocess.PIPE, stderr=log, start_new_session=True)
+    dash = None
     try:
         text = b""
         deadline = time.monotonic() + timeout
@@ -131,6 +156,9 @@ def running_dashboard(data_dir: Path, *args: str, env: dict | None = None, timeo
                 raise RuntimeError(log_path.read_text(errors="replace"))
             time.sleep(0.1)
         dash = Dashboard(proc, info, log_path)
+        if admin is not None:
+            dash.admin, resp = dash.sign_in(*admin)
+            assert resp.status_code == 302, resp.text
         _wait_for_pool(dash, deadline)
         yield dash
     finally:
@@ -142,6 +170,8 @@ def running_dashboard(data_dir: Path, *args: str, env: dict | None = None, timeo
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(5)
         log.close()
+        if dash is not None and dash.admin is not None:
+            dash.admin.close()
 
 
 def _wait_for_pool(dash: Dashboard, deadline: float) -> None:

@@ -128,9 +128,18 @@ def test_websockets_need_the_token_and_a_local_origin(dash):
         assert _refused(dash, path, token=True, origin=f"http://localhost:{dash.port + 1}") == 403, path
         assert _refused(dash, path, token=True, origin=f"http://attacker.example:{dash.port}",
                         host=f"attacker.example:{dash.port}") == 403, path
-    # with the token and no foreign Origin the request-info socket opens (a kernel id no page uses)
-    with _ws(dash, f"voila/query/{uuid.uuid4()}", token=True, origin=same) as ws:
-        assert ws.protocol.state.name == "OPEN"
+    # the request-info socket is the page kernels' own: the token (or its cookie) does not open it,
+    # nor a guessed kernel secret
+    for kid in (pool, str(uuid.uuid4())):
+        assert _refused(dash, f"voila/query/{kid}", token=True, origin=same) == 403
+        assert _refused(dash, f"voila/query/{kid}", token=True) == 403
+    sock = socket.create_connection(("127.0.0.1", dash.port), timeout=20)
+    with pytest.raises(InvalidStatus) as exc:
+        with websockets_sync.connect(f"ws://127.0.0.1:{dash.port}/voila/query/{pool}", sock=sock,
+                                     additional_headers={"Authorization": "tftsr-kernel " + "x" * 43},
+                                     open_timeout=20):
+            pass
+    assert exc.value.response.status_code == 403
     assert any(k["pooled"] for k in dash.kernels())
 
 

@@ -178,13 +178,17 @@ class Dashboard(Panel):
 
     def _whoami_html(self) -> str:
         actor = self.signed_in
+        out = ""
         if actor.is_local:
             text = "Single-user mode (no users yet)"
         elif actor.role is None:
             text = "Not signed in"
+            out = viewer.sign_out_link("Sign in")
         else:
             text = f"Signed in as {actor.name} ({actor.role})"
-        return f'<div class="tftsr-whoami tftsr-muted" style="font-size:13px">{_html.esc(text)}</div>'
+            out = viewer.sign_out_link("Sign out", hub=actor.via == "hub")
+        return (f'<div class="tftsr-whoami tftsr-muted" style="font-size:13px">{_html.esc(text)}'
+                f'{" &middot; " + out if out else ""}</div>')
 
     @property
     def sections(self) -> W.Tab:
@@ -235,8 +239,9 @@ def prepare(wb=None) -> None:
     _ = get_wb(wb).issues
 
 
-def wait_for_viewer() -> None:
+def wait_for_viewer(wb=None) -> None:
     """In a preheated Voila kernel, pause here until a browser asks for the page (its URL, with
-    ``?issue=``, arrives then), so the issue list is read when it is shown; anywhere else,
-    return at once."""
+    ``?issue=``, and in team mode the signed-in session arrive then), so the issue list is read
+    when it is shown, as that user; anywhere else, return at once."""
     viewer.wait_for_request()
+    get_wb(wb).team.act_as(None)  # whom the environment now proves (the page's session)

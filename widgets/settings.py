@@ -262,17 +262,22 @@ class SettingsPanel(Panel):
     def _make_audit(self):
         self._w_audit_action = W.Text(placeholder="Filter by action, e.g. ai_chat", continuous_update=False,
                                       layout=W.Layout(width="260px"))
+        self._w_audit_user = W.Text(placeholder="Filter by user, e.g. jane", continuous_update=False,
+                                    layout=W.Layout(width="200px"))
+        self._w_audit_user.add_class("tftsr-audit-user")
         self._w_audit_refresh = button("Refresh", "tftsr-audit-refresh", icon="refresh")
         self._w_audit_chain = W.HTML()
         self._w_audit_chain.add_class("tftsr-audit-chain")
         self._w_audit_table = W.HTML()
         self._w_audit_table.add_class("tftsr-audit-table")
         self._w_audit_action.observe(lambda _c: self.refresh_audit(), names="value")
+        self._w_audit_user.observe(lambda _c: self.refresh_audit(), names="value")
         self._w_audit_refresh.on_click(lambda _b: self.refresh_audit())
 
     @guarded
     def refresh_audit(self) -> None:
         self._audit = self._wb.audit.get_audit_log(action=self._w_audit_action.value.strip() or None,
+                                                   user_id=self._w_audit_user.value.strip().lower() or None,
                                                    limit=AUDIT_ROWS)
         self._verification = self._wb.audit.verify()
         v = self._verification
@@ -298,8 +303,8 @@ class SettingsPanel(Panel):
             details = json.dumps(e.details, indent=2, ensure_ascii=False) if e.details else ""
             cell = (f"<details><summary>details</summary><pre class=\"tftsr-pre\">{_html.esc(details)}</pre></details>"
                     if details else "")
-            rows.append((e.timestamp, e.action, e.entity_type, _html.one_line(e.entity_id, 40), cell))
-        return _html.table(rows, ["Time (UTC)", "Action", "Entity", "Id", "Details"], raw_columns=(4,))
+            rows.append((e.timestamp, e.user_id, e.action, e.entity_type, _html.one_line(e.entity_id, 40), cell))
+        return _html.table(rows, ["Time (UTC)", "User", "Action", "Entity", "Id", "Details"], raw_columns=(5,))
 
     # -- providers ------------------------------------------------------------------------------
     def _make_providers(self):
@@ -405,7 +410,7 @@ class SettingsPanel(Panel):
 
         def audit():
             self.refresh_audit()
-            return W.VBox([W.HBox([self._w_audit_action, self._w_audit_refresh]), self._w_audit_chain,
+            return W.VBox([W.HBox([self._w_audit_action, self._w_audit_user, self._w_audit_refresh]), self._w_audit_chain,
                            self._w_audit_table])
 
         def providers():

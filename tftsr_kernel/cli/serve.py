@@ -59,17 +59,26 @@ def cmd_dashboard(args):
     plan = dashboard_plan(args.host, args.port, args.token, args.allow_host, args.cull_idle)
     wb = _wb(args)  # checks the key and applies migrations once, before any kernel starts
     data_dir = str(wb.data_dir)
+    team = not wb.team.single_user
     wb.close()
     notebook = _notebook("dashboard.ipynb")
     os.environ["TFTSR_DATA_DIR"] = data_dir
     _with_templates_env(os.environ)
-    info = {**plan.as_dict(), "notebook": str(notebook), "data_dir": data_dir}
+    info = {**plan.as_dict(), "notebook": str(notebook), "data_dir": data_dir,
+            "sign_in": "user" if team else "token", "api": plan.url.split("?", 1)[0] + "api/v1/"}
     if args.json:
         sys.stdout.write(json.dumps(info, indent=2) + "\n")
     else:
         lines = [f"TFTSR dashboard: {plan.url}", f"data directory: {data_dir}",
                  "Open the URL above; the browser then keeps a session cookie and the token leaves the "
                  "address bar. Share it only with your team."]
+        if team:
+            lines.append("Team mode: after the token, each person signs in with their TFTSR user name and "
+                         "password, and the pages act as that user.")
+        else:
+            lines.append("Single-user mode (no users yet): everyone with the token acts as 'local'. "
+                         "Add users (tftsr user add) to require a sign-in.")
+        lines.append(f"HTTP API (Authorization: Bearer tftsr_...): {info['api']}")
         if plan.host in WILDCARD_HOSTS:
             lines.append("Listening on every interface: teammates use this machine's name or address "
                          "(add --allow-host NAME for any other name, e.g. a reverse proxy's).")
@@ -81,7 +90,7 @@ def cmd_dashboard(args):
     sys.stdout.flush()
     from ..serve.app import serve
 
-    serve(plan, notebook)  # until Ctrl-C or SIGTERM
+    serve(plan, notebook, data_dir)  # until Ctrl-C or SIGTERM
     raise SystemExit(0)  # the document was printed above; print nothing more
 
 

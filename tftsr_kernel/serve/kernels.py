@@ -18,6 +18,10 @@ import time
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from traitlets import Float
 
+#: team mode: kernel id -> the session whose page it serves (set by the page handler, read by the
+#: access guard on the kernel's channels, REST entry and shutdown; forgotten when it shuts down)
+KERNEL_OWNERS: dict[str, str] = {}
+
 
 def cull_interval(cull_idle: float, grace: float) -> int:
     """How often the culler looks (seconds): often enough that a kernel outlives its timeout
@@ -105,6 +109,8 @@ def _forget_request_info(kernel_id: str) -> None:
     try:
         from voila.request_info_handler import RequestInfoSocketHandler
     except ImportError:  # pragma: no cover
+        KERNEL_OWNERS.pop(kernel_id, None)
         return
+    KERNEL_OWNERS.pop(kernel_id, None)
     RequestInfoSocketHandler._cache.pop(kernel_id, None)
     RequestInfoSocketHandler._waiters.pop(kernel_id, None)

@@ -10,7 +10,7 @@ _STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f5f6f8;color:#212121;margin:0}
 main{max-width:560px;margin:12vh auto;background:#fff;border:1px solid #dde1e6;border-radius:8px;padding:28px 32px}
 h1{font-size:20px;margin:0 0 12px 0} p{line-height:1.5;margin:8px 0} code{background:#eef1f4;padding:1px 4px;border-radius:3px}
-label{display:block;margin:16px 0 6px 0;font-weight:600} input[type=password]{width:100%;box-sizing:border-box;padding:8px;
+label{display:block;margin:16px 0 6px 0;font-weight:600} input[type=password],input[type=text]{width:100%;box-sizing:border-box;padding:8px;
 font-size:14px;border:1px solid #b0b7c0;border-radius:4px} button{margin-top:14px;padding:8px 18px;font-size:14px;
 background:#1565c0;color:#fff;border:0;border-radius:4px;cursor:pointer} .error{color:#c62828;font-weight:600}
 .muted{color:#616161;font-size:13px}
@@ -39,9 +39,38 @@ def login_page(*, action: str, next_url: str, xsrf: str, error: str = "") -> str
         '<p class="muted">The browser then keeps a session cookie for this server until it is closed.</p>'))
 
 
+def team_login_page(*, action: str, next_url: str, xsrf: str, ask_token: bool, username: str = "",
+                    error: str = "") -> str:
+    """Team mode: the user's name and password (and the access token, until this browser has shown it)."""
+    err = f'<p class="error" id="tftsr-login-error" role="alert">{escape(error)}</p>' if error else ""
+    token = ('<label for="token">Access token</label>'
+             '<input type="password" id="token" name="token" autocomplete="off" required>'
+             '<p class="muted">The token is in the link printed by <code>tftsr dashboard</code> '
+             "(after <code>?token=</code>); opening that link fills it for you.</p>") if ask_token else ""
+    focus_user = "" if username else " autofocus"
+    focus_pass = " autofocus" if username else ""
+    return _page("TFTSR Workbench: sign in", (
+        "<h1>TFTSR Workbench</h1>"
+        "<p>Sign in with your TFTSR user name and password (an admin creates them with "
+        "<code>tftsr user add</code>).</p>"
+        f"{err}"
+        f'<form method="post" action="{escape(action)}" id="tftsr-login">'
+        f'<input type="hidden" name="_xsrf" value="{escape(xsrf)}">'
+        f'<input type="hidden" name="next" value="{escape(next_url)}">'
+        f"{token}"
+        '<label for="username">User name</label>'
+        f'<input type="text" id="username" name="username" value="{escape(username)}" autocomplete="username"'
+        f' autocapitalize="none" spellcheck="false" maxlength="64" required{focus_user}>'
+        '<label for="password">Password</label>'
+        f'<input type="password" id="password" name="password" autocomplete="current-password" required{focus_pass}>'
+        "<button type=\"submit\">Sign in</button></form>"
+        '<p class="muted">Sessions last 12 hours; <em>Sign out</em> in the dashboard\'s header ends one. '
+        "Five wrong passwords lock a user name for 15 minutes.</p>"))
+
+
 def logout_page(login_url: str) -> str:
     return _page("TFTSR Workbench: signed out", (
-        "<h1>Signed out</h1><p>The session cookie of this browser is gone.</p>"
+        "<h1>Signed out</h1><p>This browser's session has ended and its cookies are gone.</p>"
         f'<p><a href="{escape(login_url)}">Sign in again</a></p>'))
 
 

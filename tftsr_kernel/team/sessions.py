@@ -145,12 +145,15 @@ class SessionsMixin:
         if not isinstance(token, str) or not token:
             return False
         with self._db.write() as conn:
-            r = conn.execute("SELECT id, user_id FROM sessions WHERE token_hash = ? AND revoked_at IS NULL",
+            r = conn.execute("SELECT s.id, s.user_id, s.via, u.username, u.role FROM sessions s"
+                             " JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.revoked_at IS NULL",
                              (sha256_hex(token),)).fetchone()
             if r is None:
                 return False
             conn.execute("UPDATE sessions SET revoked_at = ? WHERE id = ?", (utc_now(), r["id"]))
-            self._audit_event("sign_out", "session", r["id"], {"user_id": r["user_id"]})
+            # the row names the user signing out (the session itself has just ended)
+            self._audit_event("sign_out", "session", r["id"], {"user_id": r["user_id"], "username": r["username"]},
+                              as_actor=Actor(r["user_id"], r["username"], r["role"], "password"))
         return True
 
     def revoke_sessions(self, name: str) -> int:
