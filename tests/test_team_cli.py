@@ -200,3 +200,21 @@ def test_audit_actor_filter(cli, users, monkeypatch):
     r = cli("--as", "ana", "timeline", issue_id, "--add", "triage_started", "--description", "paged", "--json")
     assert r.code == 0, r.stderr
     assert cli("timeline", issue_id, "--json").json[-1]["actor"] == "ana"
+
+
+def test_export_is_refused_to_a_viewer_before_anything_is_written(cli, users, wb, tmp_path):
+    assert cli("user", "add", "val", "--role", "viewer").code == 0
+    issue = wb.issues.create_issue("Payments down", "card declines for jane@example.org", "high")
+    out = tmp_path / "reports"
+    for extra in ([], ["--unredacted"]):
+        r = cli("--as", "val", "export", issue.id, "--to", "md", "-o", str(out), *extra)
+        assert r.code != 0 and "val has the viewer role" in r.stderr and "analyst role" in r.stderr, r.stderr
+        assert not out.exists()  # refused before the folder was made or the notebook ran
+    r = cli("--as", "ana", "export", issue.id, "--to", "md", "-o", str(out), "--json")
+    assert r.code == 0, r.stderr
+    text = (out / r.json["path"].rsplit("/", 1)[-1]).read_text()
+    assert "Payments down" in text and "jane@example.org" not in text
+    # the notebook's kernel acted as ana through a session of this run only, ended afterwards
+    rows = wb.db.query("SELECT s.revoked_at FROM sessions s JOIN users u ON u.id = s.user_id"
+                       " WHERE u.username = 'ana' AND s.via = 'cli'")
+    assert rows and all(r["revoked_at"] for r in rows)

@@ -73,14 +73,50 @@ def test_analyst_can_create_an_issue_from_the_dashboard(team):
     assert rows[0].user_id == "ana"
 
 
-def test_viewer_opening_an_incident_is_refused_the_original_log(team):
-    wb = team["wb"]
-    d = _dashboard_as(wb, "vic")
-    d.open_issue(team["issue"].id)
-    logs = d.incident.panels["logs"] if "logs" in d.incident.panels else None
-    if logs is None:  # tabs build lazily: build the logs tab
+def _logs_panel(d, issue_id):
+    d.open_issue(issue_id)
+    if "logs" not in d.incident.panels:  # tabs build lazily: build the logs tab
         d.incident.tabs._tftsr_build(0)
-        logs = d.incident.panels["logs"]
+    logs = d.incident.panels["logs"]
     logs.layout
-    assert "needs the analyst role" in logs.status
-    assert "jane.doe@example.org" not in logs._w_log_view.value
+    return logs
+
+
+def test_viewer_reads_the_redacted_log_never_the_original(team):
+    wb = team["wb"]
+    unreviewed = wb.attachments.upload_log_file_by_content(team["issue"].id, "raw.log",
+                                                           b"token for john.roe@example.net from 10.9.8.7\n")
+    d = _dashboard_as(wb, "vic")
+    logs = _logs_panel(d, team["issue"].id)
+    for log_id in (team["log"].id, unreviewed.id):  # reviewed, and never reviewed
+        logs._w_log_select.value = log_id
+        assert logs.status_kind != "error", logs.status
+        shown = logs._w_redacted.value
+        assert "Redacted log" in shown and "[Email_" in shown, shown[:300]
+        assert "jane.doe@example.org" not in shown and "john.roe@example.net" not in shown
+        logs._on_view()
+        assert "jane.doe@example.org" not in logs._w_log_view.value
+        assert "john.roe@example.net" not in logs._w_log_view.value
+        assert logs._w_review.children == ()  # review is for analysts
+    rows = wb.db.query("SELECT 1 FROM audit_log WHERE action = 'read_original' AND user_id = 'vic'")
+    assert not rows
+    # History's log view, too
+    from widgets.history import HistoryPanel
+
+    hist = HistoryPanel(wb)
+    hist.layout
+    hist.search_attachments()
+    hist._w_log_select.value = unreviewed.id
+    hist._on_view_log()
+    assert "(redacted)" in hist._w_attachment_view.value and "john.roe@example.net" not in hist._w_attachment_view.value
+
+
+def test_analyst_reads_the_original_and_the_read_is_audited(team):
+    wb = team["wb"]
+    d = _dashboard_as(wb, "ana")
+    logs = _logs_panel(d, team["issue"].id)
+    logs._w_log_select.value = team["log"].id
+    logs._on_view()
+    assert "jane.doe@example.org" in logs._w_log_view.value
+    rows = wb.db.query("SELECT entity_id FROM audit_log WHERE action = 'read_original' AND user_id = 'ana'")
+    assert team["log"].id in {r["entity_id"] for r in rows}

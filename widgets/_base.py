@@ -24,6 +24,13 @@ def get_wb(wb=None):
     return tftsr_kernel.open()
 
 
+def may(wb, permission: str) -> bool:
+    """Whether the kernel would let this page's user do ``permission`` (to choose what to show;
+    the kernel still checks every call)."""
+    team = getattr(wb, "team", None)
+    return True if team is None else team.actor.can(permission)
+
+
 def service(wb, name: str):
     """A lazily loaded kernel service (pii, providers, chat, documents), or None when the
     module that provides it is not installed yet."""

@@ -8,7 +8,7 @@ from tftsr_kernel.categories import CATEGORIES
 from tftsr_kernel.models import STATUSES
 
 from . import _html
-from ._base import Panel, button, guarded, lazy_tabs, set_options
+from ._base import Panel, button, guarded, lazy_tabs, may, set_options
 from .issues import IssueHeader, category_label
 
 VIEW_LIMIT = 60_000
@@ -143,8 +143,11 @@ class HistoryPanel(Panel):
         if not log_id:
             return
         log = next(l for l in self._logs if l.id == log_id)
-        text = self._wb.attachments.get_log_file_content(log_id)
-        self._w_attachment_view.value = (f"<b>{_html.esc(log.file_name)}</b> "
+        if may(self._wb, "logs:read_original"):
+            text, note = self._wb.attachments.get_log_file_content(log_id), ""
+        else:  # viewers: the redacted text only
+            text, note = self._wb.pii.redacted_view(log_id).text, " (redacted)"
+        self._w_attachment_view.value = (f"<b>{_html.esc(log.file_name)}</b>{_html.esc(note)} "
                                          f'<span class="tftsr-muted">from {_html.esc(log.issue_title)}</span>'
                                          + _html.pre(text, VIEW_LIMIT))
 

@@ -10,7 +10,7 @@ import ipywidgets as W
 from tftsr_kernel.attachments import MAX_IMAGE_BYTES, MAX_LOG_BYTES
 
 from . import _html
-from ._base import Panel, button, guarded, service, set_options
+from ._base import Panel, button, guarded, may, service, set_options
 from .uploader import ChunkedUploader
 
 VIEW_LIMIT = 60_000          # characters of a log shown in the browser
@@ -187,7 +187,10 @@ class LogsPanel(Panel):
         cached = getattr(self, "_text_cache", None)
         if cached and cached[0] == log_id:
             return cached[1]
-        text = self._wb.attachments.get_log_file_content(log_id)
+        if may(self._wb, "logs:read_original"):
+            text = self._wb.attachments.get_log_file_content(log_id)
+        else:  # viewers: the reviewed redaction, else every detected value replaced
+            text = self._pii.redacted_view(log_id).text
         self._text_cache = (log_id, text)
         return text
 
@@ -202,6 +205,12 @@ class LogsPanel(Panel):
         if self._pii is None or not log_id:
             self._spans = []
             self._w_review.children = ()
+            return
+        if not may(self._wb, "pii:review"):  # viewers read the redacted log; review is for analysts
+            self._spans = []
+            self._w_review.children = ()
+            self._w_redacted.value = ("<b>Redacted log</b> <span class=\"tftsr-muted\">(your role shows "
+                                      "redacted text only)</span>" + _html.pre(self._text(log_id), VIEW_LIMIT))
             return
         self._spans = self._pii.list_spans(log_id)
         log = self._log(log_id)

@@ -72,11 +72,8 @@ def cmd_log_cat(args):
     import base64
 
     wb = _wb(args)
-    if args.redacted:
-        text = wb.pii.get_redacted_content(args.log_id)
-        if text is None:
-            raise ValidationError(f"log {args.log_id} has no applied redaction yet; run: tftsr pii apply {args.log_id} --all")
-        data = text.encode("utf-8", "surrogateescape")
+    if args.redacted:  # the reviewed redaction, else every detected value replaced (viewers may read it)
+        data = wb.pii.redacted_view(args.log_id).text.encode("utf-8", "surrogateescape")
     else:
         data = wb.attachments.get_log_file_bytes(args.log_id)
     return Output({"id": args.log_id, "content_base64": base64.b64encode(data).decode("ascii"),
@@ -165,7 +162,7 @@ def register(sub, add):
     sp.add_argument("--search")
     sp = add(lsub, "cat", cmd_log_cat, "write a log's original bytes to stdout")
     sp.add_argument("log_id")
-    sp.add_argument("--redacted", action="store_true", help="the stored redacted text instead")
+    sp.add_argument("--redacted", action="store_true", help="the redacted text instead: the reviewed redaction, else every detected value replaced (viewers may read it)")
     sp = add(lsub, "templates", cmd_log_templates,
              "the log's templates (Drain) with counts, first/last seen, and bursts; mined once, then stored")
     sp.add_argument("log_id")

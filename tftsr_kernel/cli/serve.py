@@ -168,8 +168,13 @@ def execute_incident(wb, issue_id: str, *, timeout: int = 300):
     wb.issues.require(issue_id)
     nb = nbformat.read(_notebook("incident.ipynb"), as_version=4)
     parameterize(nb, issue_id)
-    old = os.environ.get("TFTSR_DATA_DIR")
+    old = {k: os.environ.get(k) for k in ("TFTSR_DATA_DIR", "TFTSR_SESSION_TOKEN")}
     os.environ["TFTSR_DATA_DIR"] = str(wb.data_dir)
+    session = None
+    actor = wb.team.actor
+    if not actor.is_local:  # the notebook's kernel acts as this command's user, for this run only
+        session = wb.team.open_session(actor.name, via="cli", client="tftsr export", hours=1)
+        os.environ["TFTSR_SESSION_TOKEN"] = session.token
     try:
         with tempfile.TemporaryDirectory(prefix="tftsr-export-") as tmp:
             client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
@@ -181,10 +186,13 @@ def execute_incident(wb, issue_id: str, *, timeout: int = 300):
     except (CellTimeoutError, DeadKernelError) as exc:
         raise ExportError(f"the incident notebook did not finish: {type(exc).__name__}") from None
     finally:
-        if old is None:
-            os.environ.pop("TFTSR_DATA_DIR", None)
-        else:
-            os.environ["TFTSR_DATA_DIR"] = old
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        if session is not None:
+            wb.team.sign_out(session.token)
     return nb
 
 
@@ -248,9 +256,15 @@ def export_incident(wb, issue_id: str, fmt: str = "html", output_dir: str | os.P
     Reports are for sharing: every output of the notebook and the title pass the egress guard
     with the issue's placeholders (``documents.report.redact_notebook``) unless ``unredacted``
     (audited). The file is named after the redacted title either way."""
+    from ..team.actor import require
+
     fmt = (fmt or "").lower()
     if fmt not in REPORT_FORMATS:
         raise ValidationError(f"unknown report format {fmt!r}; use one of: {', '.join(REPORT_FORMATS)}")
+    actor = wb.team.actor  # refused before anything is made or written
+    require(actor, "export")
+    if unredacted:
+        require(actor, "logs:read_original")
     issue = wb.issues.get_issue_record(issue_id)
     folder = Path(output_dir).expanduser() if output_dir else Path(wb.data_dir) / "exports"
     try:

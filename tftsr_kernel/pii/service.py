@@ -242,6 +242,13 @@ class PiiService:
             return None
         return gunzip_guarded(bytes(row[0])).decode("utf-8", "surrogateescape")
 
+    def redacted_view(self, log_file_id: str) -> EgressText:
+        """The log as someone who may not read originals sees it (viewers): its reviewed
+        redaction when one was applied, else every detected span redacted (the egress guard's
+        view, placeholders in place of values). Never the original text."""
+        log = self._log(log_file_id)
+        return self.egress_log(log["issue_id"], log_file_id)
+
     # -- the egress guard
     def redact_for_egress(self, issue_id: str | None, text: str) -> EgressText:
         """Redact every detected span of ``text`` with the issue's consistent placeholders.

@@ -75,6 +75,7 @@ METHOD_PERMISSIONS: dict[str, dict] = {
              "add_five_why": "whys:write", "update_five_why": "whys:write", "record_root_cause": "whys:write"},
     "pii": {
         "config": "logs:read", "enabled_types": "logs:read", "get_redacted_content": "logs:read",
+        "redacted_view": "logs:read",
         "redact_for_egress": "logs:read", "egress_log": "logs:read", "guard_outbound": "logs:read",
         "review_state": "logs:read", "mark_reviewed": NO_CHECK, "released_by_log": "pii:review",
         "detect_pii": "pii:review", "apply_redactions": "pii:review", "list_spans": "pii:review",
