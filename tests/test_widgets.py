@@ -310,8 +310,13 @@ def test_settings_pii_types_patterns_allowlist_and_audit(wb):
     s.select_tab("Audit log")
     assert s.audit_ok is True and s.audit_entries[0].action == "update_setting"
     assert "Audit chain intact" in s._w_audit_chain.value and "<details>" in s._w_audit_table.value
+    head = str(wb.audit.current_head())
+    assert head.split(":")[0] == str(len(wb.audit.get_audit_log(limit=10_000))) and head in s._w_audit_chain.value
     s._w_audit_action.value = "update_setting"
     assert {e.action for e in s.audit_entries} == {"update_setting"}
+    assert "local" in s._w_audit_table.value  # the User column (single-user mode)
+    s._w_audit_user.value = "someone-else"
+    assert s.audit_entries == []
     assert "Audit chain intact" in s.to_html()
 
 

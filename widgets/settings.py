@@ -281,12 +281,16 @@ class SettingsPanel(Panel):
                                                    limit=AUDIT_ROWS)
         self._verification = self._wb.audit.verify()
         v = self._verification
+        head = str(self._wb.audit.current_head())
+        head_html = ('<div class="tftsr-audit-head tftsr-muted" style="font-size:12px;margin-top:4px">Head: '
+                     f'<code style="user-select:all">{_html.esc(head)}</code> &mdash; record it outside this machine; '
+                     "later, <code>tftsr verify --expect-head HEAD</code> proves the log was only appended to.</div>")
         if v.ok:
             chain = f'<span style="color:#2e7d32">\u2713 Audit chain intact ({v.entries:,} entries).</span>'
         else:
             where = f" at entry {v.first_bad_id}" if v.first_bad_id else ""
             chain = f'<span style="color:#c62828">\u26a0 Audit chain broken{_html.esc(where)}: {_html.esc(v.reason)}</span>'
-        self._w_audit_chain.value = chain
+        self._w_audit_chain.value = chain + head_html
         self._w_audit_table.value = self._audit_table()
 
     @property
