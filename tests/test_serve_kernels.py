@@ -125,3 +125,24 @@ def test_closing_a_tab_releases_its_kernel(dash):
         ctx.close()
         browser.close()
     assert _wait(lambda: [k for k in dash.kernels() if k["pooled"]], 60)
+
+
+def test_new_pages_are_refused_past_max_kernels(tmp_path):
+    """``--max-kernels 1``: one open page; the next gets a 503 page saying why, and no kernel."""
+    import tftsr_kernel
+    from tftsr_kernel.demo import create_demo
+
+    data = tmp_path / "data"
+    wb = tftsr_kernel.open(data, shared=False)
+    create_demo(wb)
+    wb.close()
+    with running_dashboard(data, "--max-kernels", "1") as d:
+        first = _load(d)
+        assert [k["id"] for k in _page_kernels(d)] == [first]
+        before = {k["id"] for k in d.kernels()}
+        status, body, headers = d.get("?token=" + d.token, token=False)
+        assert status == 503 and "503 Busy" in body and "--max-kernels" in body and "serves 1 open pages" in body
+        assert headers["Retry-After"] == "30" and "jupyter-config-data" not in body
+        time.sleep(1)
+        assert [k["id"] for k in _page_kernels(d)] == [first]  # the refused request took no kernel
+        assert {k["id"] for k in d.kernels()} - before <= {k["id"] for k in d.kernels() if k["pooled"]}

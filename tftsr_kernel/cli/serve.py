@@ -26,7 +26,7 @@ from pathlib import Path
 
 from .. import paths
 from ..errors import ExportError, NotFoundError, TftsrError, ValidationError
-from ..serve.plan import DEFAULT_CULL_IDLE
+from ..serve.plan import DEFAULT_CULL_IDLE, DEFAULT_MAX_KERNELS
 from ._common import Output, _wb, path_arg
 
 REPORT_FORMATS = ("html", "pdf", "md")
@@ -56,7 +56,7 @@ def _with_templates_env(env: dict) -> dict:
 def cmd_dashboard(args):
     from ..serve.plan import WILDCARD_HOSTS, dashboard_plan
 
-    plan = dashboard_plan(args.host, args.port, args.token, args.allow_host, args.cull_idle)
+    plan = dashboard_plan(args.host, args.port, args.token, args.allow_host, args.cull_idle, args.max_kernels)
     wb = _wb(args)  # checks the key and applies migrations once, before any kernel starts
     data_dir = str(wb.data_dir)
     team = not wb.team.single_user
@@ -326,6 +326,9 @@ def register(sub, add):
     sp.add_argument("--cull-idle", type=int, default=None, metavar="SECONDS",
                     help=f"release the kernel of a page that is gone after this many idle seconds "
                          f"(default {DEFAULT_CULL_IDLE})")
+    sp.add_argument("--max-kernels", type=int, default=None, metavar="N",
+                    help=f"refuse new pages (503) while N pages have a kernel (default {DEFAULT_MAX_KERNELS}; "
+                         "each kernel is a Python process of about 70 MB)")
 
     sp = add(sub, "lab", cmd_lab, "open an incident notebook in JupyterLab (made from the template on first use)")
     sp.add_argument("issue_id", nargs="?", help="the issue (default: the most recent one)")

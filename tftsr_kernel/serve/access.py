@@ -270,6 +270,14 @@ class AccessGuard:
                             self.request.path, self._tftsr_actor.name)
                 raise web.HTTPError(403, "this kernel belongs to another page")
         if self._tftsr_page:
+            km = self.settings.get("kernel_manager")
+            limit = getattr(km, "max_kernels", None)
+            if limit and km.page_kernel_count() >= limit:
+                log.warning("Refused a page: %d pages already have a kernel (--max-kernels %d)",
+                            km.page_kernel_count(), limit)
+                self._tftsr_error_text = (f"The dashboard already serves {limit} open pages, its limit: close a "
+                                          "tab and reload (an admin can raise --max-kernels).")
+                raise web.HTTPError(503, "max kernels reached")
             _ = self.xsrf_token  # sets the _xsrf cookie the page's scripts send back
             if self._tftsr_session_token:  # the page's kernel acts as this session's user
                 self.request.headers[SESSION_HEADER] = self._tftsr_session_token
@@ -284,7 +292,9 @@ class AccessGuard:
             return super().write_error(status_code, **kwargs)  # JSON
         # jupyter_server's error templates need its static files, which Voila does not serve
         exc = (kwargs.get("exc_info") or (None, None, None))[1]
-        reason = getattr(exc, "reason", None) or self._reason
+        reason = getattr(self, "_tftsr_error_text", None) or getattr(exc, "reason", None) or self._reason
+        if status_code == 503:
+            self.set_header("Retry-After", "30")
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.write(error_page(status_code, reason))
         return None

@@ -65,6 +65,7 @@ def voila_config(plan: DashboardPlan, notebook: Path):
     # kernels: idle and disconnected ones are culled; one never connected goes after a grace period
     c.VoilaConfiguration.multi_kernel_manager_class = "tftsr_kernel.serve.kernels.DashboardKernelManager"
     c.DashboardKernelManager.connect_grace = plan.connect_grace
+    c.DashboardKernelManager.max_kernels = plan.max_kernels
     c.MappingKernelManager.cull_idle_timeout = plan.cull_idle
     c.MappingKernelManager.cull_interval = cull_interval(plan.cull_idle, plan.connect_grace)
     c.MappingKernelManager.cull_connected = False  # an open page keeps its kernel

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
-from traitlets import Float
+from traitlets import Float, Int
 
 #: team mode: kernel id -> the session whose page it serves (set by the page handler, read by the
 #: access guard on the kernel's channels, REST entry and shutdown; forgotten when it shuts down)
@@ -33,6 +33,10 @@ class DashboardKernelManager(AsyncMappingKernelManager):
     connect_grace = Float(30.0, config=True,
                           help="Shut down a kernel that no browser connected to within this many seconds "
                                "of its page being served.")
+
+    max_kernels = Int(50, config=True,
+                      help="Refuse a new page (503) while this many pages already have a kernel; "
+                           "the preheated kernel is not counted.")
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -56,6 +60,10 @@ class DashboardKernelManager(AsyncMappingKernelManager):
                     continue
         out.discard(None)
         return out
+
+    def page_kernel_count(self) -> int:
+        """Kernels serving a page (or started for one): every kernel but the pool's."""
+        return len(set(self._kernels) - self.pooled_kernel_ids())
 
     def kernel_report(self) -> list[dict]:
         """Every kernel: id, state, connections, whether it is the pool's, and its process id."""

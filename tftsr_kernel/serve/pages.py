@@ -85,8 +85,12 @@ def refused_page() -> str:
         "<code>Host</code> header.</p>"))
 
 
+_TITLES = {400: "Bad request", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
+           500: "Internal error", 503: "Busy"}
+
+
 def error_page(status: int, reason: str | None) -> str:
     return _page(f"TFTSR Workbench: {int(status)}", (
-        f"<h1>{int(status)} {escape(reason or 'Error')}</h1>"
-        "<p>The dashboard could not answer this request.</p>"
+        f"<h1>{int(status)} {escape(_TITLES.get(int(status), 'Error'))}</h1>"
+        f"<p>{escape(reason or 'The dashboard could not answer this request.')}</p>"
         '<p><a href="/">Back to the dashboard</a></p>'))

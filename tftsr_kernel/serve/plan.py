@@ -19,6 +19,9 @@ DEFAULT_CULL_IDLE = 180
 MIN_CULL_IDLE, MAX_CULL_IDLE = 5, 7 * 24 * 3600
 #: a kernel that no browser has connected to this long after its page was served is shut down
 CONNECT_GRACE = 30.0
+#: pages with a kernel at once (each kernel is a Python process, about 70 MB); --max-kernels
+DEFAULT_MAX_KERNELS = 50
+MAX_MAX_KERNELS = 1000
 _TOKEN_RE = re.compile(r"[A-Za-z0-9._~-]{16,256}")
 _LABEL_RE = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)")
 
@@ -147,6 +150,7 @@ class DashboardPlan:
     cull_idle: int
     connect_grace: float
     policy: HostPolicy
+    max_kernels: int = DEFAULT_MAX_KERNELS
 
     def as_dict(self) -> dict:
         d = asdict(self)
@@ -155,7 +159,7 @@ class DashboardPlan:
 
 
 def dashboard_plan(host: str = "127.0.0.1", port: int = 8866, token: str | None = None, allow_hosts=(),
-                   cull_idle: int | None = None) -> DashboardPlan:
+                   cull_idle: int | None = None, max_kernels: int | None = None) -> DashboardPlan:
     """Check the serving options and decide the token: the given one, else a new random one
     (a token is always required, on loopback too)."""
     host = (host or "").strip()
@@ -168,6 +172,9 @@ def dashboard_plan(host: str = "127.0.0.1", port: int = 8866, token: str | None 
     cull = DEFAULT_CULL_IDLE if cull_idle is None else cull_idle
     if not isinstance(cull, int) or not MIN_CULL_IDLE <= cull <= MAX_CULL_IDLE:
         raise ValidationError(f"--cull-idle must be between {MIN_CULL_IDLE} and {MAX_CULL_IDLE} seconds")
+    maxk = DEFAULT_MAX_KERNELS if max_kernels is None else max_kernels
+    if not isinstance(maxk, int) or not 1 <= maxk <= MAX_MAX_KERNELS:
+        raise ValidationError(f"--max-kernels must be between 1 and {MAX_MAX_KERNELS}")
     generated = token is None
     token = secrets.token_urlsafe(24) if generated else check_token(token)
     policy = HostPolicy.for_server(host, allow_hosts or ())
@@ -175,4 +182,4 @@ def dashboard_plan(host: str = "127.0.0.1", port: int = 8866, token: str | None 
     url = f"http://{_shown(shown)}:{port}/?token={token}"
     return DashboardPlan(host=host, port=port, token=token, token_generated=generated, url=url,
                          loopback=is_loopback(host), allowed_hosts=policy.describe(), cull_idle=cull,
-                         connect_grace=min(CONNECT_GRACE, float(cull)), policy=policy)
+                         connect_grace=min(CONNECT_GRACE, float(cull)), policy=policy, max_kernels=maxk)
