@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import json
+
 import httpx
 import pytest
 
@@ -113,6 +115,34 @@ def test_two_users_sign_in_and_each_sees_the_dashboard_as_themselves(hub):
             pages["ana"].locator(".tftsr-issue-title").wait_for(timeout=60_000)
             pages["vic"].wait_for_selector("text=needs the analyst role", timeout=60_000)
             pages["vic"].screenshot(path=str(SHOTS / "hub_vic_refused.png"), full_page=True)
+            # a viewer's server runs no code of the browser's and writes no file
+            for name, allowed in (("ana", True), ("vic", False)):
+                page = pages[name]
+                xsrf = next(c["value"] for c in page.context.cookies() if c["name"] == "_xsrf")
+                base = f"{url}/user/{name}"
+                put = page.request.put(f"{base}/api/contents/evil.ipynb", headers={"X-XSRFToken": xsrf},
+                                       data=json.dumps({"type": "notebook", "content": {
+                                           "cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}}))
+                assert (put.status in (200, 201)) is allowed, (name, put.status, put.text()[:200])
+                started = page.request.post(f"{base}/api/kernels", headers={"X-XSRFToken": xsrf}, data="{}")
+                assert started.ok, started.text()[:200]
+                kid = started.json()["id"]
+                ran = page.evaluate("""async ([base, kid]) => {
+                    const ws = new WebSocket(base.replace('http', 'ws') + '/api/kernels/' + kid + '/channels');
+                    await new Promise(r => ws.onopen = r);
+                    const id = 'm' + Math.random();
+                    const got = [];
+                    ws.onmessage = e => { const m = JSON.parse(e.data);
+                        if (m.parent_header && m.parent_header.msg_id === id) got.push(m.msg_type); };
+                    ws.send(JSON.stringify({header: {msg_id: id, msg_type: 'execute_request', username: '',
+                        session: 's' + id, date: '', version: '5.3'}, parent_header: {}, metadata: {},
+                        content: {code: '1+1', silent: false, store_history: false, user_expressions: {},
+                                  allow_stdin: false, stop_on_error: true}, channel: 'shell', buffers: []}));
+                    await new Promise(r => setTimeout(r, 8000));
+                    ws.close();
+                    return got.includes('execute_reply');
+                }""", [base, kid])
+                assert ran is allowed, (name, ran)
         finally:
             browser.close()
     created = wb.audit.get_audit_log(action="create_issue", limit=5)

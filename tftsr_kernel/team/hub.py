@@ -122,8 +122,15 @@ class TftsrSpawner(LocalProcessSpawner):
 
     def get_args(self):
         args = super().get_args()
-        if getattr(self, "_tftsr_role", None) == "viewer":  # viewers read; no shell for them
-            args.append("--ServerApp.terminals_enabled=False")
+        if getattr(self, "_tftsr_role", None) == "viewer":
+            # viewers read: no terminal, no code from the browser (kernels get only the widget
+            # messages, so JupyterLab cannot run cells) and no new or changed files (Voila would
+            # run a notebook a viewer wrote). What they can do is what the dashboard lets them.
+            from ..serve.app import BROWSER_MESSAGE_TYPES
+
+            args += ["--ServerApp.terminals_enabled=False",
+                     f"--MappingKernelManager.allowed_message_types={BROWSER_MESSAGE_TYPES!r}",
+                     "--ServerApp.contents_manager_class=tftsr_kernel.team.hub_contents.ReadOnlyContentsManager"]
         return args
 
     def _prepare_workspace(self) -> None:
