@@ -184,3 +184,20 @@ def _wait_for_pool(dash: Dashboard, deadline: float) -> None:
             pass
         time.sleep(0.2)
     raise RuntimeError("the dashboard's preheated kernel did not start")
+
+
+def team_store(data_dir: Path, passwords: dict[str, str], roles: dict[str, str]):
+    """A demo store with users (``roles``: name -> role; the first must be the admin), opened
+    as that admin. The caller closes it."""
+    import tftsr_kernel
+    from tftsr_kernel.demo import create_demo
+
+    wb = tftsr_kernel.open(data_dir, shared=False)
+    create_demo(wb)
+    (admin, role), *others = roles.items()
+    assert role == "admin"
+    wb.team.create_user(admin, "admin", password=passwords[admin], os_user="nobody-here")
+    wb.team.act_as(wb.team.check_password(admin, passwords[admin]))
+    for name, role in others:
+        wb.team.create_user(name, role, password=passwords[name])
+    return wb

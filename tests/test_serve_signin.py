@@ -15,7 +15,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.dashboard import running_dashboard
+from tests.dashboard import running_dashboard, team_store
 
 pytestmark = [pytest.mark.slow]
 websockets_sync = pytest.importorskip("websockets.sync.client")
@@ -28,16 +28,8 @@ UUID_RE = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 @pytest.fixture(scope="module")
 def team(tmp_path_factory):
-    import tftsr_kernel
-    from tftsr_kernel.demo import create_demo
-
     data = tmp_path_factory.mktemp("signin") / "data"
-    wb = tftsr_kernel.open(data, shared=False)
-    create_demo(wb)
-    wb.team.create_user("ada", "admin", password=PASSWORDS["ada"], os_user="nobody-here")
-    wb.team.act_as(wb.team.check_password("ada", PASSWORDS["ada"]))
-    for name, role in (("ana", "analyst"), ("vic", "viewer"), ("rita", "analyst")):
-        wb.team.create_user(name, role, password=PASSWORDS[name])
+    wb = team_store(data, PASSWORDS, {"ada": "admin", "ana": "analyst", "vic": "viewer", "rita": "analyst"})
     keys = {"ana": wb.team.create_api_key("ana-ci", ["issues:read", "issues:write"], user="ana").key,
             "vic": wb.team.create_api_key("vic-ro", ["issues:read"], user="vic").key}
     wb.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.dashboard import CHROMIUM, CHROMIUM_ARGS, running_dashboard
+from tests.dashboard import CHROMIUM, CHROMIUM_ARGS, running_dashboard, team_store
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -23,16 +23,8 @@ PASSWORDS = {"ada": "ada's admin password", "ana": "ana's long password", "vic":
 
 @pytest.fixture(scope="module")
 def team(tmp_path_factory):
-    import tftsr_kernel
-    from tftsr_kernel.demo import create_demo
-
     data = tmp_path_factory.mktemp("signin-browser") / "data"
-    wb = tftsr_kernel.open(data, shared=False)
-    create_demo(wb)
-    wb.team.create_user("ada", "admin", password=PASSWORDS["ada"], os_user="nobody-here")
-    wb.team.act_as(wb.team.check_password("ada", PASSWORDS["ada"]))
-    wb.team.create_user("ana", "analyst", password=PASSWORDS["ana"])
-    wb.team.create_user("vic", "viewer", password=PASSWORDS["vic"])
+    wb = team_store(data, PASSWORDS, {"ada": "admin", "ana": "analyst", "vic": "viewer"})
     wb.close()
     SHOTS.mkdir(parents=True, exist_ok=True)
     with running_dashboard(data, admin=("ada", PASSWORDS["ada"])) as dash:
