@@ -29,7 +29,7 @@ class Workbench:
 
     Services: ``issues``, ``attachments``, ``timeline``, ``audit``, ``settings``, ``secrets``,
     ``whys``; and, loaded on first use, ``pii``, ``providers``, ``chat``, ``documents``, ``team``, ``alerts``,
-    ``logs`` (log templates).
+    ``logs`` (log templates), ``integrations`` (Confluence, ServiceNow, Azure DevOps).
     """
 
     def __init__(self, db: Database, data_dir: Path, key_source: KeySource):
@@ -90,6 +90,12 @@ class Workbench:
         from .logs.service import LogTemplateService
 
         return self._guard(self, "logs", LogTemplateService(self))
+
+    @cached_property
+    def integrations(self):
+        from .integrations.service import IntegrationService
+
+        return self._guard(self, "integrations", IntegrationService(self))
 
     @cached_property
     def documents(self):
