@@ -73,6 +73,8 @@ CREATIONS = (
     ("oauth_states", "oauth_state", ("oauth_begin",)),
     ("integration_links", "integration_link", ("publish_to_confluence", "create_servicenow_incident",
                                                "create_azuredevops_workitem")),
+    ("notification_channels", "notification_channel", ("add_notification_channel",)),
+    ("notification_deliveries", "notification_delivery", ("notify",)),
 )
 
 

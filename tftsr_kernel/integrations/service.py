@@ -340,7 +340,18 @@ class IntegrationService:
                                    issue_id=view["issue_id"], redacted=not unredacted,
                                    extra={"document_id": doc_id, "space_key": space_key, "url": page.url,
                                           "version": page.version or 1})
+        self._notify("document_published", view["issue_id"], f"Published to Confluence: {page.url}")
         return PublishResult(page.id, page.url, view["title"], page.version or 1, space_key, doc_id, sha, not unredacted)
+
+    def _notify(self, event: str, issue_id: str, detail: str) -> None:
+        if self._db.query_one("SELECT 1 FROM notification_channels WHERE enabled = 1 LIMIT 1") is None:
+            return
+        from ..errors import TftsrError
+
+        try:
+            self._wb.notifications.emit(event, issue_id, detail)
+        except TftsrError:  # each channel's failure is recorded by emit; the page is published
+            pass
 
     def update_confluence_page(self, doc_id: str, *, page_id: str | None = None, version: int | None = None,
                                unredacted: bool = False) -> PublishResult:

@@ -124,6 +124,10 @@ METHOD_PERMISSIONS: dict[str, dict] = {
         "create_azuredevops_workitem": _unredacted("export", "logs:read_original"),
         "update_azuredevops_workitem": _unredacted("export", "logs:read_original"),
     },
+    # notification channels are configured by admins; emit is the kernel's own step after a change
+    "notifications": {"add_channel": "integrations:manage", "remove_channel": "integrations:manage",
+                      "test_channel": "integrations:manage", "list_channels": "providers:read",
+                      "get_channel": "providers:read", "list_deliveries": "providers:read", "emit": NO_CHECK},
 }
 
 #: (service, method) whose successful call is an original read, audited with the first argument
