@@ -29,7 +29,7 @@ def links_html(links) -> str:
         return '<div class="tftsr-muted">No tickets or pages yet.</div>'
     rows = [(_NAMES.get(l.service, l.service), "page" if l.kind == "page" else "ticket",
              _link(l.url, l.ticket_number or l.title or l.id),
-             "" if l.redacted else "unredacted", l.created_at or "") for l in links]
+             "redacted" if l.redacted else "UNREDACTED (audited)", l.created_at or "") for l in links]
     return _html.table(rows, ["Service", "Kind", "Link", "Sent", "When (UTC)"], raw_columns=(2,))
 
 
