@@ -373,3 +373,24 @@ def test_verify_finds_every_new_object_audited(wb, confluence, leaky_issue):
     wb.integrations.publish_to_confluence(doc.id)
     problems, chain = wb.verify()
     assert not problems and chain.ok, chain.problems
+
+
+def test_rekey_reencrypts_integration_secrets(wb, confluence):
+    add_confluence(wb, confluence)
+    before = wb.db.query_one("SELECT encrypted_token FROM credentials")[0]
+    wb.rekey()
+    assert wb.db.query_one("SELECT encrypted_token FROM credentials")[0] != before
+    assert wb.integrations.test_connection("confluence").success
+
+
+def test_a_tampered_credential_is_a_typed_error_without_the_secret(wb, confluence):
+    add_confluence(wb, confluence)
+    enc = wb.db.query_one("SELECT encrypted_token FROM credentials")[0]
+    raw = bytearray(base64.b64decode(enc))
+    raw[-1] ^= 1
+    wb.db.execute("UPDATE credentials SET encrypted_token = ?", (base64.b64encode(bytes(raw)).decode(),))
+    with pytest.raises(errors.SecretError, match="cannot be decrypted") as e:
+        wb.integrations.list_confluence_spaces()
+    assert API_TOKEN not in str(e.value) and confluence.requests == []
+    bad = wb.integrations.test_connection("confluence")
+    assert not bad.success and "enter it again" in bad.message
