@@ -68,6 +68,13 @@ CREATIONS = (
     ("resolution_steps", "resolution_step", ("add_five_why",)),
     ("ai_providers", "ai_provider", ("add_provider",)),
     ("ai_conversations", "ai_conversation", ("new_conversation",)),
+    ("integration_config", "integration", ("add_integration",)),
+    ("credentials", "credential", ("store_credential",)),
+    ("oauth_states", "oauth_state", ("oauth_begin",)),
+    ("integration_links", "integration_link", ("publish_to_confluence", "create_servicenow_incident",
+                                               "create_azuredevops_workitem")),
+    ("notification_channels", "notification_channel", ("add_notification_channel",)),
+    ("notification_deliveries", "notification_delivery", ("notify",)),
 )
 
 

@@ -22,6 +22,9 @@ from .errors import SecretError, ValidationError
 PURPOSES = {
     "ai_provider_api_key": ("ai_providers", "id", "encrypted_api_key"),
     "integration_token": ("credentials", "id", "encrypted_token"),
+    "integration_client_secret": ("integration_config", "id", "encrypted_client_secret"),
+    "oauth_verifier": ("oauth_states", "id", "encrypted_verifier"),
+    "notification_secret": ("notification_channels", "id", "encrypted_secret"),
     "mcp_auth": ("mcp_servers", "id", "auth_value"),
     "mcp_env": ("mcp_servers", "id", "env_config"),
     "kubeconfig": ("kubeconfig_files", "id", "encrypted_content"),

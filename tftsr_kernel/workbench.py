@@ -29,7 +29,7 @@ class Workbench:
 
     Services: ``issues``, ``attachments``, ``timeline``, ``audit``, ``settings``, ``secrets``,
     ``whys``; and, loaded on first use, ``pii``, ``providers``, ``chat``, ``documents``, ``team``, ``alerts``,
-    ``logs`` (log templates).
+    ``logs`` (log templates), ``integrations`` (Confluence, ServiceNow, Azure DevOps), ``notifications``.
     """
 
     def __init__(self, db: Database, data_dir: Path, key_source: KeySource):
@@ -51,6 +51,10 @@ class Workbench:
 
         self._guard = guard
         install(self)
+        # issue and 5-Whys changes notify the subscribed channels (integrations/events.py)
+        from .integrations.events import install_events
+
+        install_events(self)
         # every audit row and timeline event names the acting user (single-user mode: local)
         self.audit.actor_name = self.timeline.actor_name = lambda: self.team.actor.name
 
@@ -90,6 +94,18 @@ class Workbench:
         from .logs.service import LogTemplateService
 
         return self._guard(self, "logs", LogTemplateService(self))
+
+    @cached_property
+    def integrations(self):
+        from .integrations.service import IntegrationService
+
+        return self._guard(self, "integrations", IntegrationService(self))
+
+    @cached_property
+    def notifications(self):
+        from .integrations.notifications import NotificationService
+
+        return self._guard(self, "notifications", NotificationService(self))
 
     @cached_property
     def documents(self):

@@ -59,6 +59,14 @@ class DocumentsPanel(Panel):
         self._w_preview_button.on_click(self._on_preview)
         for fmt, b in self._w_export.items():
             b.on_click(lambda _b, f=fmt: self.export(f))
+        # Publish to Confluence (widgets/integrations.py), when the integrations service is installed
+        from ._base import service
+
+        self._publish = None
+        if service(self._wb, "integrations") is not None:
+            from .integrations import PublishSection
+
+            self._publish = PublishSection(self._wb, lambda: self.selected_document_id)
         self.refresh()
 
     # -- public values --------------------------------------------------------------------------
@@ -85,7 +93,13 @@ class DocumentsPanel(Panel):
         return W.VBox([W.HTML(_html.style_tag()), W.HBox([self._w_gen_rca, self._w_gen_pm]), self._w_select,
                        self._w_editor,
                        W.HBox([self._w_save, self._w_preview_button, *self._w_export.values()]),
-                       W.HBox([self._w_unredacted, self._w_export_note]), self._w_download, self._w_status, self._w_preview])
+                       W.HBox([self._w_unredacted, self._w_export_note]), self._w_download, self._w_status,
+                       *([self._publish.layout] if self._publish is not None else []), self._w_preview])
+
+    @property
+    def publish(self):
+        """The Publish section (None without the integrations service)."""
+        return self._publish
 
     @guarded
     def refresh(self, select: str | None = None) -> None:
@@ -105,6 +119,9 @@ class DocumentsPanel(Panel):
 
     def _load(self):
         doc_id = self.selected_document_id
+        if getattr(self, "_publish", None) is not None:
+            self._publish._clear_preview()
+            self._publish.refresh()
         if not doc_id:
             self._w_editor.value = ""
             self._w_preview.value = ('<div class="tftsr-muted">No documents yet: generate an RCA once the '

@@ -8,7 +8,7 @@ from tftsr_kernel.categories import CATEGORIES
 from tftsr_kernel.models import SEVERITIES, STATUSES
 
 from . import _html
-from ._base import Panel, button, guarded
+from ._base import Panel, button, guarded, service
 
 
 def _md_cell(value) -> str:
@@ -289,6 +289,12 @@ class IssueHeader(Panel):
         self._w_severity_select.observe(self._on_severity, names="value")
         self._w_save.on_click(self._on_save)
         self._w_delete.on_click(self._on_delete)
+        # Open ticket, and the tickets and pages linked to the issue (widgets/integrations.py)
+        self._tickets = None
+        if service(self._wb, "integrations") is not None:
+            from .integrations import TicketsSection
+
+            self._tickets = TicketsSection(issue_id, self._wb)
         self._fill()
 
     @property
@@ -328,7 +334,13 @@ class IssueHeader(Panel):
                        W.HTML("<hr>"), W.HBox([self._w_confirm_delete, self._w_delete])])
         acc = W.Accordion(children=[edit], titles=("Edit issue",), selected_index=None)
         return W.VBox([W.HTML(_html.style_tag()), self._w_summary,
-                       W.HBox([self._w_status_select, self._w_severity_select]), acc, self._w_status])
+                       W.HBox([self._w_status_select, self._w_severity_select]),
+                       *([self._tickets.layout] if self._tickets is not None else []), acc, self._w_status])
+
+    @property
+    def tickets(self):
+        """The Open ticket section (None without the integrations service)."""
+        return self._tickets
 
     def _changed(self):
         self._w_summary.value = self._summary_html()

@@ -29,6 +29,7 @@ class SettingsPanel(Panel):
         self._verification = None
         self._provider_list = []
         self._models = []
+        self._integrations = None  # the Integrations tab's section, built on first use
         self._make_general()
         self._make_pii()
         self._make_ollama()
@@ -425,11 +426,24 @@ class SettingsPanel(Panel):
                            W.HTML("<b>Add a provider</b>"), self._w_p_name, self._w_p_type, self._w_p_url,
                            self._w_p_model, self._w_p_key, self._w_p_add])
 
+        def integrations():
+            from .integrations import IntegrationsSettings
+
+            self._integrations = IntegrationsSettings(self._wb)
+            return self._integrations.layout
+
         pages = [("PII", pii), ("Ollama", ollama), ("General", general), ("Audit log", audit)]
+        if service(self._wb, "integrations") is not None:
+            pages.insert(len(pages) - 1, ("Integrations", integrations))
         if self._providers is not None:
             pages.insert(0, ("AI providers", providers))
         self._w_tabs = lazy_tabs(pages, css="tftsr-settings-tabs")
         return W.VBox([W.HTML(_html.style_tag()), self._w_tabs, self._w_status])
+
+    @property
+    def integrations(self):
+        """The Integrations section (built when its tab is first shown)."""
+        return self._integrations
 
     def select_tab(self, title: str) -> None:
         self.layout  # builds the tabs

@@ -59,7 +59,10 @@ def cmd_doc_show(args):
         v = wb.documents.get_document_version(args.doc_id, args.version)
         return Output(v.to_dict(), v.content_md)
     doc = wb.documents.get_document(args.doc_id)
-    return Output(_doc_json(wb, doc), doc.content_md)
+    d = _doc_json(wb, doc)
+    # where it was published: [{service, id, url, version, ...}]
+    d["published"] = [p.to_dict() for p in wb.integrations.pages_for_document(doc.id)]
+    return Output(d, doc.content_md)
 
 
 def cmd_doc_edit(args):

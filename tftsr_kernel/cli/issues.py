@@ -23,8 +23,12 @@ def cmd_issue_list(args):
 
 
 def cmd_issue_show(args):
-    detail = _wb(args).issues.get_issue(args.id)
+    wb = _wb(args)
+    detail = wb.issues.get_issue(args.id)
     d = detail.to_dict()
+    # where the issue went: tickets opened from it ({service, id, ticket_number, url}) and pages
+    d["tickets"] = [t.to_dict() for t in wb.integrations.tickets_for_issue(args.id)]
+    d["published"] = [p.to_dict() for p in wb.integrations.pages_for_issue(args.id)]
     i = d["issue"]
     lines = [f"{i['title']}", f"id {i['id']}  severity {i['severity']}  status {i['status']}  "
              f"category {i['category'] or '-'}", f"created {i['created_at']}  updated {i['updated_at']}"]
@@ -38,6 +42,9 @@ def cmd_issue_show(args):
     if d["timeline_events"]:
         lines += ["", "Timeline:"] + [f"  {e['created_at']}  {e['event_type']}: {e['description']}"
                                       for e in d["timeline_events"]]
+    if d["tickets"] or d["published"]:
+        lines += ["", "Tickets and pages:"] + [f"  {t['service']} {t['ticket_number'] or t['id']}: {t['url']}"
+                                              for t in d["tickets"] + d["published"]]
     return Output(d, "\n".join(lines))
 
 

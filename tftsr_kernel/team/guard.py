@@ -104,6 +104,31 @@ METHOD_PERMISSIONS: dict[str, dict] = {
                   "update_document": "documents:write", "export_document": "export",
                   "export_view": _unredacted("documents:read", "logs:read_original")},
     "secrets": {"encrypt": "settings:manage", "decrypt": "settings:manage"},
+    # integrations: configuring them is the admin's; publishing and tickets send an
+    # investigation's text out, like an export (analysts); unredacted sends read the originals.
+    # complete_login needs no role: the single-use state an admin's begin_login made is the proof.
+    "integrations": {
+        "add_integration": "integrations:manage", "remove_integration": "integrations:manage",
+        "test_connection": "integrations:manage", "begin_login": "integrations:manage",
+        "complete_login": NO_CHECK,
+        "list_integrations": "providers:read", "get_integration": "providers:read",
+        "tickets_for_issue": "issues:read", "pages_for_issue": "documents:read",
+        "pages_for_document": "documents:read",
+        "list_confluence_spaces": "export", "search_confluence_pages": "export",
+        "search_servicenow_incidents": "export", "get_servicenow_incident": "export",
+        "search_azuredevops_workitems": "export", "get_azuredevops_workitem": "export",
+        "preview_publish": _unredacted("export", "logs:read_original"),
+        "publish_to_confluence": _unredacted("export", "logs:read_original"),
+        "update_confluence_page": _unredacted("export", "logs:read_original"),
+        "create_servicenow_incident": _unredacted("export", "logs:read_original"),
+        "update_servicenow_incident": _unredacted("export", "logs:read_original"),
+        "create_azuredevops_workitem": _unredacted("export", "logs:read_original"),
+        "update_azuredevops_workitem": _unredacted("export", "logs:read_original"),
+    },
+    # notification channels are configured by admins; emit is the kernel's own step after a change
+    "notifications": {"add_channel": "integrations:manage", "remove_channel": "integrations:manage",
+                      "test_channel": "integrations:manage", "list_channels": "providers:read",
+                      "get_channel": "providers:read", "list_deliveries": "providers:read", "emit": NO_CHECK},
 }
 
 #: (service, method) whose successful call is an original read, audited with the first argument
