@@ -48,6 +48,9 @@ class IntegrationsSettings(Panel):
         self._w_select.add_class("tftsr-integration-select")
         self._w_test = button("Test connection", "tftsr-integration-test", icon="plug")
         self._w_remove = button("Remove", "tftsr-integration-remove", style="danger", icon="trash")
+        self._w_login = button("Sign in with OAuth", "tftsr-integration-login", icon="sign-in")
+        self._w_login_link = W.HTML()
+        self._w_login_link.add_class("tftsr-integration-login-link")
         self._w_service = W.Dropdown(options=SERVICES, value="confluence", description="Service")
         self._w_service.add_class("tftsr-integration-service")
         self._w_url = W.Text(description="URL", placeholder="https://example.atlassian.net/wiki",
@@ -66,11 +69,12 @@ class IntegrationsSettings(Panel):
         self._w_add = button("Save integration", "tftsr-integration-add", style="primary", icon="plus")
         self._w_help = W.HTML('<div class="tftsr-muted">ServiceNow signs in with a user and password; Confluence '
                               "Cloud with an e-mail and API token (Data Center: a personal access token, no user); "
-                              "Azure DevOps with a PAT. OAuth sign-in: <code>tftsr integration add ... --oauth</code>"
-                              " then <code>tftsr integration login SERVICE</code>.</div>")
+                              "Azure DevOps with a PAT. OAuth: <code>tftsr integration add ... --oauth</code>, then "
+                              "<em>Sign in with OAuth</em> here or <code>tftsr integration login SERVICE</code>.</div>")
         self._w_service.observe(self._on_service, names="value")
         self._w_test.on_click(self._on_test)
         self._w_remove.on_click(self._on_remove)
+        self._w_login.on_click(self._on_login)
         self._w_add.on_click(self._on_add)
         self._on_service({"new": "confluence"})
         self.refresh()
@@ -98,6 +102,7 @@ class IntegrationsSettings(Panel):
         set_options(self._w_select, [(_NAMES[i.service], i.service) for i in self._items])
         for w in (self._w_test, self._w_remove):
             w.disabled = not self._items
+        self._w_login.disabled = not any(i.auth_type == "oauth" for i in self._items)
 
     @guarded
     def _on_add(self, _b=None):
@@ -120,6 +125,23 @@ class IntegrationsSettings(Panel):
         self.set_status(f"{_NAMES[svc]}: {r.message}", "ok" if r.success else "error")
 
     @guarded
+    def _on_login(self, _b=None):
+        """Begin an OAuth login whose redirect comes back to this dashboard's /oauth/callback."""
+        from tftsr_kernel.serve import viewer
+
+        svc = self._w_select.value
+        base = viewer.page_base_url()
+        if base is None:
+            self.set_status("OAuth sign-in from a notebook: run tftsr integration login " + svc, "error")
+            return
+        start = self._wb.integrations.begin_login(svc, base.rstrip("/") + "/oauth/callback")
+        self._w_login_link.value = (
+            f'<div>Open <a href="{_html.esc(start.auth_url)}" target="_blank" rel="noopener noreferrer">'
+            f"the {_html.esc(_NAMES[svc])} sign-in page</a>; it returns to this dashboard, which stores the "
+            f"token. The link works once, until {_html.esc(start.expires_at)} UTC.</div>")
+        self.set_status(f"{_NAMES[svc]}: sign in on the page linked above, then Refresh.", "ok")
+
+    @guarded
     def _on_remove(self, _b=None):
         svc = self._w_select.value
         self._wb.integrations.remove_integration(svc)
@@ -128,7 +150,7 @@ class IntegrationsSettings(Panel):
 
     def _build(self):
         return W.VBox([W.HTML(_html.style_tag()), self._w_table,
-                       W.HBox([self._w_select, self._w_test, self._w_remove]),
+                       W.HBox([self._w_select, self._w_test, self._w_login, self._w_remove]), self._w_login_link,
                        W.HTML("<b>Add or replace an integration</b>"), self._w_service, self._w_url, self._w_user,
                        self._w_secret, self._w_project, self._w_space, self._w_add, self._w_help, self._w_status])
 

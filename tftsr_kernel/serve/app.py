@@ -114,7 +114,13 @@ def _voila_class():
                               ExecutionRequestHandler))
             wb = self.tftsr_wb
             if wb is not None:  # bearer keys, not the token: an alerting system has no browser
-                handlers = api_handlers(wb, prefix=self.server_url) + handlers
+                from ..integrations.oauth import tornado_callback_handler
+
+                # the OAuth redirect of an integration sign-in begun in Settings: behind the
+                # sign-in like every page, and the single-use state is its proof
+                callback = guard_handlers([(url_path_join(self.server_url, r"/oauth/callback"),
+                                            tornado_callback_handler(), {"workbench": wb})])
+                handlers = api_handlers(wb, prefix=self.server_url) + callback + handlers
             return handlers
 
     return DashboardVoila
