@@ -68,6 +68,7 @@ CREATIONS = (
     ("resolution_steps", "resolution_step", ("add_five_why",)),
     ("ai_providers", "ai_provider", ("add_provider",)),
     ("ai_conversations", "ai_conversation", ("new_conversation",)),
+    ("timeline_event_revisions", "timeline_event_revision", ("edit_timeline_event", "delete_timeline_event")),
 )
 
 
@@ -509,9 +510,14 @@ class AuditService:
                 f"FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.entity_type = ?"
                 f" AND a.entity_id = t.id AND a.action IN ({marks}))"), (entity_type, *actions, ADOPT_ACTION)
         if "timeline_events" in tables:
+            # recorded under its first type (an edit may have changed it since: the history keeps it)
+            first_type = ("coalesce((SELECT r.event_type FROM timeline_event_revisions r WHERE r.event_id = t.id"
+                          " AND r.revision = 1), t.event_type)" if "timeline_event_revisions" in tables
+                          else "t.event_type")
             yield "timeline_events", "timeline_event", (
                 "FROM timeline_events t WHERE NOT EXISTS (SELECT 1 FROM audit_log a WHERE"
-                " a.entity_type = 'issue' AND a.entity_id = t.issue_id AND a.action = t.event_type"
+                " a.entity_type = 'issue' AND a.entity_id = t.issue_id"
+                f" AND a.action = {first_type}"
                 " AND json_valid(a.details) AND json_extract(a.details, '$.timeline_event_id') = t.id)"
                 " AND NOT EXISTS (SELECT 1 FROM audit_log b WHERE b.entity_type = 'timeline_event'"
                 " AND b.entity_id = t.id AND b.action = ?)"), (ADOPT_ACTION,)
