@@ -265,3 +265,14 @@ def test_cli_refusals_are_one_line_and_change_nothing(cli, wb, issue):
     assert wb.timeline.get_timeline_events(issue.id) == before
     r = cli("timeline", issue.id, "--edit", ev.id, "--json")
     assert r.code == 1 and r.json["error"]["type"] == "NotFoundError"
+
+
+def test_an_issue_resolved_before_changes_were_recorded(wb, issue):
+    """Older data: resolved_at set, no status_change event. The metrics fall back to resolved_at and
+    the post-mortem keeps its 'Issue resolved' row."""
+    wb.timeline.add_timeline_event(issue.id, "page", "paged", occurred_at="2024-05-01 10:00:00")
+    wb.db.execute("UPDATE issues SET status = 'resolved', resolved_at = '2024-05-01 11:30:00' WHERE id = ?",
+                  (issue.id,))
+    assert wb.timeline.incident_metrics(issue.id).time_to_resolve_s == 5400
+    pm = wb.documents.generate_postmortem(issue.id).content_md
+    assert "| 2024-05-01 11:30:00 | Issue resolved |" in pm and "| Incident Duration | 1h 30m" in pm

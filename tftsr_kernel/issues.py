@@ -289,7 +289,7 @@ class IssueService:
             if self._timeline is not None:  # status and severity changes land on the timeline
                 for name in ("status", "severity"):
                     if name in fields and fields[name] != current[name]:
-                        self._timeline._record_issue_change(conn, issue_id, name, current[name], fields[name])
+                        self._timeline._record_issue_change(conn, issue_id, name, current[name], fields[name], now)
             changed = sorted(k for k in updates)
             self._audit.write_audit_event("update_issue", "issue", issue_id, {"fields": changed,
                                           **({"status": fields["status"]} if "status" in fields else {})})

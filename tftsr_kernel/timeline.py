@@ -139,9 +139,10 @@ class TimelineService:
         with self._db.write() as conn:
             return self._insert(conn, issue_id, event_type, description, metadata, meta_text, occurred)
 
-    def _insert(self, conn, issue_id, event_type, description, metadata, meta_text, occurred) -> TimelineEvent:
+    def _insert(self, conn, issue_id, event_type, description, metadata, meta_text, occurred,
+                now: str | None = None) -> TimelineEvent:
         actor = self._actor()
-        event = TimelineEvent(uuid7(), issue_id, event_type, description, metadata, utc_now(), actor, occurred)
+        event = TimelineEvent(uuid7(), issue_id, event_type, description, metadata, now or utc_now(), actor, occurred)
         cur = conn.execute("UPDATE issues SET updated_at = ? WHERE id = ?", (event.created_at, issue_id))
         if cur.rowcount == 0:
             raise NotFoundError(f"issue {issue_id} not found")
@@ -155,13 +156,14 @@ class TimelineService:
         self._audit.write_audit_event(event_type, "issue", issue_id, details)
         return event
 
-    def _record_issue_change(self, conn, issue_id: str, field: str, old, new) -> TimelineEvent:
-        """The kernel's record of a status or severity change, inside the update's transaction
-        (``IssueService.update_issue`` calls it; not a public method)."""
+    def _record_issue_change(self, conn, issue_id: str, field: str, old, new, now: str) -> TimelineEvent:
+        """The kernel's record of a status or severity change, inside the update's transaction and
+        at its time (so a resolution's event and ``resolved_at`` agree); ``IssueService.update_issue``
+        calls it (not a public method)."""
         event_type = f"{field}_change"
         metadata = {"field": field, "from": old, "to": new}
         return self._insert(conn, issue_id, event_type, f"{field.capitalize()} changed from {old} to {new}",
-                            metadata, to_json(metadata), None)
+                            metadata, to_json(metadata), None, now)
 
     def _current(self, conn, event_id: str):
         row = conn.execute(f"SELECT {EVENT_COLUMNS} FROM timeline_events WHERE id = ?", (event_id,)).fetchone()

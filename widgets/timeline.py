@@ -24,6 +24,10 @@ def _label(event_type: str) -> str:
     return event_type.replace("_", " ")
 
 
+def _subheading(text: str) -> W.HTML:
+    return W.HTML(f'<div style="font-weight:600;margin:10px 0 2px">{_html.esc(text)}</div>')
+
+
 def metrics_html(m) -> str:
     """The metrics line: when the incident started and each metric ('-' until it happens)."""
     parts = [f'<span class="tftsr-metric" data-metric="{k}"><b>{_html.esc(METRIC_LABELS[k])}</b> '
@@ -59,21 +63,23 @@ class TimelinePanel(Panel):
         # add
         self._w_event_type = W.Dropdown(options=[(_label(t), t) for t in ADDABLE_TYPES],
                                         description="Event", layout=W.Layout(width="260px"))
-        self._w_event_description = W.Text(placeholder="What happened", layout=W.Layout(width="340px"))
+        self._w_event_type.add_class("tftsr-event-type")
+        self._w_event_description = W.Text(placeholder="What happened", layout=W.Layout(width="420px"))
         self._w_event_description.add_class("tftsr-event-description")
-        self._w_event_time = W.Text(placeholder="when: YYYY-MM-DD HH:MM:SS UTC (optional)",
-                                    layout=W.Layout(width="280px"))
+        self._w_event_time = W.Text(placeholder="YYYY-MM-DD HH:MM:SS UTC (empty: now)", description="When",
+                                    layout=W.Layout(width="330px"))
         self._w_event_time.add_class("tftsr-event-time")
         self._w_add = button("Add event", "tftsr-add-event", icon="plus")
         # edit / delete
-        self._w_select = W.Dropdown(options=[], description="Change", layout=W.Layout(width="520px"))
+        self._w_select = W.Dropdown(options=[], description="Event", layout=W.Layout(width="600px"))
         self._w_select.add_class("tftsr-timeline-select")
         self._w_edit_type = W.Dropdown(options=[], description="Type", layout=W.Layout(width="260px"))
-        self._w_edit_description = W.Textarea(layout=W.Layout(width="520px", height="60px"))
-        self._w_edit_description.add_class("tftsr-edit-description")
+        self._w_edit_type.add_class("tftsr-timeline-edit-type")
+        self._w_edit_description = W.Textarea(description="Text", layout=W.Layout(width="600px", height="60px"))
+        self._w_edit_description.add_class("tftsr-timeline-edit-description")
         self._w_edit_time = W.Text(placeholder="YYYY-MM-DD HH:MM:SS UTC (empty: when recorded)",
-                                   layout=W.Layout(width="280px"))
-        self._w_edit_time.add_class("tftsr-edit-time")
+                                   description="Happened", layout=W.Layout(width="340px"))
+        self._w_edit_time.add_class("tftsr-timeline-edit-time")
         self._w_save = button("Save changes", "tftsr-timeline-save", icon="save")
         self._w_delete = button("Delete event", "tftsr-timeline-delete", icon="trash", style="danger")
         self._w_history = W.HTML()
@@ -118,8 +124,10 @@ class TimelinePanel(Panel):
                                     "and delete events.</div>")
 
     def _build(self):
-        add_row = W.HBox([self._w_event_type, self._w_event_description, self._w_event_time, self._w_add])
-        edit_box = W.VBox([self._w_select, W.HBox([self._w_edit_type, self._w_edit_time]),
+        add_row = W.VBox([_subheading("Add an event"), W.HBox([self._w_event_type, self._w_event_description]),
+                          W.HBox([self._w_event_time, self._w_add])])
+        edit_box = W.VBox([_subheading("Edit or delete an event (earlier text is kept)"), self._w_select,
+                           W.HBox([self._w_edit_type, self._w_edit_time]),
                            self._w_edit_description, W.HBox([self._w_save, self._w_delete]), self._w_history])
         return W.VBox([W.HTML(_html.style_tag()), W.HBox([self._w_metrics, self._w_refresh]), self._w_chart,
                        self._w_show_deleted, self._w_table, self._w_access, add_row, edit_box, self._w_status])
@@ -153,7 +161,8 @@ class TimelinePanel(Panel):
                              f"{'s' if e.revision > 2 else ''})")
             if e.deleted_at:
                 notes.append(f"deleted {e.deleted_at} by {e.deleted_by}")
-            rows.append((e.at, _label(e.event_type), e.description, e.actor, "; ".join(notes)))
+            kind = _label(e.event_type) + (" (deleted)" if e.deleted_at else "")
+            rows.append((e.at, kind, e.description, e.actor, "; ".join(notes)))
         return _html.table(rows, ["Time (UTC)", "Event", "Description", "By", "Notes"])
 
     def _selected(self):

@@ -257,7 +257,9 @@ def build_postmortem(data: IncidentData) -> str:
 
     rows = [(i.created_at, "Issue created")]
     rows += [(e.at, _event_text(e)) for e in data.events]
-    if i.resolved_at:
+    resolved_events = [e for e in data.events if e.event_type == "status_change"
+                       and (e.metadata or {}).get("to") in ("resolved", "closed")]
+    if i.resolved_at and not resolved_events:  # older issues: resolved before changes were recorded
         rows.append((i.resolved_at, "Issue resolved"))
     rows.sort(key=lambda r: r[0])
     out += ["## Timeline", _table(["Time (UTC)", "Event"], [[t, d] for t, d in rows])]
