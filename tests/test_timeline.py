@@ -200,7 +200,12 @@ def test_roles_analysts_change_viewers_read(wb, issue):
 # --- CLI -----------------------------------------------------------------------------------------
 def test_cli_backfill_json_metrics_edit_delete_history(cli, wb):
     issue_id = cli("issue", "create", "--title", "Checkout 503s", "--json").json["id"]
-    t = {k: ago(m) for k, m in (("note", 90), ("page", 88), ("ack", 85), ("mit", 80), ("rc", 60))}
+    start = datetime.strptime(ago(90), "%Y-%m-%d %H:%M:%S")
+
+    def at(minutes):  # minutes after the incident's start
+        return (start + timedelta(minutes=minutes)).strftime("%Y-%m-%d %H:%M:%S")
+
+    t = {k: at(m) for k, m in (("note", 0), ("page", 2), ("ack", 5), ("mit", 10), ("rc", 30))}
     for kind, key, text in (("note", "note", "first 5xx alerts"), ("page", "page", "on-call paged"),
                             ("action", "ack", "acknowledged, looking at the deploy"),
                             ("mitigation", "mit", "rolled back to v41"), ("root_cause_identified", "rc", "pool max")):
@@ -226,7 +231,7 @@ def test_cli_backfill_json_metrics_edit_delete_history(cli, wb):
     assert "Time to mitigate: 10m 00s" in text and "rolled back to v41" in text
     # edit, delete, history
     mit = next(e for e in doc["events"] if e["event_type"] == "mitigation")
-    r = cli("timeline", issue_id, "--edit", mit["id"], "--at", ago(82), "--description", "rolled back v42", "--json")
+    r = cli("timeline", issue_id, "--edit", mit["id"], "--at", at(8), "--description", "rolled back v42", "--json")
     assert r.code == 0 and r.json["revision"] == 2, r.stderr
     assert cli("timeline", issue_id, "--json").json["metrics"]["time_to_mitigate_s"] == 480
     r = cli("timeline", issue_id, "--delete", mit["id"])

@@ -30,6 +30,8 @@ def _subheading(text: str) -> W.HTML:
 
 def metrics_html(m) -> str:
     """The metrics line: when the incident started and each metric ('-' until it happens)."""
+    if m is None:  # the timeline could not be read (the status line says why)
+        return ""
     parts = [f'<span class="tftsr-metric" data-metric="{k}"><b>{_html.esc(METRIC_LABELS[k])}</b> '
              f'{_html.esc(format_duration(getattr(m, k)))}</span>' for k in METRIC_KEYS]
     start = _html.esc(m.started_at + " UTC" if m.started_at else "-")
@@ -237,9 +239,11 @@ class TimelinePanel(Panel):
 
     def _repr_markdown_(self) -> str:
         m = self._metrics
-        lines = ["### Timeline", "", f"Incident start: {m.started_at or '-'} UTC  ", "  \n".join(
-            f"{label}: {value}" for label, value in m.rows()), "",
-            "| Time (UTC) | Event | Description | By |", "|---|---|---|---|"]
+        lines = ["### Timeline", ""]
+        if m is not None:
+            lines += [f"Incident start: {m.started_at or '-'} UTC  ",
+                      "  \n".join(f"{label}: {value}" for label, value in m.rows()), ""]
+        lines += ["| Time (UTC) | Event | Description | By |", "|---|---|---|---|"]
         lines += [f"| {e.at} | {_label(e.event_type)} | "
                   f"{_html.esc(_html.one_line(e.description, 200)).replace('|', chr(92) + '|')} | "
                   f"{_html.esc(e.actor)} |" for e in self._events]
