@@ -68,7 +68,7 @@ class TimelinePanel(Panel):
         self._w_event_type.add_class("tftsr-event-type")
         self._w_event_description = W.Text(placeholder="What happened", layout=W.Layout(width="420px"))
         self._w_event_description.add_class("tftsr-event-description")
-        self._w_event_time = W.Text(placeholder="YYYY-MM-DD HH:MM:SS UTC (empty: now)", description="When",
+        self._w_event_time = W.Text(placeholder="optional: YYYY-MM-DD HH:MM:SS UTC", description="When",
                                     layout=W.Layout(width="330px"))
         self._w_event_time.add_class("tftsr-event-time")
         self._w_add = button("Add event", "tftsr-add-event", icon="plus")
