@@ -12,8 +12,10 @@ from tftsr_kernel.secrets import SecretBox
 def test_chain_links_every_entry(wb, issue):
     wb.issues.update_issue(issue.id, status="investigating")
     rows = wb.db.query("SELECT * FROM audit_log ORDER BY rowid")
-    assert len(rows) == 2
+    # create_issue, the status change on the timeline, update_issue
+    assert [r["action"] for r in rows] == ["create_issue", "status_change", "update_issue"]
     assert rows[0]["prev_hash"] == "" and rows[1]["prev_hash"] == rows[0]["entry_hash"]
+    assert rows[2]["prev_hash"] == rows[1]["entry_hash"]
     for r in rows:
         assert r["entry_hash"] == entry_hash(r["prev_hash"], r["id"], r["timestamp"], r["action"],
                                              r["entity_type"], r["entity_id"], r["user_id"], r["details"])
@@ -61,7 +63,8 @@ def test_audit_query_filters(wb, issue):
     other = wb.issues.create_issue("other")
     wb.issues.update_issue(issue.id, status="investigating")
     assert {e.entity_id for e in wb.audit.get_audit_log(action="create_issue")} == {issue.id, other.id}
-    assert [e.action for e in wb.audit.get_audit_log(entity_id=issue.id)] == ["update_issue", "create_issue"]
+    assert [e.action for e in wb.audit.get_audit_log(entity_id=issue.id)] == ["update_issue", "status_change",
+                                                                          "create_issue"]
     assert len(wb.audit.get_audit_log(limit=1)) == 1
     assert wb.audit.get_audit_log(entity_type="document") == []
 
@@ -80,7 +83,7 @@ def test_timeline_add_get_dual_write(wb, issue, cli):
     with pytest.raises(errors.NotFoundError):
         wb.timeline.add_timeline_event("missing", "triage_started", "x")
     r = cli("timeline", issue.id, "--json")
-    assert [e["event_type"] for e in r.json] == ["why_level_advanced"]
+    assert [e["event_type"] for e in r.json["events"]] == ["why_level_advanced"]
     r = cli("timeline", issue.id, "--add", "triage_started", "--description", "began", "--metadata", '{"severity":"high"}', "--json")
     assert r.code == 0 and r.json["metadata"] == {"severity": "high"}
     assert list(wb.timeline.timeline_frame(issue.id)["event_type"]) == ["why_level_advanced", "triage_started"]

@@ -167,7 +167,7 @@ def test_log_upload_from_a_path_with_invalid_utf8_bytes(tftsr_proc, odd_dir, tmp
     review = tftsr_proc("pii", "review", stored["id"], "--json").json
     assert review["by_type"].get("Email") == 1
     timeline = tftsr_proc("timeline", issue["id"], "--json").json
-    assert any("app\ufffd.log" in e["description"] for e in timeline)
+    assert any("app\ufffd.log" in e["description"] for e in timeline["events"])
     assert tftsr_proc("verify").code == 0
     # the same file through a symbolic link is refused, as a directory or a missing file is
     link = odd_dir / "link\udcff.log"

@@ -60,3 +60,21 @@ def test_unparseable_times_are_ignored():
 def test_format_duration():
     assert [format_duration(s) for s in (None, 0, 59, 60, 800, 3600, 7500, 90000)] == \
         ["-", "0s", "59s", "1m 00s", "13m 20s", "1h 00m", "2h 05m", "1d 1h"]
+
+
+def test_acknowledged_is_the_first_response_whichever_kind():
+    # backfilled: paged 14:02, rolled back 14:10; the status was set to investigating only at 15:01
+    events = [
+        ev("2024-05-01 15:00:00", "page", occurred="2024-05-01 14:02:00"),
+        ev("2024-05-01 15:00:30", "mitigation", occurred="2024-05-01 14:10:00"),
+        ev("2024-05-01 15:01:00", "status_change", {"from": "open", "to": "investigating"}),
+    ]
+    m = incident_metrics(events, "2024-05-01 15:00:00")
+    assert (m.time_to_detect_s, m.time_to_acknowledge_s, m.time_to_mitigate_s) == (0, 480, 480)
+    # a customer communication after the page is a response too; a note before it is not
+    events = [ev("2024-05-01 10:00:00", "note"), ev("2024-05-01 10:05:00", "page"),
+              ev("2024-05-01 10:09:00", "customer_communication")]
+    m = incident_metrics(events, "2024-05-01 10:00:00")
+    assert (m.time_to_detect_s, m.time_to_acknowledge_s) == (300, 540)
+    assert m.duration_s is None and dict(m.rows())["Time to acknowledge"] == "9m 00s"
+    assert dict(m.rows({"time_to_resolve_s": "not yet"}))["Time to resolve"] == "not yet"

@@ -109,7 +109,11 @@ def test_issues_list_get_create_update(api, keys, wb):
     assert used["viewer"] is not None
     # the audit rows name the key's owner, the actor of the kernel calls
     rows = wb.audit.get_audit_log(entity_id=issue["id"])
-    assert {(r.action, r.user_id) for r in rows} == {("create_issue", "ana"), ("update_issue", "ana")}
+    assert {(r.action, r.user_id) for r in rows} == {("create_issue", "ana"), ("update_issue", "ana"),
+                                                      ("status_change", "ana")}
+    # the API's status change is on the timeline, by the key's owner (kernel: issues.update_issue)
+    changes = [e for e in wb.timeline.get_timeline_events(issue["id"]) if e.event_type == "status_change"]
+    assert [(e.metadata["from"], e.metadata["to"], e.actor) for e in changes] == [("open", "investigating", "ana")]
 
 
 @pytest.mark.parametrize("key,status,reason", [

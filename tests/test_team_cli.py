@@ -199,7 +199,7 @@ def test_audit_actor_filter(cli, users, monkeypatch):
     assert "ana" in text and "create_issue" in text
     r = cli("--as", "ana", "timeline", issue_id, "--add", "triage_started", "--description", "paged", "--json")
     assert r.code == 0, r.stderr
-    assert cli("timeline", issue_id, "--json").json[-1]["actor"] == "ana"
+    assert cli("timeline", issue_id, "--json").json["events"][-1]["actor"] == "ana"
 
 
 def test_export_is_refused_to_a_viewer_before_anything_is_written(cli, users, wb, tmp_path):

@@ -75,6 +75,7 @@ CREATIONS = (
                                                "create_azuredevops_workitem")),
     ("notification_channels", "notification_channel", ("add_notification_channel",)),
     ("notification_deliveries", "notification_delivery", ("notify",)),
+    ("timeline_event_revisions", "timeline_event_revision", ("edit_timeline_event", "delete_timeline_event")),
 )
 
 
@@ -516,9 +517,14 @@ class AuditService:
                 f"FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.entity_type = ?"
                 f" AND a.entity_id = t.id AND a.action IN ({marks}))"), (entity_type, *actions, ADOPT_ACTION)
         if "timeline_events" in tables:
+            # recorded under its first type (an edit may have changed it since: the history keeps it)
+            first_type = ("coalesce((SELECT r.event_type FROM timeline_event_revisions r WHERE r.event_id = t.id"
+                          " AND r.revision = 1), t.event_type)" if "timeline_event_revisions" in tables
+                          else "t.event_type")
             yield "timeline_events", "timeline_event", (
                 "FROM timeline_events t WHERE NOT EXISTS (SELECT 1 FROM audit_log a WHERE"
-                " a.entity_type = 'issue' AND a.entity_id = t.issue_id AND a.action = t.event_type"
+                " a.entity_type = 'issue' AND a.entity_id = t.issue_id"
+                f" AND a.action = {first_type}"
                 " AND json_valid(a.details) AND json_extract(a.details, '$.timeline_event_id') = t.id)"
                 " AND NOT EXISTS (SELECT 1 FROM audit_log b WHERE b.entity_type = 'timeline_event'"
                 " AND b.entity_id = t.id AND b.action = ?)"), (ADOPT_ACTION,)

@@ -12,8 +12,9 @@ Definitions (each in whole seconds from the incident's start; ``None`` when it h
   was created moves the start back; the issue's creation time never does by itself when events
   exist.
 - **detected**: the first ``page`` or ``escalation`` event, else the first ``triage_started``.
-- **acknowledged**: the first status change to ``investigating``, else the first ``action``,
-  ``mitigation`` or ``note`` after detection.
+- **acknowledged**: the first human response: the first status change to ``investigating``,
+  or the first ``action``, ``mitigation``, ``note`` or ``customer_communication`` at or after
+  detection, whichever came first.
 - **mitigated**: the first ``mitigation`` event.
 - **resolved**: the first status change to ``resolved`` or ``closed``, else the issue's
   ``resolved_at``.
@@ -21,6 +22,11 @@ Definitions (each in whole seconds from the incident's start; ``None`` when it h
 
 Any event whose metadata has ``"milestone": "detected" | "acknowledged" | "mitigated" |
 "resolved" | "root_cause"`` counts for that milestone too (an imported timeline can say so).
+
+The incident's **duration** is its time to resolve (start to resolution); an unresolved incident
+has none yet. Callers pass only the events on the timeline (a deleted event does not count).
+Who uses it: ``wb.timeline.incident_metrics`` (the CLI's ``tftsr timeline --json``, the timeline
+panel) and ``documents/templates.py`` (the RCA's Incident Metrics, the post-mortem's Impact).
 """
 
 from __future__ import annotations
@@ -33,6 +39,22 @@ from typing import Any, Iterable
 METRIC_KEYS = ("time_to_detect_s", "time_to_acknowledge_s", "time_to_mitigate_s", "time_to_resolve_s",
                "time_to_root_cause_s")
 MILESTONES = ("detected", "acknowledged", "mitigated", "resolved", "root_cause")
+#: how the panel and the documents name each metric (one wording everywhere)
+METRIC_LABELS = {
+    "time_to_detect_s": "Time to detect",
+    "time_to_acknowledge_s": "Time to acknowledge",
+    "time_to_mitigate_s": "Time to mitigate",
+    "time_to_resolve_s": "Time to resolve",
+    "time_to_root_cause_s": "Time to root cause",
+}
+#: what the documents say when a milestone has not happened (the panel shows "-")
+MISSING = {
+    "time_to_detect_s": "N/A (no page, escalation or triage start recorded)",
+    "time_to_acknowledge_s": "N/A (no acknowledgement recorded)",
+    "time_to_mitigate_s": "N/A (no mitigation recorded)",
+    "time_to_resolve_s": "N/A (not resolved yet)",
+    "time_to_root_cause_s": "N/A (no root cause identified yet)",
+}
 
 
 @dataclass
@@ -50,6 +72,17 @@ class IncidentMetrics:
     def metrics(self) -> dict[str, int | None]:
         """Only the five durations (the ``metrics`` object of ``tftsr timeline --json``)."""
         return {k: getattr(self, k) for k in METRIC_KEYS}
+
+    @property
+    def duration_s(self) -> int | None:
+        """The incident's duration: start to resolution (None while it is not resolved)."""
+        return self.time_to_resolve_s
+
+    def rows(self, missing: dict[str, str] | None = None) -> list[tuple[str, str]]:
+        """(label, rendered duration) for each metric, in order: what the panel and the documents
+        show; a metric that has not happened is ``missing[key]`` (default ``'-'``)."""
+        return [(METRIC_LABELS[k], format_duration(getattr(self, k)) if getattr(self, k) is not None
+                 else (missing or {}).get(k, "-")) for k in METRIC_KEYS]
 
 
 def parse_ts(text: str | None) -> int | None:
@@ -107,6 +140,7 @@ def _milestone(ev) -> str | None:
 
 
 def incident_metrics(events: Iterable, created_at: str | None, resolved_at: str | None = None) -> IncidentMetrics:
+    """The metrics of an incident from its timeline events and the issue's creation / resolution."""
     timed = sorted(((event_time(e), i, e) for i, e in enumerate(events) if event_time(e) is not None),
                    key=lambda x: (x[0], x[1]))
     created = parse_ts(created_at)
@@ -132,9 +166,11 @@ def incident_metrics(events: Iterable, created_at: str | None, resolved_at: str 
     detected = first(either(typed("page", "escalation"), marked("detected")))
     if detected is None:
         detected = first(typed("triage_started"))
-    acknowledged = first(either(lambda e: _status_to(e) == "investigating", marked("acknowledged")))
-    if acknowledged is None and detected is not None:
-        acknowledged = first(typed("action", "mitigation", "note"), after=detected)
+    responses = [first(either(lambda e: _status_to(e) == "investigating", marked("acknowledged")))]
+    if detected is not None:
+        responses.append(first(typed("action", "mitigation", "note", "customer_communication"), after=detected))
+    responses = [t for t in responses if t is not None]
+    acknowledged = min(responses) if responses else None
     mitigated = first(either(typed("mitigation"), marked("mitigated")))
     resolved = first(either(lambda e: _status_to(e) in ("resolved", "closed"), marked("resolved")))
     if resolved is None:

@@ -21,8 +21,8 @@ from .models import (
     IssueSummary,
     LogFile,
     ResolutionStep,
-    TimelineEvent,
 )
+from .timeline import EVENT_COLUMNS, EVENT_ORDER, TimelineService, event_from_row
 
 MAX_TITLE = 500
 MAX_DESCRIPTION = 100_000
@@ -112,9 +112,11 @@ def fts_query(text: str) -> str | None:
 
 
 class IssueService:
-    def __init__(self, db: Database, audit: AuditService):
+    def __init__(self, db: Database, audit: AuditService, timeline: TimelineService | None = None):
         self._db = db
         self._audit = audit
+        #: records status and severity changes on the timeline (the workbench passes it)
+        self._timeline = timeline
 
     # -- create / read
     def create_issue(self, title: str, description: str | None = None, severity: str = "medium",
@@ -175,10 +177,9 @@ class IssueService:
                 "SELECT id, issue_id, file_name, file_path, file_size, mime_type, upload_hash, uploaded_at,"
                 " pii_warning_acknowledged, is_paste FROM image_attachments WHERE issue_id = ?"
                 " ORDER BY uploaded_at, id", (issue_id,))]
-            events = [TimelineEvent(r["id"], r["issue_id"], r["event_type"], r["description"],
-                                    from_json(r["metadata"]), r["created_at"], r["actor"]) for r in q(
-                "SELECT id, issue_id, event_type, description, metadata, created_at, actor FROM timeline_events"
-                " WHERE issue_id = ? ORDER BY created_at, id", (issue_id,))]
+            events = [event_from_row(r) for r in q(
+                f"SELECT {EVENT_COLUMNS} FROM timeline_events WHERE issue_id = ? AND deleted_at IS NULL"
+                f" ORDER BY {EVENT_ORDER}", (issue_id,))]
             docs = [Document.from_row(r) for r in q(
                 "SELECT id, issue_id, doc_type, title, content_md, created_at, updated_at FROM documents"
                 " WHERE issue_id = ? ORDER BY created_at, id", (issue_id,))]
@@ -285,6 +286,10 @@ class IssueService:
                     fields["resolved_at"] = None
             assignments = ", ".join(f"{k} = ?" for k in fields)
             conn.execute(f"UPDATE issues SET {assignments} WHERE id = ?", list(fields.values()) + [issue_id])
+            if self._timeline is not None:  # status and severity changes land on the timeline
+                for name in ("status", "severity"):
+                    if name in fields and fields[name] != current[name]:
+                        self._timeline._record_issue_change(conn, issue_id, name, current[name], fields[name], now)
             changed = sorted(k for k in updates)
             self._audit.write_audit_event("update_issue", "issue", issue_id, {"fields": changed,
                                           **({"status": fields["status"]} if "status" in fields else {})})

@@ -12,7 +12,19 @@ from typing import Any
 
 SEVERITIES = ("critical", "high", "medium", "low")
 STATUSES = ("open", "investigating", "resolved", "closed")
-TIMELINE_EVENT_TYPES = (
+#: what people record on an incident's timeline (the panel's form and ``tftsr timeline --add``)
+HUMAN_EVENT_TYPES = (
+    "note",
+    "action",
+    "mitigation",
+    "page",
+    "escalation",
+    "customer_communication",
+)
+#: recorded by the workbench itself when an issue's status or severity changes
+CHANGE_EVENT_TYPES = ("status_change", "severity_change")
+#: the seed's seven, and the alert intake's two
+RECORDED_EVENT_TYPES = (
     "triage_started",
     "log_uploaded",
     "why_level_advanced",
@@ -23,6 +35,7 @@ TIMELINE_EVENT_TYPES = (
     "alert_received",
     "alert_resolved",
 )
+TIMELINE_EVENT_TYPES = RECORDED_EVENT_TYPES + HUMAN_EVENT_TYPES + CHANGE_EVENT_TYPES
 
 
 class Record:
@@ -155,8 +168,39 @@ class TimelineEvent(Record):
     event_type: str
     description: str
     metadata: dict | None
-    created_at: str
-    actor: str = "local"     # the acting user's name
+    created_at: str          # when it was recorded
+    actor: str = "local"     # the acting user's name (who recorded it)
+    #: when it happened, when given (a backfilled event); None: at ``created_at``
+    occurred_at: str | None = None
+    revision: int = 1        # 1 until edited; earlier revisions: ``timeline.get_event_history``
+    updated_at: str | None = None
+    updated_by: str | None = None
+    deleted_at: str | None = None   # set: deleted (kept with its history, left out of the timeline)
+    deleted_by: str | None = None
+    #: when it happened: ``occurred_at`` or else ``created_at`` (what the timeline is ordered by)
+    at: str = ""
+
+    def __post_init__(self):
+        self.at = self.occurred_at or self.created_at
+
+
+@dataclass
+class TimelineEventRevision(Record):
+    """An earlier text of a timeline event, kept when an edit or a deletion replaced it."""
+
+    id: str
+    event_id: str
+    issue_id: str
+    revision: int
+    event_type: str
+    description: str
+    metadata: dict | None
+    occurred_at: str | None
+    written_at: str          # when this revision was written
+    written_by: str
+    replaced_at: str         # when the edit or deletion replaced it
+    replaced_by: str
+    change: str              # edit | delete
 
 
 @dataclass

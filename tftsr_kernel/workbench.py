@@ -39,7 +39,7 @@ class Workbench:
         self.secrets = SecretBox(key_source.key)
         self.audit = AuditService(db, data_dir=data_dir)
         self.timeline = TimelineService(db, self.audit)
-        self.issues = IssueService(db, self.audit)
+        self.issues = IssueService(db, self.audit, self.timeline)  # it records status/severity changes
         self.attachments = AttachmentService(db, self.audit, self.timeline)
         self.settings = SettingsService(db, self.audit)
         self.whys = WhysService(db, self.audit, self.timeline)

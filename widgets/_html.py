@@ -8,7 +8,6 @@ rendering. Nothing here builds HTML from unescaped input; callers pass plain val
 from __future__ import annotations
 
 import html
-import math
 import re
 from datetime import datetime, timezone
 from typing import Iterable, Sequence
@@ -196,8 +195,9 @@ def parse_ts(value: str | None) -> datetime | None:
 
 def timeline_svg(events: Sequence, width: int = 720) -> str:
     """Events over time as an inline SVG (no JavaScript, no external assets): one lane per event
-    type, a dot per event, time on the x axis."""
-    points = [(parse_ts(e.created_at), e) for e in events]
+    type, a dot per event, time on the x axis: when it happened (``at``: a backfilled time, else
+    when it was recorded)."""
+    points = [(parse_ts(getattr(e, "at", None) or e.created_at), e) for e in events]
     points = [(t, e) for t, e in points if t is not None]
     if not points:
         return '<div class="tftsr-muted">No timeline events yet.</div>'
@@ -237,22 +237,8 @@ def timeline_svg(events: Sequence, width: int = 720) -> str:
     for t, e in points:
         i = lanes.index(e.event_type)
         y = top + lane_h * i + lane_h / 2
-        tip = f"{e.created_at} UTC \u2014 {e.description}"
+        tip = f"{getattr(e, 'at', None) or e.created_at} UTC \u2014 {e.description}"
         out.append(f'<circle cx="{x(t):.1f}" cy="{y:.1f}" r="5" fill="{palette[i % len(palette)]}" '
                    f'fill-opacity="0.8"><title>{esc(tip)}</title></circle>')
     out.append("</svg>")
     return "".join(out)
-
-
-def duration_text(seconds: float | None) -> str:
-    if seconds is None or math.isnan(seconds):
-        return "N/A"
-    seconds = int(seconds)
-    d, rem = divmod(seconds, 86400)
-    h, rem = divmod(rem, 3600)
-    m = rem // 60
-    if d:
-        return f"{d}d {h}h"
-    if h:
-        return f"{h}h {m}m"
-    return f"{m}m"

@@ -31,7 +31,8 @@ class IncidentView(Panel):
         super().__init__(wb)
         self.issue_id = issue_id
         self._on_back = on_back
-        self.header = IssueHeader(issue_id, self._wb, on_deleted=self._deleted, on_changed=on_changed)
+        self._on_changed = on_changed
+        self.header = IssueHeader(issue_id, self._wb, on_deleted=self._deleted, on_changed=self._changed)
         self.panels: dict[str, Panel] = {}
         self._w_back = button("\u2190 All issues", "tftsr-back")
         self._w_back.on_click(self._back)
@@ -99,6 +100,13 @@ class IncidentView(Panel):
             self.panels["documents"] = DocumentsPanel(iid, wb)
             return self.panels["documents"].layout
         raise KeyError(name)
+
+    def _changed(self, issue_id):
+        """The header changed the issue: a status or severity change is a new timeline event."""
+        if "timeline" in self.panels:
+            self.panels["timeline"].refresh()
+        if self._on_changed:
+            self._on_changed(issue_id)
 
     def _back(self, _b=None):
         if self._on_back:

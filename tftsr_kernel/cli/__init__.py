@@ -5,8 +5,8 @@ Exit 0 on success, 1 on an operation error, 2 on a usage or key error. Errors ar
 stderr (and, with ``--json``, an ``{"error": ...}`` document on stdout), never a traceback;
 set ``TFTSR_DEBUG=1`` to see the traceback of an unexpected error.
 
-Layout: one module per command group (``store``, ``issues``, ``logs``, ``pii``, ``ai``, ``docs``,
-``serve``); each has ``register(sub, add)``. What they share (:class:`Output`, tables, the JSON
+Layout: one module per command group (``store``, ``issues``, ``logs``, ``timeline``, ``pii``, ``ai``,
+``docs``, ``serve``); each has ``register(sub, add)``. What they share (:class:`Output`, tables, the JSON
 dump, :class:`UsageError`, error printing, ``_wb``) is in ``_common``. A new group is one line
 in :data:`GROUPS`.
 """
@@ -27,7 +27,8 @@ from ..errors import TftsrError
 GROUPS: tuple[str, ...] = (
     "store:register_init",  # init
     "issues",               # issue ...
-    "logs",                 # log ..., image ..., timeline, audit
+    "logs",                 # log ..., image ..., audit
+    "timeline",             # timeline
     "store",                # verify, rekey, backup, demo, settings ...
     "pii",                  # pii ...
     "ai",                   # provider ..., chat, whys, analyze, ollama ...

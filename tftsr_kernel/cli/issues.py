@@ -40,7 +40,7 @@ def cmd_issue_show(args):
         lines += ["", "5 Whys:"] + [f"  {s['step_order']}. {s['why_question']}\n     {s['answer'] or '(no answer)'}"
                                      for s in d["resolution_steps"]]
     if d["timeline_events"]:
-        lines += ["", "Timeline:"] + [f"  {e['created_at']}  {e['event_type']}: {e['description']}"
+        lines += ["", "Timeline:"] + [f"  {e['at']}  {e['event_type']}: {e['description']}"
                                       for e in d["timeline_events"]]
     if d["tickets"] or d["published"]:
         lines += ["", "Tickets and pages:"] + [f"  {t['service']} {t['ticket_number'] or t['id']}: {t['url']}"

@@ -1,5 +1,5 @@
-"""``tftsr log ...``, ``tftsr image ...``, ``tftsr timeline`` and ``tftsr audit``: what is attached
-to an issue and what happened to it."""
+"""``tftsr log ...``, ``tftsr image ...`` and ``tftsr audit``: what is attached to an issue and
+what happened to it (``tftsr timeline`` is in ``timeline.py``)."""
 
 from __future__ import annotations
 
@@ -126,25 +126,6 @@ def cmd_image_delete(args):
     return Output({"deleted": args.id}, f"deleted image {args.id}")
 
 
-def cmd_timeline(args):
-    wb = _wb(args)
-    if args.add:
-        wb.issues.require(args.issue_id)
-        meta = None
-        if args.metadata:
-            import json
-
-            try:
-                meta = json.loads(args.metadata)
-            except ValueError:
-                raise ValidationError("--metadata must be a JSON object") from None
-        ev = wb.timeline.add_timeline_event(args.issue_id, args.add, args.description or args.add, meta)
-        return Output(ev.to_dict(), f"recorded {ev.event_type} at {ev.created_at}")
-    wb.issues.require(args.issue_id)
-    rows = _records(wb.timeline.get_timeline_events(args.issue_id))
-    return Output(rows, _table(rows, ["created_at", "actor", "event_type", "description"]))
-
-
 def cmd_audit(args):
     rows = _records(_wb(args).audit.get_audit_log(action=args.action, entity_type=args.entity_type,
                                                   entity_id=args.entity_id, limit=args.limit,
@@ -180,12 +161,6 @@ def register(sub, add):
     sp.add_argument("--search")
     sp = add(msub, "delete", cmd_image_delete, "delete an image")
     sp.add_argument("id")
-
-    sp = add(sub, "timeline", cmd_timeline, "show an issue's timeline (or --add an event)")
-    sp.add_argument("issue_id")
-    sp.add_argument("--add", metavar="EVENT_TYPE", help="record an event of this type")
-    sp.add_argument("--description")
-    sp.add_argument("--metadata", help="JSON object")
 
     sp = add(sub, "audit", cmd_audit, "show audit log entries, newest first")
     sp.add_argument("--action")

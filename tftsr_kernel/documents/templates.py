@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
+from ..incident_metrics import MISSING, IncidentMetrics, incident_metrics
+from ..incident_metrics import format_duration as metric_duration
 from ..models import Issue, LogFile, ResolutionStep, TimelineEvent
 from .markdown import md_cell, md_inline, md_text
 
@@ -28,6 +29,16 @@ EVENT_LABELS = {
     "rca_generated": "RCA Generated",
     "postmortem_generated": "Post-Mortem Generated",
     "document_exported": "Document Exported",
+    "alert_received": "Alert Received",
+    "alert_resolved": "Alert Resolved",
+    "note": "Note",
+    "action": "Action",
+    "mitigation": "Mitigation",
+    "page": "Page",
+    "escalation": "Escalation",
+    "customer_communication": "Customer Communication",
+    "status_change": "Status Change",
+    "severity_change": "Severity Change",
 }
 _WHY_PREFIX = re.compile(r"^\s*why\s*#?\s*\d\s*[:.)-]\s*", re.IGNORECASE)
 
@@ -52,33 +63,6 @@ class IncidentData:
 
 
 # --- small formatting helpers ----------------------------------------------------------------------
-def _parse(ts: str | None) -> datetime | None:
-    if not ts:
-        return None
-    try:
-        return datetime.strptime(ts[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
-    except ValueError:
-        return None
-
-
-def format_duration(start: str | None, end: str | None) -> str | None:
-    """'2d 3h', '4h 12m', '35m' or '40s' between two stored timestamps; None if unknown."""
-    a, b = _parse(start), _parse(end)
-    if a is None or b is None or b < a:
-        return None
-    secs = int((b - a).total_seconds())
-    days, rem = divmod(secs, 86400)
-    hours, rem = divmod(rem, 3600)
-    minutes, seconds = divmod(rem, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes}m"
-    if minutes:
-        return f"{minutes}m"
-    return f"{seconds}s"
-
-
 def format_size(n: int) -> str:
     if n < 1024:
         return f"{n} B"
@@ -113,26 +97,18 @@ def _first_event(data: IncidentData, event_type: str) -> TimelineEvent | None:
     return next((e for e in data.events if e.event_type == event_type), None)
 
 
-def _duration(data: IncidentData) -> tuple[str | None, str]:
-    """The incident duration and what it was measured between."""
-    i = data.issue
-    if i.resolved_at:
-        d = format_duration(i.created_at, i.resolved_at)
-        if d:
-            return d, "issue created to resolved"
-    if len(data.events) >= 2:
-        d = format_duration(data.events[0].created_at, data.events[-1].created_at)
-        if d:
-            return d, "first to last timeline event"
-    return None, ""
+def metrics(data: IncidentData) -> IncidentMetrics:
+    """The incident metrics: the one definition (``incident_metrics``), as the timeline panel and
+    ``tftsr timeline --json`` compute them."""
+    return incident_metrics(data.events, data.issue.created_at, data.issue.resolved_at)
 
 
-def _time_to_root_cause(data: IncidentData) -> str | None:
-    ev = _first_event(data, "root_cause_identified")
-    if ev is None:
-        return None
-    d = format_duration(data.issue.created_at, ev.created_at)
-    return f"{d} (issue created to root cause identified)" if d else None
+def _metric_rows(m: IncidentMetrics) -> list[list[str]]:
+    rows = [["Incident Start (UTC)", m.started_at or "N/A"]]
+    rows += [[label, value] for label, value in m.rows(MISSING)]
+    rows.append(["Incident Duration", f"{metric_duration(m.duration_s)} (incident start to resolution)"
+                 if m.duration_s is not None else "N/A (not resolved yet)"])
+    return rows
 
 
 def _answered(data: IncidentData) -> list[ResolutionStep]:
@@ -193,25 +169,22 @@ def build_rca(data: IncidentData) -> str:
 
     out.append("## Incident Timeline")
     if data.events:
-        out.append(_table(["Time (UTC)", "Event", "Description"],
-                          [[e.created_at, EVENT_LABELS.get(e.event_type, md_cell(e.event_type)),
-                            md_cell(e.description)] for e in data.events]))
+        out.append(_table(["Time (UTC)", "Event", "Description", "By"],
+                          [[e.at, EVENT_LABELS.get(e.event_type, md_cell(e.event_type)),
+                            md_cell(e.description), md_cell(e.actor)] for e in data.events]))
     else:
         out.append("_No timeline events recorded._")
 
-    duration, basis = _duration(data)
-    ttrc = _time_to_root_cause(data)
     answered = _answered(data)
-    metrics = [
+    metrics_rows = [
         ["Total Events", str(len(data.events))],
-        ["Incident Duration", f"{duration} ({basis})" if duration else "N/A (not enough timeline data)"],
-        ["Time to Root Cause", ttrc or "N/A (no root_cause_identified event recorded)"],
+        *_metric_rows(metrics(data)),
         ["5-Whys Steps", f"{len(data.steps)} recorded, {len(answered)} answered"],
         ["Log Files", str(len(data.logs))],
         ["AI Conversation", f"{plural(data.message_total, 'message')} in "
                             f"{plural(data.conversation_count, 'conversation')}"],
     ]
-    out += ["## Incident Metrics", _table(["Metric", "Value"], metrics)]
+    out += ["## Incident Metrics", _table(["Metric", "Value"], metrics_rows)]
 
     out.append("## 5 Whys Analysis")
     if data.steps:
@@ -276,14 +249,17 @@ def build_postmortem(data: IncidentData) -> str:
         summary += " The root cause has not been identified yet."
     out += [md_text(i.description) if i.description else "_No description recorded._", summary]
 
-    duration, basis = _duration(data)
-    impact = [["Duration", f"{duration} ({basis})" if duration else "N/A (not enough timeline data)"],
-              ["Users Affected", "Not recorded"], ["Revenue Impact", "Not recorded"], ["SLA Impact", "Not recorded"]]
+    m = metrics(data)
+    impact = _metric_rows(m)
+    impact = [impact[-1], *impact[:-1]]  # the duration first, then when it started and each metric
+    impact += [["Users Affected", "Not recorded"], ["Revenue Impact", "Not recorded"], ["SLA Impact", "Not recorded"]]
     out += ["## Impact", _table(["Measure", "Value"], impact)]
 
     rows = [(i.created_at, "Issue created")]
-    rows += [(e.created_at, _event_text(e)) for e in data.events]
-    if i.resolved_at:
+    rows += [(e.at, _event_text(e)) for e in data.events]
+    resolved_events = [e for e in data.events if e.event_type == "status_change"
+                       and (e.metadata or {}).get("to") in ("resolved", "closed")]
+    if i.resolved_at and not resolved_events:  # older issues: resolved before changes were recorded
         rows.append((i.resolved_at, "Issue resolved"))
     rows.sort(key=lambda r: r[0])
     out += ["## Timeline", _table(["Time (UTC)", "Event"], [[t, d] for t, d in rows])]
@@ -312,10 +288,11 @@ def build_postmortem(data: IncidentData) -> str:
     if data.steps:
         good.append(f"- 5-Whys analysis conducted ({len(data.steps)} steps, {len(_answered(data))} answered).")
     rc_ev = _first_event(data, "root_cause_identified")
-    if rc_ev is not None:
-        ttrc = format_duration(i.created_at, rc_ev.created_at)
-        good.append(f"- Root cause identified at {rc_ev.created_at} UTC" + (f", {ttrc} after the issue was opened."
-                                                                            if ttrc else "."))
+    if rc_ev is not None and m.time_to_root_cause_s is not None:
+        good.append(f"- Root cause identified at {rc_ev.at} UTC, {metric_duration(m.time_to_root_cause_s)} "
+                    "after the incident started.")
+    if m.time_to_mitigate_s is not None:
+        good.append(f"- Impact mitigated {metric_duration(m.time_to_mitigate_s)} after the incident started.")
     if data.logs:
         red = sum(1 for lf in data.logs if lf.redacted)
         good.append(f"- {plural(len(data.logs), 'log file')} collected as evidence, {red} reviewed and redacted for PII.")

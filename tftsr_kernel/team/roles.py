@@ -27,7 +27,7 @@ PERMISSIONS: dict[str, str] = {
     "providers:read": "list AI providers",
     # analyst
     "issues:write": "create, change or delete issues",
-    "timeline:write": "add timeline events",
+    "timeline:write": "add, edit or delete timeline events",
     "uploads:write": "upload or delete logs and images",
     "logs:read_original": "read the original (unredacted) text of a log",
     "pii:review": "detect, approve or reject PII",
