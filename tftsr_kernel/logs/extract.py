@@ -12,31 +12,55 @@ the extracted text for PII like any log.
 - ``.gz``: one member, decompressed with a size limit. ``.zip``: every text member, each under a
   ``==> name <==`` header; members are read with a size limit and the declared sizes, the member
   count and the compression ratio are checked first (decompression-bomb guard). Nested archives
-  are not opened.
+  are not opened; a member that is a symbolic link or has an absolute or ``..`` path refuses the
+  whole archive (:class:`UnsafeArchiveError`), though nothing is ever written to disk.
+
+A name that promises one of these formats (``.pdf``, ``.docx``, ``.pcap``/``.pcapng``, ``.gz``,
+``.zip``) must hold it: ``notes.docx`` that is a ZIP of something else, or ``app.log.gz`` that is
+not gzip, is refused with :class:`FormatMismatchError` rather than read as something it is not.
+Every refusal is an :class:`ExtractionError` (a :class:`~tftsr_kernel.errors.FileRefusedError`).
 """
 
 from __future__ import annotations
 
 import io
+import logging
 import os
+import re
 import shutil
+import stat
 import subprocess
 import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass
 
-from .errors import ArchiveBombError, ExtractionError, ToolMissingError
+from .errors import (ArchiveBombError, EncryptedDocumentError, ExtractionError, FormatMismatchError, ToolMissingError,
+                     UnsafeArchiveError)
 
 #: the extracted text of one piece of evidence is at most this many bytes
 MAX_EXTRACTED_BYTES = 100 * 1024 * 1024
 MAX_ZIP_MEMBERS = 1000
 #: a member that claims to expand more than this many times is refused (typical logs: 5-20x)
 MAX_RATIO = 200
+MAX_PDF_PAGES = 20_000
 TSHARK_TIMEOUT_S = 120
 
 _PCAP_MAGIC = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
 _PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
+
+#: what each kind is called in messages, the panel and ``tftsr log show``
+KIND_LABELS = {"pdf": "PDF", "docx": "DOCX", "pcap": "packet capture", "gzip": "gzip archive", "zip": "ZIP archive"}
+#: MIME type stored for a log extracted from each kind (the bytes decide, not the name)
+KIND_MIME = {"pdf": "application/pdf",
+             "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+             "pcap": "application/vnd.tcpdump.pcap", "gzip": "application/gzip", "zip": "application/zip"}
+#: file-name endings that promise a kind
+_SUFFIX_KIND = {".pdf": "pdf", ".docx": "docx", ".pcap": "pcap", ".pcapng": "pcap",
+                ".gz": "gzip", ".tgz": "gzip", ".zip": "zip"}
+# C0 controls a document's text layer may carry but a log reader should not see (tab, LF, VT, FF,
+# CR and ESC stay); they become U+FFFD
+_STRAY_CONTROLS = re.compile("[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
 
 
 @dataclass
@@ -46,6 +70,8 @@ class Extracted:
     text: str
     #: a short note for the user (pages, packets, members)
     note: str = ""
+    #: pages (PDF), blocks (DOCX), packets (pcap) or files (archives), when counted
+    pages: int | None = None
 
 
 def sniff_kind(data: bytes) -> str | None:
@@ -65,12 +91,42 @@ def sniff_kind(data: bytes) -> str | None:
     return None
 
 
+def expected_kind(name: str) -> str | None:
+    """The kind a file name promises by its ending (``notes.PDF`` -> ``pdf``), else ``None``."""
+    lower = str(name).lower()
+    for suffix, kind in _SUFFIX_KIND.items():
+        if lower.endswith(suffix):
+            return kind
+    return None
+
+
+def _described(kind: str | None, want: str) -> str:
+    if kind == "zip" and want == "docx":
+        return "a ZIP archive without a Word document in it"
+    return f"a {KIND_LABELS[kind]}" if kind else "something else (its first bytes are not that format's)"
+
+
 def extract_text(name: str, data: bytes, limit: int = MAX_EXTRACTED_BYTES) -> Extracted | None:
-    """The text of ``data`` if it is a PDF, DOCX, capture or archive; ``None`` for anything else."""
-    kind = sniff_kind(data)
+    """The text of ``data`` if it is a PDF, DOCX, capture or archive; ``None`` for anything else
+    (plain text, or binary the caller refuses). Raises an :class:`ExtractionError` subclass."""
+    want = expected_kind(name)
+    try:
+        kind = sniff_kind(data)
+    except ExtractionError:
+        if want in (None, "zip", "docx"):
+            raise
+        kind = "zip"  # damaged ZIP bytes under another format's name: say the name is wrong
+    if want == "zip" and kind == "docx":
+        want = "docx"  # a Word document is a ZIP: read it as the document it is
+    if want is not None and kind != want:
+        raise FormatMismatchError(f"{name} is named like a {KIND_LABELS[want]} but it is {_described(kind, want)}; "
+                                  "nothing was stored. Rename it to what it holds, or upload the right file")
     if kind is None:
         return None
-    return {"pdf": _pdf, "docx": _docx, "pcap": _pcap, "gzip": _gzip, "zip": _zip}[kind](name, data, limit)
+    ex = {"pdf": _pdf, "docx": _docx, "pcap": _pcap, "gzip": _gzip, "zip": _zip}[kind](name, data, limit)
+    if kind in ("pdf", "docx", "pcap"):
+        ex.text = _STRAY_CONTROLS.sub("\ufffd", ex.text)
+    return ex
 
 
 def _check_size(text: str, limit: int, name: str) -> str:
@@ -85,10 +141,15 @@ def _pdf(name: str, data: bytes, limit: int) -> Extracted:
         from pypdf.errors import PdfReadError
     except ImportError:  # pinned in pyproject.toml; only a broken install lacks it
         raise ToolMissingError("reading PDF needs the pypdf package (pip install pypdf)") from None
+    # pypdf reports what it repairs as logging warnings; a damaged file gets a clear error instead
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise ExtractionError(f"{name} is an encrypted PDF; remove the password and upload it again")
+        # owner-password-only PDFs (printing or copying restricted) open with the empty password
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise EncryptedDocumentError(f"{name} is an encrypted PDF; remove the password and upload it again")
+        if len(reader.pages) > MAX_PDF_PAGES:
+            raise ArchiveBombError(f"{name} has {len(reader.pages):,} pages (limit {MAX_PDF_PAGES:,}); refused")
         pages, size = [], 0
         for page in reader.pages:
             text = page.extract_text() or ""
@@ -96,12 +157,21 @@ def _pdf(name: str, data: bytes, limit: int) -> Extracted:
             if size > limit:
                 raise ArchiveBombError(f"the text of {name} is larger than {limit // 1048576} MB; refused")
             pages.append(text)
+    except ExtractionError:
+        raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, zlib.error) as exc:
         raise ExtractionError(f"{name} is a damaged PDF and its text could not be read ({type(exc).__name__})") from None
+    except (RecursionError, MemoryError, OverflowError, ArithmeticError, LookupError, NotImplementedError,
+            OSError) as exc:  # hostile or unusual structure (deep nesting, odd filters)
+        raise ExtractionError(f"{name} is a PDF whose text could not be read ({type(exc).__name__})") from None
+    except Exception as exc:  # any other pypdf error on a malformed file
+        if type(exc).__module__.startswith("pypdf"):
+            raise ExtractionError(f"{name} is a damaged PDF ({type(exc).__name__})") from None
+        raise
     text = "\n\f\n".join(p.strip("\n") for p in pages)
     if not text.strip():
         raise ExtractionError(f"{name} has no text layer (a scanned PDF?); OCR it first or attach it as an image")
-    return Extracted("pdf", text, f"{len(pages)} page(s)")
+    return Extracted("pdf", text, f"{len(pages)} page(s)", pages=len(pages))
 
 
 def _docx(name: str, data: bytes, limit: int) -> Extracted:
@@ -114,7 +184,7 @@ def _docx(name: str, data: bytes, limit: int) -> Extracted:
     _zip_guard(name, data)
     try:
         doc = docx.Document(io.BytesIO(data))
-        out, size = [], 0
+        out, size, tables = [], 0, 0
         for block in doc.element.body.iterchildren():
             tag = block.tag.rsplit("}", 1)[-1]
             if tag == "p":
@@ -124,6 +194,7 @@ def _docx(name: str, data: bytes, limit: int) -> Extracted:
                 for row in Table(block, doc).rows:
                     rows.append(" | ".join(c.text.strip() for c in row.cells))
                 line = "\n".join(rows)
+                tables += 1
             else:
                 continue
             size += len(line) + 1
@@ -139,7 +210,7 @@ def _docx(name: str, data: bytes, limit: int) -> Extracted:
     text = "\n".join(out).strip("\n")
     if not text.strip():
         raise ExtractionError(f"{name} is a DOCX with no text")
-    return Extracted("docx", text, f"{len(out)} block(s)")
+    return Extracted("docx", text, f"{len(out) - tables} paragraph(s), {tables} table(s)", pages=len(out))
 
 
 def _pcap(name: str, data: bytes, limit: int) -> Extracted:
@@ -163,7 +234,7 @@ def _pcap(name: str, data: bytes, limit: int) -> Extracted:
         raise ExtractionError(f"tshark could not read {name}: {reason[-1] if reason else 'unknown error'}")
     text = _check_size(proc.stdout.decode("utf-8", "surrogateescape"), limit, name)
     packets = text.count("\n")
-    return Extracted("pcap", text, f"{packets} packet(s), decoded by tshark")
+    return Extracted("pcap", text, f"{packets} packet(s), decoded by tshark", pages=packets)
 
 
 def _decode(raw: bytes) -> str:
@@ -184,7 +255,14 @@ def _gzip(name: str, data: bytes, limit: int) -> Extracted:
         raise ExtractionError(f"{name} is a truncated gzip file")
     if extract_kind_nested(raw):
         raise ExtractionError(f"{name} holds another archive or document; unpack it and upload the inner file")
-    return Extracted("gzip", _decode(raw), f"{len(raw)} bytes decompressed")
+    from ..errors import FileRefusedError
+
+    try:
+        text = _decode(raw)
+    except FileRefusedError:
+        what = "a tar archive" if raw[257:262] == b"ustar" else "a binary file"
+        raise ExtractionError(f"{name} decompresses to {what}, not a text log; unpack it and upload the logs") from None
+    return Extracted("gzip", text, f"{len(raw):,} bytes decompressed", pages=1)
 
 
 def extract_kind_nested(raw: bytes) -> bool:
@@ -203,10 +281,26 @@ def _zip_guard(name: str, data: bytes, limit: int = MAX_EXTRACTED_BYTES) -> list
     if total > limit:
         raise ArchiveBombError(f"{name} expands to {total // 1048576} MB (limit {limit // 1048576} MB); refused")
     for i in infos:
+        _check_member(name, i)
         if i.compress_size and i.file_size / i.compress_size > MAX_RATIO and i.file_size > 1 << 20:
             raise ArchiveBombError(f"{name}: member {i.filename} expands {i.file_size // i.compress_size}x;"
                                    " refused (possible decompression bomb)")
     return infos
+
+
+def _check_member(name: str, info: zipfile.ZipInfo) -> None:
+    """Refuse a member that is a symbolic link or whose path is absolute or climbs out (``..``):
+    nothing is unpacked to disk, but such an archive is not a plain bundle of logs."""
+    from .._text import utf8_clean
+
+    member = utf8_clean(info.filename)
+    parts = member.replace("\\", "/").split("/")
+    if member.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", member) or ".." in parts:
+        raise UnsafeArchiveError(f"{name}: member {member[:200]!r} has an absolute or '..' path; the archive "
+                                 "was refused (nothing was unpacked). Unpack it yourself and upload the logs")
+    if stat.S_ISLNK(info.external_attr >> 16):
+        raise UnsafeArchiveError(f"{name}: member {member[:200]!r} is a symbolic link; the archive was refused "
+                                 "(nothing was unpacked). Upload the files themselves")
 
 
 def _zip(name: str, data: bytes, limit: int) -> Extracted:
@@ -220,7 +314,7 @@ def _zip(name: str, data: bytes, limit: int) -> Extracted:
             if info.is_dir():
                 continue
             if info.flag_bits & 0x1:
-                raise ExtractionError(f"{name} is password-protected; unpack it and upload the logs")
+                raise EncryptedDocumentError(f"{name} is password-protected; unpack it and upload the logs")
             try:
                 with zf.open(info) as fh:
                     raw = fh.read(info.file_size + 1)  # never more than declared (+1 to notice a lie)
@@ -244,4 +338,4 @@ def _zip(name: str, data: bytes, limit: int) -> Extracted:
     if not parts:
         raise ExtractionError(f"{name} holds no text files" + (f" (skipped: {', '.join(skipped[:5])})" if skipped else ""))
     note = f"{used} file(s)" + (f"; skipped {len(skipped)} binary or archive member(s)" if skipped else "")
-    return Extracted("zip", "\n".join(parts), note)
+    return Extracted("zip", "\n".join(parts), note, pages=used)
