@@ -263,3 +263,43 @@ def test_owner_password_only_pdf_is_read(wb, issue):
     w.write(out)
     log = wb.attachments.upload_log_file_by_content(issue.id, "restricted.pdf", out.getvalue())
     assert EMAIL in wb.attachments.get_log_file_content(log.id)
+
+
+def _pdf_bomb(mb: int = 64, refs: int = 24) -> bytes:
+    """A 65 KB PDF whose one page's content is one 64 MB stream (spaces, deflated) listed 24 times:
+    reading it asks for 1.5 GB."""
+    import zlib
+
+    c = zlib.compressobj(9)
+    stream = c.compress(b"BT /F1 11 Tf 72 720 Td (x) Tj ET\n") + b"".join(
+        c.compress(b" " * (1 << 20)) for _ in range(mb)) + c.flush()
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >>"
+            b" /Contents [" + b" ".join(b"4 0 R" for _ in range(refs)) + b"] >>",
+            b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for i, body in enumerate(objs, 1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % i + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 6\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets))
+    out.write(b"trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref)
+    return out.getvalue()
+
+
+@pytest.mark.slow
+def test_pdf_decompression_bomb_is_refused_without_exhausting_the_kernel(wb, issue):
+    import resource
+
+    data = _pdf_bomb()
+    assert len(data) < 100_000
+    before = _stored(wb, issue)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(ArchiveBombError, match="possible decompression bomb"):
+        wb.attachments.upload_log_file_by_content(issue.id, "bomb.pdf", data)
+    # the reader ran in a child with capped memory: this process did not grow by the 1.5 GB
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss < 200 * 1024
+    assert _stored(wb, issue) == before

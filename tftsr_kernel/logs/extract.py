@@ -5,7 +5,8 @@
 these containers (plain text is stored as it is). The caller keeps the original bytes and scans
 the extracted text for PII like any log.
 
-- PDF: ``pypdf`` (pure Python), page by page; an encrypted PDF is refused with a clear message.
+- PDF: ``pypdf`` (pure Python), page by page, in a child process with capped memory and CPU
+  (``pdf_child.py``: a stream can inflate without limit); an encrypted PDF is refused clearly.
 - DOCX: ``python-docx``; paragraphs and table rows in document order.
 - pcap / pcapng: ``tshark -r FILE -n`` (one summary line per packet; ``-n``: no name lookups, so
   nothing goes to the network), when ``tshark`` is installed; else :class:`ToolMissingError`.
@@ -24,7 +25,6 @@ Every refusal is an :class:`ExtractionError` (a :class:`~tftsr_kernel.errors.Fil
 from __future__ import annotations
 
 import io
-import logging
 import os
 import re
 import shutil
@@ -44,6 +44,10 @@ MAX_ZIP_MEMBERS = 1000
 #: a member that claims to expand more than this many times is refused (typical logs: 5-20x)
 MAX_RATIO = 200
 MAX_PDF_PAGES = 20_000
+#: the PDF reader's child process: address space (base + 10x the file + 4x the text limit, capped)
+PDF_MEMORY_BASE = 768 * 1024 * 1024
+PDF_MEMORY_MAX = 4 * 1024 * 1024 * 1024
+PDF_CPU_S = 120
 TSHARK_TIMEOUT_S = 120
 
 _PCAP_MAGIC = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
@@ -136,38 +140,46 @@ def _check_size(text: str, limit: int, name: str) -> str:
 
 
 def _pdf(name: str, data: bytes, limit: int) -> Extracted:
+    """The text layer, read by pypdf in a child process with bounded memory and CPU
+    (``pdf_child.py``): a PDF's streams can inflate without limit, so a bomb ends the child, not
+    the kernel or the dashboard."""
+    import json
+    import sys
+
+    memory = min(PDF_MEMORY_MAX, PDF_MEMORY_BASE + 10 * len(data) + 4 * limit)
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pdf_child.py")
     try:
-        from pypdf import PdfReader
-        from pypdf.errors import PdfReadError
-    except ImportError:  # pinned in pyproject.toml; only a broken install lacks it
-        raise ToolMissingError("reading PDF needs the pypdf package (pip install pypdf)") from None
-    # pypdf reports what it repairs as logging warnings; a damaged file gets a clear error instead
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
+        proc = subprocess.run([sys.executable, "-I", script, str(memory), str(PDF_CPU_S), str(limit),
+                               str(MAX_PDF_PAGES)], input=bytes(data), capture_output=True,
+                              timeout=PDF_CPU_S + 30)
+    except subprocess.TimeoutExpired:
+        raise ExtractionError(f"reading the text of {name} took longer than {PDF_CPU_S} s; refused") from None
+    except OSError as exc:
+        raise ExtractionError(f"could not start the PDF reader for {name}: {exc.strerror or exc}") from None
     try:
-        reader = PdfReader(io.BytesIO(data))
-        # owner-password-only PDFs (printing or copying restricted) open with the empty password
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise EncryptedDocumentError(f"{name} is an encrypted PDF; remove the password and upload it again")
-        if len(reader.pages) > MAX_PDF_PAGES:
-            raise ArchiveBombError(f"{name} has {len(reader.pages):,} pages (limit {MAX_PDF_PAGES:,}); refused")
-        pages, size = [], 0
-        for page in reader.pages:
-            text = page.extract_text() or ""
-            size += len(text)
-            if size > limit:
-                raise ArchiveBombError(f"the text of {name} is larger than {limit // 1048576} MB; refused")
-            pages.append(text)
-    except ExtractionError:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, zlib.error) as exc:
-        raise ExtractionError(f"{name} is a damaged PDF and its text could not be read ({type(exc).__name__})") from None
-    except (RecursionError, MemoryError, OverflowError, ArithmeticError, LookupError, NotImplementedError,
-            OSError) as exc:  # hostile or unusual structure (deep nesting, odd filters)
-        raise ExtractionError(f"{name} is a PDF whose text could not be read ({type(exc).__name__})") from None
-    except Exception as exc:  # any other pypdf error on a malformed file
-        if type(exc).__module__.startswith("pypdf"):
-            raise ExtractionError(f"{name} is a damaged PDF ({type(exc).__name__})") from None
-        raise
+        doc = json.loads(proc.stdout.decode("utf-8"))
+    except ValueError:
+        doc = None
+    if not isinstance(doc, dict):
+        if proc.returncode and proc.returncode < 0:  # killed: the CPU limit (SIGXCPU/SIGKILL)
+            raise ExtractionError(f"reading the text of {name} took longer than {PDF_CPU_S} s of CPU; refused")
+        raise ExtractionError(f"{name} is a PDF whose text could not be read (the reader stopped, "
+                              f"exit status {proc.returncode})")
+    err = doc.get("error")
+    if err == "missing":  # pinned in pyproject.toml; only a broken install lacks it
+        raise ToolMissingError("reading PDF needs the pypdf package (pip install pypdf)")
+    if err == "encrypted":
+        raise EncryptedDocumentError(f"{name} is an encrypted PDF; remove the password and upload it again")
+    if err == "pages":
+        raise ArchiveBombError(f"{name} has {int(doc['detail']):,} pages (limit {MAX_PDF_PAGES:,}); refused")
+    if err == "size":
+        raise ArchiveBombError(f"the text of {name} is larger than {limit // 1048576} MB; refused")
+    if err == "memory":
+        raise ArchiveBombError(f"{name} needs more than {memory // 1048576} MB of memory to read (its streams "
+                               "expand enormously: a possible decompression bomb); refused")
+    if err:
+        raise ExtractionError(f"{name} is a damaged PDF and its text could not be read ({doc.get('detail')})")
+    pages = [p if isinstance(p, str) else "" for p in doc.get("pages", [])]
     text = "\n\f\n".join(p.strip("\n") for p in pages)
     if not text.strip():
         raise ExtractionError(f"{name} has no text layer (a scanned PDF?); OCR it first or attach it as an image")
