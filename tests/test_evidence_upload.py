@@ -208,6 +208,8 @@ BAD = {
     "bomb.zip": (_bomb, ArchiveBombError, "decompression bomb"),
     "logs.tar.gz": (lambda: gzip.compress(b"a.log".ljust(257, b"\0") + b"ustar\x0000" + b"\0" * 700),
                     ExtractionError, "tar archive"),
+    "protected.docx": (lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + os.urandom(4000), EncryptedDocumentError,
+                       "password-protected Word document"),
     "core.bin": (lambda: b"\x7fELF\x02\x01\x01" + b"\0" * 100, BinaryFileError, "looks binary"),
 }
 

@@ -52,6 +52,8 @@ TSHARK_TIMEOUT_S = 120
 
 _PCAP_MAGIC = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
 _PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
+#: an OLE compound file: what Word writes for a password-protected .docx (and for an old .doc)
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 #: what each kind is called in messages, the panel and ``tftsr log show``
 KIND_LABELS = {"pdf": "PDF", "docx": "DOCX", "pcap": "packet capture", "gzip": "gzip archive", "zip": "ZIP archive"}
@@ -74,8 +76,6 @@ class Extracted:
     text: str
     #: a short note for the user (pages, packets, members)
     note: str = ""
-    #: pages (PDF), blocks (DOCX), packets (pcap) or files (archives), when counted
-    pages: int | None = None
 
 
 def sniff_kind(data: bytes) -> str | None:
@@ -118,8 +118,12 @@ def extract_text(name: str, data: bytes, limit: int = MAX_EXTRACTED_BYTES) -> Ex
         kind = sniff_kind(data)
     except ExtractionError:
         if want in (None, "zip", "docx"):
-            raise
+            raise ExtractionError(f"{name} looks like a ZIP archive (or DOCX) but is damaged; nothing was stored") \
+                from None
         kind = "zip"  # damaged ZIP bytes under another format's name: say the name is wrong
+    if want == "docx" and data[:8] == _OLE_MAGIC:
+        raise EncryptedDocumentError(f"{name} is a password-protected Word document (or an old binary .doc "
+                                     "renamed); open it in Word, remove the password and save it as .docx")
     if want == "zip" and kind == "docx":
         want = "docx"  # a Word document is a ZIP: read it as the document it is
     if want is not None and kind != want:
@@ -183,7 +187,7 @@ def _pdf(name: str, data: bytes, limit: int) -> Extracted:
     text = "\n\f\n".join(p.strip("\n") for p in pages)
     if not text.strip():
         raise ExtractionError(f"{name} has no text layer (a scanned PDF?); OCR it first or attach it as an image")
-    return Extracted("pdf", text, f"{len(pages)} page(s)", pages=len(pages))
+    return Extracted("pdf", text, f"{len(pages)} page(s)")
 
 
 def _docx(name: str, data: bytes, limit: int) -> Extracted:
@@ -222,7 +226,7 @@ def _docx(name: str, data: bytes, limit: int) -> Extracted:
     text = "\n".join(out).strip("\n")
     if not text.strip():
         raise ExtractionError(f"{name} is a DOCX with no text")
-    return Extracted("docx", text, f"{len(out) - tables} paragraph(s), {tables} table(s)", pages=len(out))
+    return Extracted("docx", text, f"{len(out) - tables} paragraph(s), {tables} table(s)")
 
 
 def _pcap(name: str, data: bytes, limit: int) -> Extracted:
@@ -246,7 +250,7 @@ def _pcap(name: str, data: bytes, limit: int) -> Extracted:
         raise ExtractionError(f"tshark could not read {name}: {reason[-1] if reason else 'unknown error'}")
     text = _check_size(proc.stdout.decode("utf-8", "surrogateescape"), limit, name)
     packets = text.count("\n")
-    return Extracted("pcap", text, f"{packets} packet(s), decoded by tshark", pages=packets)
+    return Extracted("pcap", text, f"{packets} packet(s), decoded by tshark")
 
 
 def _decode(raw: bytes) -> str:
@@ -274,7 +278,7 @@ def _gzip(name: str, data: bytes, limit: int) -> Extracted:
     except FileRefusedError:
         what = "a tar archive" if raw[257:262] == b"ustar" else "a binary file"
         raise ExtractionError(f"{name} decompresses to {what}, not a text log; unpack it and upload the logs") from None
-    return Extracted("gzip", text, f"{len(raw):,} bytes decompressed", pages=1)
+    return Extracted("gzip", text, f"{len(raw):,} bytes decompressed")
 
 
 def extract_kind_nested(raw: bytes) -> bool:
@@ -350,4 +354,4 @@ def _zip(name: str, data: bytes, limit: int) -> Extracted:
     if not parts:
         raise ExtractionError(f"{name} holds no text files" + (f" (skipped: {', '.join(skipped[:5])})" if skipped else ""))
     note = f"{used} file(s)" + (f"; skipped {len(skipped)} binary or archive member(s)" if skipped else "")
-    return Extracted("zip", "\n".join(parts), note, pages=used)
+    return Extracted("zip", "\n".join(parts), note)
