@@ -323,7 +323,7 @@ def test_export_md_is_the_edited_text_and_never_overwrites(wb, incident, tmp_pat
     audit = wb.audit.get_audit_log(action="export_document")[0]
     assert audit.details["file_sha256"] == sha256_hex(edited.encode()) and audit.details["format"] == "md"
     with pytest.raises(errors.ValidationError, match="unknown export format"):
-        wb.documents.export_document(doc.id, "docx", out)
+        wb.documents.export_document(doc.id, "odt", out)
     (tmp_path / "afile").write_text("x")
     with pytest.raises(errors.ExportError, match="not a directory"):
         wb.documents.export_document(doc.id, "md", tmp_path / "afile")
@@ -483,7 +483,7 @@ def test_cli_documents_json_shapes_and_flow(cli, wb, incident, tmp_path):
     # errors: one line, exit 1 for operation errors and 2 for usage
     r = cli("doc", "show", "missing", "--json")
     assert r.code == 1 and r.json["error"]["type"] == "NotFoundError" and len(r.stderr.strip().splitlines()) == 1
-    assert cli("doc", "export", rca["id"], "--format", "docx").code == 2
+    assert cli("doc", "export", rca["id"], "--format", "odt").code == 2
     assert cli("rca", "missing-issue").code == 1
     assert cli("doc", "edit", rca["id"], tmp_path / "nope.md").code == 1
     r = cli("rca", incident.id, "--ai-draft", "--json")

@@ -123,7 +123,7 @@ def test_corrupt_file_gives_typed_error(tmp_path):
 def test_migrations_are_recorded_in_order(wb):
     names = wb.db.applied_migrations()
     assert names == [m.name for m in load_migrations()]
-    assert wb.db.query_one("PRAGMA user_version")[0] == load_migrations()[-1].number  # the newest number
+    assert wb.db.query_one("PRAGMA user_version")[0] == load_migrations()[-1].number
     tables = {r[0] for r in wb.db.query("SELECT name FROM sqlite_master WHERE type IN ('table','view')")}
     for t in ("issues", "log_files", "pii_spans", "ai_conversations", "ai_messages", "resolution_steps",
               "documents", "audit_log", "settings", "issues_fts", "credentials", "integration_config",
@@ -454,3 +454,16 @@ def test_failed_rekey_changes_nothing_and_leaves_no_files(wb, data_dir, cli):
     assert wb.issues.count_issues() == 1 and wb.audit.verify().ok
     wb.close()
     assert tftsr_kernel.open(data_dir).issues.count_issues() == 1
+
+
+def test_a_missing_migration_file_is_refused(tmp_path):
+    import shutil
+
+    from tftsr_kernel import paths
+
+    src = paths.migrations_dir()
+    shutil.copytree(src, tmp_path / "m")
+    assert [m.name for m in load_migrations(tmp_path / "m")] == [m.name for m in load_migrations()]
+    next(p for p in (tmp_path / "m").iterdir() if p.name.startswith("010_")).unlink()
+    with pytest.raises(errors.MigrationError, match="missing or not numbered"):
+        load_migrations(tmp_path / "m")

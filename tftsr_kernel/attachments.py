@@ -1,5 +1,10 @@
 """Attachments: log files (gzip of the original bytes in the row) and images (bytes in the row).
 
+(Past 600 lines on purpose: every upload path, the chunked upload and the input rules they share
+stay in one module, so a rule cannot be applied on one path and forgotten on another.)
+A PDF, DOCX, capture or archive is stored as its extracted text with the original bytes kept
+beside it (``logs/evidence.py``).
+
 Logs keep their original bytes exactly (``get_log_file_bytes``) and are decoded losslessly for
 reading (``get_log_file_content``). List queries name their columns and never select BLOBs.
 """
@@ -26,6 +31,7 @@ from .audit import AuditService
 from .db import Database
 from .errors import (CancelledError, DecompressionBombError, FileRefusedError, FileTooLargeError, NotFoundError,
                      NotRegularFileError, UploadError, ValidationError)
+from .logs.evidence import is_container, prepare_log
 from .models import ImageAttachment, ImageAttachmentSummary, LogFile, LogFileSummary
 from .timeline import TimelineService
 
@@ -35,10 +41,11 @@ MAX_IMAGE_BYTES = 10 * 1024 * 1024
 GZIP_LEVEL = 1                               # logs compress well even at level 1, and it is fast
 READ_STEP = 4 * 1024 * 1024                  # files are read (and progress reported) in steps of this
 MAX_UPLOAD_CHUNK = 8 * 1024 * 1024           # one chunk of a chunked (browser) upload, at most
-#: ``progress(stage, done, total)``: stage is "reading" (bytes), then "scanning" and "storing"
+#: ``progress(stage, done, total)``: stage is "reading" (bytes), then "extracting" (PDF, DOCX,
+#: pcap, archives only), "scanning" and "storing"
 Progress = Callable[[str, int, int], None]
 _LOG_COLS = ("id, issue_id, file_name, file_path, file_size, mime_type, content_hash, uploaded_at,"
-             " redacted, text_encoding, pii_summary")
+             " redacted, text_encoding, pii_summary, extracted_from, extraction_note")
 _IMAGE_COLS = ("id, issue_id, file_name, file_path, file_size, mime_type, upload_hash, uploaded_at,"
                " pii_warning_acknowledged, is_paste")
 _IMAGE_MAGIC = (
@@ -262,40 +269,54 @@ class AttachmentService:
             raise FileRefusedError(f"{name} is empty (0 bytes); there is nothing to upload")
         if len(data) > MAX_LOG_BYTES:
             raise FileTooLargeError(f"{name} is larger than {MAX_LOG_BYTES // 1048576} MB")
-        encoding = sniff_text(data)
+        if progress is not None and is_container(data):
+            progress("extracting", 0, len(data))
+        prep = prepare_log(name, data, MAX_LOG_BYTES)  # refusals raise here: nothing is stored
+        text, encoding, ex = prep.text, prep.encoding, prep.extracted
         if progress is not None:
-            progress("scanning", 0, len(data))
-        if self.scanner is not None and len(data) > 1 << 20:
+            if ex is not None:
+                progress("extracting", len(data), len(data))
+            progress("scanning", 0, len(text))
+
+        def pack():  # the hash is the original's; the content is the text; the original kept beside
+            return (hashlib.sha256(data).hexdigest(), gzip_bytes(text),
+                    gzip_bytes(data) if ex is not None else None)
+
+        if self.scanner is not None and len(text) > 1 << 20:
             # hashing and gzip release the GIL: run them beside the PII scan
             with ThreadPoolExecutor(1) as pool:
-                packed = pool.submit(lambda: (hashlib.sha256(data).hexdigest(), gzip_bytes(data)))
-                summary = self.scanner(data, encoding)
-                digest, blob = packed.result()
+                packed = pool.submit(pack)
+                summary = self.scanner(text, encoding)
+                digest, blob, original = packed.result()
         else:
-            digest, blob = hashlib.sha256(data).hexdigest(), gzip_bytes(data)
-            summary = self.scanner(data, encoding) if self.scanner is not None else None
+            digest, blob, original = pack()
+            summary = self.scanner(text, encoding) if self.scanner is not None else None
         if progress is not None:
-            progress("scanning", len(data), len(data))
+            progress("scanning", len(text), len(text))
             progress("storing", 0, len(blob))
-        mime = mimetypes.guess_type(name)[0] or "text/plain"
+        mime = prep.mime_type or mimetypes.guess_type(name)[0] or "text/plain"
         log = LogFile(uuid7(), issue_id, name, file_path, len(data), mime, digest, utc_now(), False, encoding,
-                      summary)
+                      summary, ex.kind if ex else None, ex.note if ex else None)
         with self._db.write() as conn:
             if not conn.execute("SELECT 1 FROM issues WHERE id = ?", (issue_id,)).fetchone():
                 raise NotFoundError(f"issue {issue_id} not found")
             conn.execute(
                 "INSERT INTO log_files(id, issue_id, file_name, file_path, file_size, mime_type, content_hash,"
-                " uploaded_at, redacted, text_encoding, content_compressed, pii_summary)"
-                " VALUES (?,?,?,?,?,?,?,?,0,?,?,?)",
+                " uploaded_at, redacted, text_encoding, content_compressed, pii_summary, original_compressed,"
+                " extracted_from, extraction_note)"
+                " VALUES (?,?,?,?,?,?,?,?,0,?,?,?,?,?,?)",
                 (log.id, issue_id, name, file_path, log.file_size, mime, digest, log.uploaded_at, encoding, blob,
-                 to_json(summary) if summary is not None else None),
+                 to_json(summary) if summary is not None else None, original, log.extracted_from,
+                 log.extraction_note),
             )
-            self._audit.write_audit_event("upload_log_file", "log_file", log.id,
-                                          {"issue_id": issue_id, "file_name": name, "file_size": log.file_size,
-                                           "content_hash": digest})
-            self._timeline.add_timeline_event(issue_id, "log_uploaded", f"Log file uploaded: {name}",
-                                              {"log_file_id": log.id, "file_name": name,
-                                               "file_size": log.file_size})
+            details = {"issue_id": issue_id, "file_name": name, "file_size": log.file_size, "content_hash": digest}
+            meta = {"log_file_id": log.id, "file_name": name, "file_size": log.file_size}
+            if ex is not None:
+                details.update(extracted_from=ex.kind, text_size=len(text), text_sha256=hashlib.sha256(text).hexdigest())
+                meta["extracted_from"] = ex.kind
+            self._audit.write_audit_event("upload_log_file", "log_file", log.id, details)
+            self._timeline.add_timeline_event(issue_id, "log_uploaded", f"Log file uploaded: {name}"
+                                              + (f" ({log.source})" if ex is not None else ""), meta)
         if progress is not None:
             progress("storing", len(blob), len(blob))
         return log
@@ -307,8 +328,10 @@ class AttachmentService:
         return _log(row)
 
     def get_log_file_bytes(self, log_file_id: str) -> bytes:
-        """The original bytes, exactly as uploaded."""
-        row = self._db.query_one("SELECT content_compressed FROM log_files WHERE id = ?", (log_file_id,))
+        """The original bytes, exactly as uploaded (for a PDF, DOCX, capture or archive: that file,
+        not its extracted text)."""
+        row = self._db.query_one("SELECT coalesce(original_compressed, content_compressed) FROM log_files"
+                                 " WHERE id = ?", (log_file_id,))
         if row is None:
             raise NotFoundError(f"log file {log_file_id} not found")
         if row[0] is None:
@@ -316,9 +339,15 @@ class AttachmentService:
         return gunzip_guarded(bytes(row[0]))
 
     def get_log_file_content(self, log_file_id: str) -> str:
-        """The log as text (decoded losslessly; see ``decode_text``)."""
-        log = self.get_log_file(log_file_id)
-        return decode_text(self.get_log_file_bytes(log_file_id), log.text_encoding)
+        """The log as text (decoded losslessly; see ``decode_text``); for a PDF, DOCX, capture or
+        archive, the text extracted from it at upload (``LogFile.extracted_from`` says which)."""
+        row = self._db.query_one("SELECT content_compressed, text_encoding FROM log_files WHERE id = ?",
+                                 (log_file_id,))
+        if row is None:
+            raise NotFoundError(f"log file {log_file_id} not found")
+        if row[0] is None:
+            raise NotFoundError(f"log file {log_file_id} has no stored content")
+        return decode_text(gunzip_guarded(bytes(row[0])), row[1])
 
     def list_log_files(self, issue_id: str) -> list[LogFile]:
         return [_log(r) for r in self._db.query(

@@ -79,9 +79,9 @@ def load_migrations(directory: Path | None = None) -> list[Migration]:
         if m:
             found.append(Migration(int(m.group(1)), entry.stem, entry.read_text("utf-8")))
     numbers = [m.number for m in found]
-    # numbers are handed out per branch before they land, so a gap (036 before 034 has landed) is
-    # allowed; a duplicate number, or a list that does not start at 001, is refused
-    if not found or numbers[0] != 1 or len(set(numbers)) != len(numbers):
+    # contiguous: a missing file (a migration lost in a copy) is refused, as is a duplicate number
+    missing = set(range(1, max(numbers, default=0) + 1)) - set(numbers)
+    if not found or numbers[0] != 1 or len(set(numbers)) != len(numbers) or missing:
         raise MigrationError(f"migrations in {directory} are missing or not numbered 001..NNN")
     return found
 

@@ -165,7 +165,8 @@ class IssueService:
             q = self._db.query
             logs = [LogFile.from_row(r, pii_summary=from_json(r["pii_summary"])) for r in q(
                 "SELECT id, issue_id, file_name, file_path, file_size, mime_type, content_hash, uploaded_at,"
-                " redacted, text_encoding, pii_summary FROM log_files WHERE issue_id = ? ORDER BY uploaded_at, id",
+                " redacted, text_encoding, pii_summary, extracted_from, extraction_note FROM log_files"
+                " WHERE issue_id = ? ORDER BY uploaded_at, id",
                 (issue_id,))]
             steps = [ResolutionStep.from_row(r) for r in q(
                 "SELECT id, issue_id, step_order, why_question, answer, evidence, created_at"

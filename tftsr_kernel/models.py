@@ -95,6 +95,17 @@ class LogFile(Record):
     redacted: bool
     text_encoding: str = "utf-8"
     pii_summary: dict | None = None   # {"total": N, "by_type": {...}} found at upload
+    #: 'pdf', 'docx', 'pcap', 'gzip' or 'zip' when the text was extracted from such a file (its
+    #: original bytes are kept; file_size and content_hash are theirs), else None
+    extracted_from: str | None = None
+    extraction_note: str | None = None  # e.g. '3 page(s)'
+
+    @property
+    def source(self) -> str:
+        """'text extracted from PDF (3 page(s))', or '' for a plain text log."""
+        from .logs.evidence import source_label
+
+        return source_label(self.extracted_from, self.extraction_note)
 
 
 @dataclass

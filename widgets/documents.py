@@ -1,4 +1,4 @@
-"""Documents: generate an RCA or a blameless post-mortem, edit, preview, export md/html/pdf."""
+"""Documents: generate an RCA or a blameless post-mortem, edit, preview, export md/html/pdf/docx."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from . import _html
 from ._base import Panel, button, guarded
 
 LABELS = {"rca": "RCA", "postmortem": "Post-mortem"}
-MIME = {"md": "text/markdown", "html": "text/html", "pdf": "application/pdf"}
+MIME = {"md": "text/markdown", "html": "text/html", "pdf": "application/pdf",
+        "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 
 
@@ -40,7 +41,7 @@ class DocumentsPanel(Panel):
         self._w_save = button("Save", "tftsr-doc-save", style="success", icon="save")
         self._w_preview_button = button("Preview", "tftsr-doc-preview-button", icon="eye")
         self._w_export = {fmt: button(f"Export {fmt.upper()}", f"tftsr-doc-export-{fmt}", icon="download")
-                          for fmt in ("md", "html", "pdf")}
+                          for fmt in ("md", "html", "pdf", "docx")}
         self._w_unredacted = W.Checkbox(value=False, description="Export unredacted (audited)", indent=False,
                                         layout=W.Layout(width="260px"))
         self._w_unredacted.add_class("tftsr-doc-unredacted")
@@ -160,7 +161,7 @@ class DocumentsPanel(Panel):
 
     @guarded
     def export(self, fmt: str) -> None:
-        """Save pending edits, then export the selected document as md, html or pdf: redacted,
+        """Save pending edits, then export the selected document as md, html, pdf or docx: redacted,
         unless 'Export unredacted' is ticked (audited as ``export_unredacted``)."""
         doc_id = self.selected_document_id
         if not doc_id:

@@ -19,6 +19,16 @@ MAX_SPAN_OPTIONS = 2_000     # spans listed one by one; beyond that, approve by 
 THUMBNAILS = 12
 
 
+def _kind(log) -> str:
+    from tftsr_kernel.logs.extract import KIND_LABELS
+
+    return KIND_LABELS.get(log.extracted_from, log.extracted_from or "")
+
+
+def _from(log) -> str:
+    return " \u00b7 text from " + _kind(log) if log.extracted_from else ""
+
+
 class LogsPanel(Panel):
     """Logs and images of one incident, with the PII review."""
 
@@ -38,7 +48,8 @@ class LogsPanel(Panel):
         self._w_upload = ChunkedUploader(lambda name, size: att.begin_log_upload(self.issue_id, name, size),
                                          done=self._on_log_uploaded, failed=self._on_upload_failed,
                                          label="Upload logs", max_bytes=MAX_LOG_BYTES, multiple=True,
-                                         hint=f"text logs, up to {MAX_LOG_BYTES // 1048576} MB each",
+                                         hint=f"text logs, or PDF, DOCX, pcap, .gz, .zip as their text; up to "
+                                              f"{MAX_LOG_BYTES // 1048576} MB each",
                                          finishing_label="Preparing the PII review")
         self._w_upload.add_class("tftsr-log-upload")
         self._w_server_path = W.Text(placeholder="/absolute/path/of/a/log/on/the/server",
@@ -140,6 +151,7 @@ class LogsPanel(Panel):
         current = select or self._w_log_select.value
         mark = " \u2713 redacted"
         opts = [(f"{_html.one_line(l.file_name, 60)} ({_html.human_size(l.file_size)})"
+                 f"{_from(l)}"
                  f"{mark if l.redacted else ''}", l.id) for l in self._logs]
         self._w_log_select.options = opts
         ids = [l.id for l in self._logs]
@@ -299,7 +311,8 @@ class LogsPanel(Panel):
         summary = log.pii_summary or {}
         found = summary.get("total", 0)
         types = ", ".join(f"{t} \u00d7{n}" for t, n in sorted((summary.get("by_type") or {}).items()))
-        return (f"Uploaded {_html.one_line(log.file_name, 80)} ({_html.human_size(log.file_size)}); "
+        source = f"; {log.source}, the original file kept" if log.extracted_from else ""
+        return (f"Uploaded {_html.one_line(log.file_name, 80)} ({_html.human_size(log.file_size)}{source}); "
                 f"the PII scan found {found:,} finding(s){': ' + types if types else ''}. "
                 "Review them below, then apply the redactions.")
 
@@ -340,7 +353,10 @@ class LogsPanel(Panel):
             return
         text = self._text(log_id)
         log = self._log(log_id)
-        self._w_log_view.value = f"<b>{_html.esc(log.file_name if log else '')}</b>" + _html.pre(text, VIEW_LIMIT)
+        source = (f' <span class="tftsr-muted tftsr-log-source">{_html.esc(log.source)}; the original file is kept'
+                  "</span>" if log and log.extracted_from else "")
+        self._w_log_view.value = (f"<b>{_html.esc(log.file_name if log else '')}</b>{source}"
+                                  + _html.pre(text, VIEW_LIMIT))
 
     @guarded
     def _on_detect(self, _b=None):
@@ -420,7 +436,8 @@ class LogsPanel(Panel):
     def _static_rows(self):
         rows = []
         for l in self._logs:
-            rows.append((l.file_name, _html.human_size(l.file_size), l.uploaded_at,
+            rows.append((l.file_name + (f" (text from {_kind(l)})" if l.extracted_from else ""),
+                         _html.human_size(l.file_size), l.uploaded_at,
                          "yes" if l.redacted else "no", l.content_hash[:8]))
         return rows
 

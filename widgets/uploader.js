@@ -22,7 +22,8 @@ function el(tag, cls, text) {
   return e;
 }
 
-const STAGES = { reading: "Reading", scanning: "Checking and scanning for PII", storing: "Storing" };
+const STAGES = { reading: "Reading", extracting: "Extracting the text", scanning: "Checking and scanning for PII",
+                 storing: "Storing" };
 
 function render({ model, el: root }) {
   const view = Math.random().toString(36).slice(2);

@@ -138,9 +138,9 @@ def register(sub, add):
     sp = add(dsub, "versions", cmd_doc_versions, "list a document's versions (1 = as generated)")
     sp.add_argument("doc_id")
     sp = add(dsub, "export", cmd_doc_export,
-             "write a document as Markdown, self-contained HTML or PDF (offline); prints the path")
+             "write a document as Markdown, self-contained HTML, PDF or DOCX (offline); prints the path")
     sp.add_argument("doc_id")
-    sp.add_argument("--format", "-f", default="md", choices=["md", "html", "pdf"])
+    sp.add_argument("--format", "-f", default="md", choices=["md", "html", "pdf", "docx"])
     path_arg(sp, "--output", "-o", metavar="DIR", help="output directory (default: <data dir>/exports)")
     sp.add_argument("--unredacted", action="store_true",
                     help="write the stored text instead of the redacted one (audited as export_unredacted)")

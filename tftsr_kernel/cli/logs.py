@@ -59,8 +59,30 @@ def cmd_log_upload(args):
 
         data = _read_odd_path(args.file, MAX_LOG_BYTES, "log file")
         log = wb.attachments.upload_log_file_by_content(args.issue_id, clean_text(os.path.basename(args.file)), data)
-    note = "" if log.text_encoding in ("utf-8", "utf-8-sig") else f" (encoding: {log.text_encoding})"
-    return Output(log.to_dict(), f"uploaded {log.file_name} as {log.id} ({log.file_size} bytes){note}")
+    if log.extracted_from:
+        note = f"; {log.source}, the original file kept"
+    else:
+        note = "" if log.text_encoding in ("utf-8", "utf-8-sig") else f" (encoding: {log.text_encoding})"
+    found = (log.pii_summary or {}).get("total")
+    pii = f"\nthe PII scan found {found} finding(s); review them with: tftsr pii review {log.id}" if found else ""
+    return Output(log.to_dict(), f"uploaded {log.file_name} as {log.id} ({log.file_size} bytes){note}{pii}")
+
+
+def cmd_log_show(args):
+    log = _wb(args).attachments.get_log_file(args.log_id)
+    summary = log.pii_summary or {}
+    by_type = ", ".join(f"{t} x{n}" for t, n in sorted((summary.get("by_type") or {}).items()))
+    rows = [("id", log.id), ("issue", log.issue_id), ("file", clean_text(log.file_name)),
+            ("size", f"{log.file_size} bytes"), ("type", log.mime_type or "-"), ("sha256", log.content_hash),
+            ("uploaded", log.uploaded_at),
+            ("text", log.source + "; `tftsr log cat --text` prints it, `tftsr log cat` the original file"
+             if log.extracted_from else f"the file itself ({log.text_encoding})"),
+            ("pii", f"{summary.get('total', 0)} finding(s)" + (f": {by_type}" if by_type else "")
+             if summary else "not scanned"),
+            ("redacted", "yes" if log.redacted else "no")]
+    d = log.to_dict()
+    d["source"] = log.source
+    return Output(d, "\n".join(f"{k:<9} {v}" for k, v in rows))
 
 
 def cmd_log_list(args):
@@ -74,6 +96,8 @@ def cmd_log_cat(args):
     wb = _wb(args)
     if args.redacted:  # the reviewed redaction, else every detected value replaced (viewers may read it)
         data = wb.pii.redacted_view(args.log_id).text.encode("utf-8", "surrogateescape")
+    elif args.text:
+        data = wb.attachments.get_log_file_content(args.log_id).encode("utf-8", "surrogateescape")
     else:
         data = wb.attachments.get_log_file_bytes(args.log_id)
     return Output({"id": args.log_id, "content_base64": base64.b64encode(data).decode("ascii"),
@@ -135,15 +159,23 @@ def cmd_audit(args):
 
 def register(sub, add):
     lsub = add.group(sub, "log", "upload, list and read log files")
-    sp = add(lsub, "upload", cmd_log_upload, "store a log file (gzip in the database) for an issue")
+    sp = add(lsub, "upload", cmd_log_upload,
+             "store a log file (gzip in the database) for an issue; PDF, DOCX, pcap, .gz and .zip as their text")
     sp.add_argument("issue_id")
     path_arg(sp, "file")
     sp = add(lsub, "list", cmd_log_list, "list logs across incidents")
     sp.add_argument("--issue")
     sp.add_argument("--search")
+    sp = add(lsub, "show", cmd_log_show, "a log's details: size, hash, PII findings, what its text was extracted from")
+    sp.add_argument("log_id")
     sp = add(lsub, "cat", cmd_log_cat, "write a log's original bytes to stdout")
     sp.add_argument("log_id")
-    sp.add_argument("--redacted", action="store_true", help="the redacted text instead: the reviewed redaction, else every detected value replaced (viewers may read it)")
+    how = sp.add_mutually_exclusive_group()
+    how.add_argument("--redacted", action="store_true",
+                     help="the redacted text instead: the reviewed redaction, else every detected value replaced "
+                          "(viewers may read it)")
+    how.add_argument("--text", action="store_true",
+                     help="the log's text (for a PDF, DOCX, capture or archive: the text extracted from it)")
     sp = add(lsub, "templates", cmd_log_templates,
              "the log's templates (Drain) with counts, first/last seen, and bursts; mined once, then stored")
     sp.add_argument("log_id")

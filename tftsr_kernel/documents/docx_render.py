@@ -27,14 +27,24 @@ def _parser():
     return mistune.create_markdown(renderer=None, plugins=["table", "strikethrough"])
 
 
-def markdown_to_docx(markdown: str, *, title: str | None = None) -> bytes:
-    """The bytes of a DOCX holding ``markdown``; ``title`` (optional) sets the core property."""
+def markdown_to_docx(markdown: str, *, title: str | None = None, subject: str | None = None,
+                     when=None) -> bytes:
+    """The bytes of a DOCX holding ``markdown``; ``title`` and ``subject`` (optional) set the core
+    properties, ``when`` (a datetime) their created/modified time. The library's own defaults
+    (author "python-docx", a 2013 date, a comment) are replaced, so the file says what made it."""
     import docx
     from docx.shared import Pt
 
     doc = docx.Document()
+    props = doc.core_properties
+    props.author = props.last_modified_by = "TFTSR Workbench"
+    props.comments = ""
+    if when is not None:
+        props.created = props.modified = when
     if title:
-        doc.core_properties.title = _clean(title)[:255]
+        props.title = _clean(title)[:255]
+    if subject:
+        props.subject = _clean(subject)[:255]
     tokens = _parser()(markdown or "")
     _Writer(doc, Pt).blocks(tokens)
     buf = io.BytesIO()

@@ -22,8 +22,9 @@ from . import templates
 from .templates import IncidentData
 
 DOC_TYPES = ("rca", "postmortem")
-FORMATS = ("md", "html", "pdf")
-_FORMAT_ALIASES = {"md": "md", "markdown": "md", "html": "html", "htm": "html", "pdf": "pdf"}
+FORMATS = ("md", "html", "pdf", "docx")
+_FORMAT_ALIASES = {"md": "md", "markdown": "md", "html": "html", "htm": "html", "pdf": "pdf", "docx": "docx",
+                   "word": "docx"}
 MAX_CONTENT_CHARS = 2_000_000
 MAX_TITLE_CHARS = 500
 _DOC_COLS = "id, issue_id, doc_type, title, content_md, created_at, updated_at"
@@ -224,7 +225,8 @@ class DocumentService:
 
     def export_document(self, doc_id: str, fmt: str = "md", output_dir: str | os.PathLike | None = None, *,
                         unredacted: bool = False) -> Path:
-        """Write the saved document as ``md``, ``html`` (self-contained) or ``pdf``, for sharing.
+        """Write the saved document as ``md``, ``html`` (self-contained), ``pdf`` or ``docx`` (Word:
+        headings, tables and lists as Word styles), for sharing.
 
         Redacted by default (see :meth:`export_view`); ``unredacted=True`` writes the stored text
         and is audited as ``export_unredacted`` with the actor. The file is named after the
@@ -255,6 +257,15 @@ class DocumentService:
                 path.write_bytes(data)
             elif fmt_key == "html":
                 data = document_html(doc).encode("utf-8", "surrogatepass")
+                path.write_bytes(data)
+            elif fmt_key == "docx":
+                from datetime import datetime, timezone
+
+                from .docx_render import markdown_to_docx
+
+                # the same redacted view as every format: the Markdown and the title
+                data = markdown_to_docx(doc.content_md, title=doc.title, subject=_DOC_LABEL.get(doc.doc_type),
+                                        when=datetime.fromtimestamp(doc.updated_at / 1000, timezone.utc))
                 path.write_bytes(data)
             else:
                 from .pdf import html_to_pdf

@@ -19,3 +19,15 @@ class ToolMissingError(ExtractionError):
 
 class ArchiveBombError(ExtractionError):
     """An archive expands beyond the safety limit (possible decompression bomb) and was not opened."""
+
+
+class EncryptedDocumentError(ExtractionError):
+    """A password-protected PDF or ZIP: its text cannot be read without the password."""
+
+
+class UnsafeArchiveError(ExtractionError):
+    """An archive member is a symbolic link or has an absolute or ``..`` path (never unpacked)."""
+
+
+class FormatMismatchError(ExtractionError):
+    """The file's name says one format (``.pdf``, ``.docx``, ``.gz``, ...) and its bytes another."""
