@@ -26,6 +26,7 @@ from .analysis import build_analysis_messages, chunk_for_analysis, parse_analysi
 from .prompts import build_system_prompt
 from ..pii.service import EgressBlockedError, Outbound
 from .providers import ChatMessage, ConnectionResult, ProviderConfig, estimate_tokens, make_provider
+from ..whys import strip_why_prefix
 from .whys import MarkerStreamFilter, parse_progress, strip_markers
 
 _PROVIDER_COLS = ("id, name, provider_type, api_url, model, max_tokens, temperature, custom_endpoint_path,"
@@ -487,18 +488,35 @@ class ChatService:
         return user, asst
 
     def _record_progress(self, issue_id, level_before, progress, question_text, answer_text, log_names):
+        """Store the whys this reply answered: each level the reply spells out with step markers
+        gets its own question, answer and evidence (placeholders restored); the deepest new level
+        without markers gets a short excerpt (the engineer's question, the reply's first
+        paragraph); levels a reply skips without spelling them out stay empty (no copies). A step
+        that already has an answer is left as it is."""
         whys = self._wb.whys
+        restore = lambda t: self._wb.pii.restore_placeholders(issue_id, t) if t else t  # noqa: E731
         existing = {s.step_order: s for s in whys.list_five_whys(issue_id)}
+        top = min(progress.level, 5)
+        fallback_evidence = ("Logs: " + ", ".join(log_names)) if log_names else None
         steps = []
-        evidence = ("Logs: " + ", ".join(log_names)) if log_names else None
-        for level in range(level_before + 1, min(progress.level, 5) + 1):
-            question = f"Why {level}: {_first_line(question_text, 300)}"
-            answer = _first_line(answer_text, 2000, keep_lines=True)
-            if level in existing:
-                if not existing[level].answer:
-                    steps.append(whys.update_five_why(existing[level].id, answer, evidence=evidence))
+        for level in range(1, 6):
+            spelled = progress.steps.get(level)
+            if spelled is not None and spelled.answer:
+                question = restore(spelled.question) or _fallback_question(question_text)
+                answer, evidence = restore(spelled.answer), restore(spelled.evidence) or fallback_evidence
+            elif level == top and level > level_before and not (existing.get(level) and existing[level].answer):
+                question, answer = _fallback_question(question_text), _fallback_answer(answer_text)
+                evidence = fallback_evidence
+                if not answer:
+                    continue
             else:
+                continue
+            st = existing.get(level)
+            if st is None:
                 steps.append(whys.add_five_why(issue_id, level, question, answer, evidence))
+            elif not st.answer:
+                steps.append(whys.update_five_why(st.id, answer, question=question if spelled else None,
+                                                  evidence=evidence))
         if progress.root_cause:
             root = self._wb.pii.restore_placeholders(issue_id, progress.root_cause)
             if whys.root_cause(issue_id) != root or not any(
@@ -570,7 +588,7 @@ def _issue_context(issue, steps=(), root_cause: str | None = None) -> str:
     if answered:
         lines.append("5-Whys so far:")
         for s in answered[:5]:
-            line = f"- Why {s.step_order}: {_first_line(s.why_question, 300)} Answer: {_first_line(s.answer, 600)}"
+            line = f"- Why {s.step_order}: {_first_line(strip_why_prefix(s.why_question), 300)} Answer: {_first_line(s.answer, 600)}"
             if s.evidence:
                 line += f" Evidence: {_first_line(s.evidence, 300)}"
             lines.append(line)
@@ -582,6 +600,34 @@ def _issue_context(issue, steps=(), root_cause: str | None = None) -> str:
 def _nul_free(text: str) -> str:
     """User-supplied text cannot carry the guard's region markers."""
     return text.replace("\x00", "")
+
+
+def _fallback_question(message: str) -> str:
+    """A why question for a step the reply did not spell out: the engineer's own question (the
+    last sentence of their message that asks one, else its first sentence), one line."""
+    text = strip_why_prefix(" ".join((message or "").split()))
+    sentences = [x.strip() for x in re.split(r"(?<=[.!?])\s+", text) if x.strip()]
+    asked = [x for x in sentences if x.endswith("?")]
+    return _first_line((asked or sentences or ["(question not recorded)"])[-1 if asked else 0], 300)
+
+
+def _fallback_answer(reply: str) -> str:
+    """The answer of a step the reply did not spell out: its first paragraph of prose (no
+    tables, code or lists), without the questions it asks back, up to about 600 characters."""
+    for block in re.split(r"\n\s*\n", reply or ""):
+        block = block.strip()
+        if not block or block.startswith(("|", "```", "#", "- ", "* ", ">")) or re.match(r"\d+[.)] ", block):
+            continue
+        text = " ".join(block.split())
+        sentences = [x for x in re.split(r"(?<=[.!?])\s+", text) if x and not x.endswith("?")]
+        text = " ".join(sentences)
+        if not text:  # only questions back: nothing answered here
+            continue
+        if len(text) > 600:
+            cut = text.rfind(". ", 0, 600)
+            text = text[: cut + 1] if cut > 200 else text[:599].rstrip() + "…"
+        return text
+    return ""
 
 
 def _first_line(text: str, limit: int, keep_lines: bool = False) -> str:

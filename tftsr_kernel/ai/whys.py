@@ -1,25 +1,34 @@
 """5-Whys progress from assistant replies.
 
 The system prompt (:data:`tftsr_kernel.ai.prompts.WHY_PROTOCOL`) asks the model to end each
-reply with ``[[WHY-LEVEL: N]]`` and, once known, ``[[ROOT-CAUSE: …]]``. :func:`parse_progress`
-reads those markers. Only when a reply has no marker at all does it fall back to conservative
-phrase matching (explicit "Why 3:" headings, "Root cause: …" lines), which advances at most one
-level. The level never goes backwards.
+reply with ``[[WHY-LEVEL: N]]``, one ``[[WHY-N-QUESTION: …]]``, ``[[WHY-N-ANSWER: …]]`` and
+``[[WHY-N-EVIDENCE: …]]`` for each why the reply answers, and, once known, ``[[ROOT-CAUSE: …]]``.
+:func:`parse_progress` reads those markers: each answered why becomes a step with its own
+question, answer and evidence (a reply that jumps two levels gives two different steps). Only
+when a reply has no marker at all does it fall back to conservative phrase matching (explicit
+"Why 3:" headings, "Root cause: …" lines), which advances at most one level. The level never
+goes backwards.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-__all__ = ["MAX_WHY_LEVEL", "Progress", "parse_progress", "strip_markers", "MarkerStreamFilter"]
+__all__ = ["MAX_WHY_LEVEL", "Progress", "StepText", "parse_progress", "strip_markers", "MarkerStreamFilter"]
 
 MAX_WHY_LEVEL = 5
 
 _WHY_MARKER = re.compile(r"\[\[\s*WHY[\s_-]*LEVEL\s*[:=]\s*(\d{1,3})\s*\]\]", re.IGNORECASE)
 _ROOT_MARKER = re.compile(r"\[\[\s*ROOT[\s_-]*CAUSE\s*[:=]\s*(.*?)\s*\]\]", re.IGNORECASE | re.DOTALL)
+#: ``[[WHY-2-QUESTION: …]]``, ``[[WHY 2 ANSWER: …]]``, ``[[why_2_evidence = …]]``
+_STEP_MARKER = re.compile(
+    r"\[\[\s*WHY[\s_#-]*([1-9])[\s_-]*(QUESTION|ANSWER|EVIDENCE|Q|A|E)\s*[:=]\s*(.*?)\s*\]\]",
+    re.IGNORECASE | re.DOTALL,
+)
 _ANY_MARKER = re.compile(
-    r"\[\[\s*(?:WHY[\s_-]*LEVEL\s*[:=]\s*\d{1,3}|ROOT[\s_-]*CAUSE\s*[:=].*?)\s*\]\]",
+    r"\[\[\s*(?:WHY[\s_-]*LEVEL\s*[:=]\s*\d{1,3}|ROOT[\s_-]*CAUSE\s*[:=].*?"
+    r"|WHY[\s_#-]*[1-9][\s_-]*(?:QUESTION|ANSWER|EVIDENCE|Q|A|E)\s*[:=].*?)\s*\]\]",
     re.IGNORECASE | re.DOTALL,
 )
 
@@ -53,6 +62,15 @@ _HEDGE_CONTEXT = re.compile(
 
 
 @dataclass
+class StepText:
+    """One why as a reply's markers give it (any part may be missing)."""
+
+    question: str | None = None
+    answer: str | None = None
+    evidence: str | None = None
+
+
+@dataclass
 class Progress:
     #: the why-level after this reply (0-5); never lower than the level passed in
     level: int
@@ -64,6 +82,8 @@ class Progress:
     marked: bool
     #: the number in the WHY-LEVEL marker as written (None without one)
     reported_level: int | None = None
+    #: the whys this reply spells out with step markers, by level (1-5)
+    steps: dict[int, StepText] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -89,6 +109,22 @@ def strip_markers(text: str) -> str:
     out = "\n".join(kept)
     out = re.sub(r"\n{3,}", "\n\n", out)
     return out.rstrip()
+
+
+def _steps(reply: str) -> dict[int, StepText]:
+    steps: dict[int, StepText] = {}
+    for m in _STEP_MARKER.finditer(reply):
+        level, part, value = int(m.group(1)), m.group(2).upper()[0], _clean_marker_text(m.group(3))
+        if not value or level > MAX_WHY_LEVEL:
+            continue
+        step = steps.setdefault(level, StepText())
+        if part == "Q":
+            step.question = value
+        elif part == "A":
+            step.answer = value
+        else:
+            step.evidence = value
+    return steps
 
 
 def _clean_sentence(text: str) -> str:
@@ -149,13 +185,18 @@ def parse_progress(reply: str, current_level: int) -> Progress:
     marked = bool(why_numbers) or bool(_ROOT_MARKER.search(reply))
     answer = strip_markers(reply)
 
+    steps = _steps(reply)
+    marked = marked or bool(steps)
     if marked:
         reported = max(why_numbers) if why_numbers else None
         level = current
         if reported is not None:
             level = max(current, min(reported, MAX_WHY_LEVEL))
+        answered = [n for n, st in steps.items() if st.answer]
+        if answered:  # a spelled-out answer counts even when the level marker lags behind
+            level = max(level, max(answered))
         root = _clean_marker_text(roots[-1]) if roots else None
-        return Progress(level, root or None, answer, True, reported)
+        return Progress(level, root or None, answer, True, reported, steps)
 
     level = current
     headings = [int(m.group(1)) for m in _WHY_HEADING.finditer(reply)]
@@ -179,7 +220,7 @@ class MarkerStreamFilter:
     until it is complete or proves not to be one); ``flush()`` returns whatever is left.
     """
 
-    max_hold = 600
+    max_hold = 2000  # a step marker holds a sentence or two of evidence
 
     def __init__(self) -> None:
         self._buf = ""
@@ -225,4 +266,4 @@ class MarkerStreamFilter:
             head = squashed[: len(word)]
             if word.startswith(head):
                 return True
-        return False
+        return bool(re.match(r"WHY#?[1-9](?:[QAE]|$)", squashed))
