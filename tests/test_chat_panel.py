@@ -20,11 +20,11 @@ OTHER = "frank.dba@example.org"  # only in auth.log, whose reviewer kept every v
 QUESTION = f"Why does checkout fail for {EMAIL}? It started at 14:05."
 
 
-def _log(n: int, tag: str, long_token: bool = False, email: str = EMAIL) -> str:
+def _log(n: int, tag: str, long_token: bool = False, email: str = EMAIL, password: str = PASSWORD) -> str:
     lines = [f"2026-12-01T14:0{i % 10}:{i:02d}Z WARN {tag} pool wait {i * 13} ms in_use=8" for i in range(n)]
     if long_token:
         lines.insert(3, f"2026-12-01T14:05:11Z ERROR {tag} url=https://pay.internal/confirm?s=" + "Ab9" * 90)
-    lines.append(f"2026-12-01T14:09:59Z INFO {tag} user={email} password={PASSWORD} END-{tag}")
+    lines.append(f"2026-12-01T14:09:59Z INFO {tag} user={email} password={password} END-{tag}")
     return "\n".join(lines) + "\n"
 
 
@@ -110,7 +110,7 @@ def test_attached_logs_are_chips_with_their_state_and_whole_text(wb, issue):
     from widgets.chat import ChatPanel
 
     first = wb.attachments.upload_log_file_by_content(issue.id, "pool.log", _log(40, "pool", long_token=True))
-    second = wb.attachments.upload_log_file_by_content(issue.id, "auth.log", _log(20, "auth", email=OTHER))
+    second = wb.attachments.upload_log_file_by_content(issue.id, "auth.log", _log(20, "auth", email=OTHER, password="Hn4-Tb8!Xc3wQ"))
     wb.pii.detect_pii(first.id)
     wb.pii.apply_redactions(first.id, "all")  # reviewed: redacted
     spans = wb.pii.detect_pii(second.id)

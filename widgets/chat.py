@@ -201,6 +201,7 @@ class ChatPanel(Panel):
         self._cancel.clear()
         self._live = ""
         self._pending_user = message
+        self._pending_logs = [label.split(" (")[0] for label, value in self._w_attach.options if value in attach]
         self._w_live.value = self._live_html(pending=True)
         self._w_message.value = ""  # shown above the reply now; put back if the send fails
         self._set_busy(True)
@@ -275,8 +276,10 @@ class ChatPanel(Panel):
         head = ""
         user = self._pending_user
         if user is not None:
+            logs = "".join(f'<span class="tftsr-chip">{_html.esc(name)}<span class="tftsr-muted"> sending</span></span>'
+                           for name in getattr(self, "_pending_logs", []))
             head = (f'<div class="tftsr-msg user"><b>You</b><div style="white-space:pre-wrap">'
-                    f"{_html.esc(user[:USER_PREVIEW])}</div></div>")
+                    f"{_html.esc(user[:USER_PREVIEW])}</div>{logs}</div>")
         body = "\u2026" if pending and not self._live else _html.esc(self._live)
         return (head + '<div class="tftsr-msg assistant tftsr-streaming"><b>Assistant</b>'
                 f'<div style="white-space:pre-wrap">{body}</div></div>')

@@ -19,6 +19,7 @@ _BLOCK = re.compile(
     r"(?=\n\nAttached log `|\s*\Z)",
     re.DOTALL,
 )
+_PLACEHOLDER = re.compile(r"\[[A-Za-z][A-Za-z0-9]*_\d+\]")
 
 
 @dataclass
@@ -32,8 +33,12 @@ class Attachment:
 
     @property
     def state(self) -> str:
-        """``redacted``, ``partly original``, ``original`` or ``no PII found``."""
-        return redaction_state(self.label)
+        """``redacted``, ``partly original``, ``original`` or ``no PII found``: the label's
+        state, except that a text still holding placeholders is never called "original"."""
+        state = redaction_state(self.label)
+        if state == "original" and _PLACEHOLDER.search(self.text):
+            return "partly original"
+        return state
 
 
 def redaction_state(label: str) -> str:
