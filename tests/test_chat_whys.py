@@ -138,3 +138,15 @@ def test_a_reply_that_answers_nothing_records_no_step(wb, issue, reply):
         res = wb.chat.chat_message(issue.id, "hello")
     assert "[[" not in res.display_text and res.steps_added == []
     assert wb.whys.list_five_whys(issue.id) == [] and res.root_cause is None
+
+
+def test_a_why_the_engineer_started_keeps_their_question(wb, issue):
+    wb.whys.add_five_why(issue.id, 2, "Why was the pool lowered?")  # a question, no answer yet
+    with FakeProviderServer("openai", replies=[TWO_LEVELS]) as srv:
+        _provider(wb, srv)
+        wb.chat.chat_message(issue.id, "next?")
+    steps = {s.step_order: s for s in wb.whys.list_five_whys(issue.id)}
+    assert steps[2].why_question == "Why was the pool lowered?"
+    assert steps[2].answer.startswith("db_pool_max is 8 since the 14:00 deploy")
+    assert steps[2].evidence.startswith("db_pool_max=8 (was 64)")
+    assert steps[1].why_question == "Why do checkout requests fail with 503?"

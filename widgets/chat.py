@@ -63,6 +63,7 @@ class ChatPanel(Panel):
         self._analysis = None
 
         self._pending_user: str | None = None
+        self._pending_logs: list[str] = []
         self._w_provider = W.Dropdown(options=[], description="Provider", layout=W.Layout(width="360px"))
         self._w_provider.add_class("tftsr-chat-provider")
         self._w_reload = button("", "tftsr-chat-reload", icon="refresh", tooltip="Reload the providers and logs",
@@ -277,7 +278,7 @@ class ChatPanel(Panel):
         user = self._pending_user
         if user is not None:
             logs = "".join(f'<span class="tftsr-chip">{_html.esc(name)}<span class="tftsr-muted"> sending</span></span>'
-                           for name in getattr(self, "_pending_logs", []))
+                           for name in self._pending_logs)
             head = (f'<div class="tftsr-msg user"><b>You</b><div style="white-space:pre-wrap">'
                     f"{_html.esc(user[:USER_PREVIEW])}</div>{logs}</div>")
         body = "\u2026" if pending and not self._live else _html.esc(self._live)

@@ -27,7 +27,7 @@ from .prompts import build_system_prompt
 from ..pii.service import EgressBlockedError, Outbound
 from .providers import ChatMessage, ConnectionResult, ProviderConfig, estimate_tokens, make_provider
 from ..whys import strip_why_prefix
-from .whys import MarkerStreamFilter, parse_progress, strip_markers
+from .whys import MarkerStreamFilter, parse_progress, steps_to_record, strip_markers
 
 _PROVIDER_COLS = ("id, name, provider_type, api_url, model, max_tokens, temperature, custom_endpoint_path,"
                   " custom_auth_header, custom_auth_prefix, api_format, is_active, created_at, updated_at")
@@ -488,35 +488,21 @@ class ChatService:
         return user, asst
 
     def _record_progress(self, issue_id, level_before, progress, question_text, answer_text, log_names):
-        """Store the whys this reply answered: each level the reply spells out with step markers
-        gets its own question, answer and evidence (placeholders restored); the deepest new level
-        without markers gets a short excerpt (the engineer's question, the reply's first
-        paragraph); levels a reply skips without spelling them out stay empty (no copies). A step
-        that already has an answer is left as it is."""
+        """Store the whys this reply answered (see :func:`tftsr_kernel.ai.whys.steps_to_record`:
+        each from its own markers, no copies; placeholders restored); a step that already has an
+        answer is left as it is, one the engineer started keeps their question."""
         whys = self._wb.whys
         restore = lambda t: self._wb.pii.restore_placeholders(issue_id, t) if t else t  # noqa: E731
         existing = {s.step_order: s for s in whys.list_five_whys(issue_id)}
-        top = min(progress.level, 5)
-        fallback_evidence = ("Logs: " + ", ".join(log_names)) if log_names else None
+        answered = {n for n, s in existing.items() if s.answer}
         steps = []
-        for level in range(1, 6):
-            spelled = progress.steps.get(level)
-            if spelled is not None and spelled.answer:
-                question = restore(spelled.question) or _fallback_question(question_text)
-                answer, evidence = restore(spelled.answer), restore(spelled.evidence) or fallback_evidence
-            elif level == top and level > level_before and not (existing.get(level) and existing[level].answer):
-                question, answer = _fallback_question(question_text), _fallback_answer(answer_text)
-                evidence = fallback_evidence
-                if not answer:
-                    continue
-            else:
-                continue
-            st = existing.get(level)
-            if st is None:
+        for level, st in steps_to_record(progress, level_before, answered, question_text, answer_text,
+                                         log_names).items():
+            question, answer, evidence = restore(st.question), restore(st.answer), restore(st.evidence)
+            if level not in existing:
                 steps.append(whys.add_five_why(issue_id, level, question, answer, evidence))
-            elif not st.answer:
-                steps.append(whys.update_five_why(st.id, answer, question=question if spelled else None,
-                                                  evidence=evidence))
+            else:  # a step the engineer started: their question stays
+                steps.append(whys.update_five_why(existing[level].id, answer, evidence=evidence))
         if progress.root_cause:
             root = self._wb.pii.restore_placeholders(issue_id, progress.root_cause)
             if whys.root_cause(issue_id) != root or not any(
@@ -600,34 +586,6 @@ def _issue_context(issue, steps=(), root_cause: str | None = None) -> str:
 def _nul_free(text: str) -> str:
     """User-supplied text cannot carry the guard's region markers."""
     return text.replace("\x00", "")
-
-
-def _fallback_question(message: str) -> str:
-    """A why question for a step the reply did not spell out: the engineer's own question (the
-    last sentence of their message that asks one, else its first sentence), one line."""
-    text = strip_why_prefix(" ".join((message or "").split()))
-    sentences = [x.strip() for x in re.split(r"(?<=[.!?])\s+", text) if x.strip()]
-    asked = [x for x in sentences if x.endswith("?")]
-    return _first_line((asked or sentences or ["(question not recorded)"])[-1 if asked else 0], 300)
-
-
-def _fallback_answer(reply: str) -> str:
-    """The answer of a step the reply did not spell out: its first paragraph of prose (no
-    tables, code or lists), without the questions it asks back, up to about 600 characters."""
-    for block in re.split(r"\n\s*\n", reply or ""):
-        block = block.strip()
-        if not block or block.startswith(("|", "```", "#", "- ", "* ", ">")) or re.match(r"\d+[.)] ", block):
-            continue
-        text = " ".join(block.split())
-        sentences = [x for x in re.split(r"(?<=[.!?])\s+", text) if x and not x.endswith("?")]
-        text = " ".join(sentences)
-        if not text:  # only questions back: nothing answered here
-            continue
-        if len(text) > 600:
-            cut = text.rfind(". ", 0, 600)
-            text = text[: cut + 1] if cut > 200 else text[:599].rstrip() + "…"
-        return text
-    return ""
 
 
 def _first_line(text: str, limit: int, keep_lines: bool = False) -> str:

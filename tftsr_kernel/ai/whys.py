@@ -15,7 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["MAX_WHY_LEVEL", "Progress", "StepText", "parse_progress", "strip_markers", "MarkerStreamFilter"]
+__all__ = ["MAX_WHY_LEVEL", "Progress", "StepText", "parse_progress", "strip_markers", "MarkerStreamFilter",
+           "fallback_question", "fallback_answer", "steps_to_record"]
 
 MAX_WHY_LEVEL = 5
 
@@ -204,6 +205,59 @@ def parse_progress(reply: str, current_level: int) -> Progress:
         level = current + 1
     root = _fallback_root_cause(reply)
     return Progress(level, root, answer, False, None)
+
+
+def fallback_question(message: str) -> str:
+    """A why question for a step the reply did not spell out: the engineer's own question (the
+    first sentence of their message asking "why", else the first that asks anything, else its
+    first sentence), one line of at most 300 characters."""
+    text = " ".join((message or "").split())
+    sentences = [x.strip() for x in re.split(r"(?<=[.!?])\s+", text) if x.strip()] or ["(question not recorded)"]
+    asked = [x for x in sentences if x.endswith("?")]
+    question = next((x for x in asked if re.search(r"\bwhy\b", x, re.IGNORECASE)), None) or (asked or sentences)[0]
+    return question if len(question) <= 300 else question[:299].rstrip() + "\u2026"
+
+
+def fallback_answer(reply: str) -> str:
+    """The answer of a step the reply did not spell out: its first paragraph of prose (no
+    tables, code or lists), without the questions it asks back, up to about 600 characters."""
+    for block in re.split(r"\n\s*\n", reply or ""):
+        block = block.strip()
+        if not block or block.startswith(("|", "```", "#", "- ", "* ", ">")) or re.match(r"\d+[.)] ", block):
+            continue
+        text = " ".join(block.split())
+        sentences = [x for x in re.split(r"(?<=[.!?])\s+", text) if x and not x.endswith("?")]
+        text = " ".join(sentences)
+        if not text:  # only questions back: nothing answered here
+            continue
+        if len(text) > 600:
+            cut = text.rfind(". ", 0, 600)
+            text = text[: cut + 1] if cut > 200 else text[:599].rstrip() + "…"
+        return text
+    return ""
+
+
+def steps_to_record(progress: Progress, level_before: int, answered: set[int], message: str, reply: str,
+                    log_names=()) -> dict[int, StepText]:
+    """The whys a reply adds, by level: every level it spells out with an answer marker (its
+    own question, answer and evidence); else only the deepest level it reached, from short
+    excerpts (:func:`fallback_question`, :func:`fallback_answer`). Levels it skips without
+    spelling them out get nothing (no copies), and ``answered`` levels are never rewritten."""
+    evidence = ("Logs: " + ", ".join(log_names)) if log_names else None
+    top = min(progress.level, MAX_WHY_LEVEL)
+    out: dict[int, StepText] = {}
+    for level in range(1, MAX_WHY_LEVEL + 1):
+        if level in answered:
+            continue
+        spelled = progress.steps.get(level)
+        if spelled is not None and spelled.answer:
+            out[level] = StepText(spelled.question or fallback_question(message), spelled.answer,
+                                  spelled.evidence or evidence)
+        elif level == top and level > level_before and spelled is None:
+            answer = fallback_answer(reply)
+            if answer:
+                out[level] = StepText(fallback_question(message), answer, evidence)
+    return out
 
 
 def _clean_marker_text(text: str) -> str:
