@@ -202,7 +202,7 @@ class ChatPanel(Panel):
         self._cancel.clear()
         self._live = ""
         self._pending_user = message
-        self._pending_logs = [label.split(" (")[0] for label, value in self._w_attach.options if value in attach]
+        self._pending_logs = [label.rsplit(" (", 1)[0] for label, value in self._w_attach.options if value in attach]
         self._w_live.value = self._live_html(pending=True)
         self._w_message.value = ""  # shown above the reply now; put back if the send fails
         self._set_busy(True)
