@@ -193,3 +193,16 @@ def test_change_notices_hold_subscribers_weakly_and_stay_within_one_workbench(wb
     del view
     gc.collect()
     assert topics.notify("providers", wb) == 0  # a dropped view is not kept alive nor called
+
+
+def test_hostile_log_names_and_text_in_chips_stay_text(wb, issue):
+    from widgets.chat import ChatPanel
+
+    payload = '<img src=x onerror="alert(1)">'
+    log = wb.attachments.upload_log_file_by_content(issue.id, f"evil{payload}.log", f"line {payload}\n")
+    with FakeProviderServer("openai", replies=["ok [[WHY-LEVEL: 0]]"]) as srv:
+        _provider(wb, srv)
+        panel = ChatPanel(issue.id, wb)
+        panel.send("look", [log.id])
+    for html in (panel._w_transcript.value, panel.to_html()):
+        assert "tftsr-attachment" in html and "<img" not in html and "&lt;img src=x" in html

@@ -113,7 +113,7 @@ class ChatPanel(Panel):
 
     @property
     def draft(self) -> str:
-        """What is in the message box (kept there until it was sent)."""
+        """What is in the message box (a message that could not be sent is put back here)."""
         return self._w_message.value
 
     @property
