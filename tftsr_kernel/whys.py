@@ -1,6 +1,12 @@
-"""5-Whys steps (``resolution_steps``): written by the chat tracker or by hand, levels 1-5."""
+"""5-Whys steps (``resolution_steps``): written by the chat tracker or by hand, levels 1-5.
+
+A step's question is stored without a leading "Why N:" (the level is shown beside it). The root
+cause is only what was recorded as identified (by hand, or from the model's ROOT-CAUSE marker).
+"""
 
 from __future__ import annotations
+
+import re
 
 from ._util import utc_now, uuid7
 from .audit import AuditService
@@ -8,6 +14,24 @@ from .db import Database
 from .errors import ConflictError, NotFoundError, ValidationError
 from .models import ResolutionStep
 from .timeline import TimelineService
+
+#: a leading "Why 2:", "why #2 -", "Why 3)" at the start of a question (repeated prefixes too)
+_WHY_PREFIX = re.compile(r"^(?:\s*[*_]*\s*why\s*#?\s*[1-9]\s*[*_]*\s*[:.)\-–—][*_]*\s*)+", re.IGNORECASE)
+
+
+def strip_why_prefix(text: str | None) -> str:
+    """``text`` without a leading "Why 2:" (or a repeated "Why 1: Why 1:"); unchanged when
+    nothing else would be left."""
+    text = (text or "").strip()
+    rest = _WHY_PREFIX.sub("", text, count=1).strip()
+    return rest or text
+
+
+def _step(row) -> ResolutionStep:
+    step = ResolutionStep.from_row(row)
+    step.why_question = strip_why_prefix(step.why_question)
+    return step
+
 
 _COLS = "id, issue_id, step_order, why_question, answer, evidence, created_at"
 
@@ -19,7 +43,9 @@ class WhysService:
         self._timeline = timeline
 
     def list_five_whys(self, issue_id: str) -> list[ResolutionStep]:
-        return [ResolutionStep.from_row(r) for r in self._db.query(
+        """The issue's steps by level (questions without a "Why N:" prefix, also for steps that
+        older versions stored with one)."""
+        return [_step(r) for r in self._db.query(
             f"SELECT {_COLS} FROM resolution_steps WHERE issue_id = ? ORDER BY step_order, created_at",
             (issue_id,))]
 
@@ -27,7 +53,7 @@ class WhysService:
         row = self._db.query_one(f"SELECT {_COLS} FROM resolution_steps WHERE id = ?", (entry_id,))
         if row is None:
             raise NotFoundError(f"5-Whys entry {entry_id} not found")
-        return ResolutionStep.from_row(row)
+        return _step(row)
 
     def add_five_why(self, issue_id: str, why_number: int, question: str, answer: str | None = None,
                      evidence: str | None = None, *, record_event: bool = True) -> ResolutionStep:
@@ -37,7 +63,7 @@ class WhysService:
         """
         if not isinstance(why_number, int) or not 1 <= why_number <= 5:
             raise ValidationError("the why number must be between 1 and 5")
-        question = (question or "").strip()
+        question = strip_why_prefix(question)
         if not question:
             raise ValidationError("a 5-Whys step needs a question")
         step = ResolutionStep(uuid7(), issue_id, why_number, question[:2000],
@@ -68,7 +94,7 @@ class WhysService:
         if question is not None:
             if not question.strip():
                 raise ValidationError("the question must not be empty")
-            fields["why_question"] = question.strip()[:2000]
+            fields["why_question"] = strip_why_prefix(question)[:2000]
         if evidence is not None:
             fields["evidence"] = evidence.strip() or None
         if not fields:
@@ -98,9 +124,9 @@ class WhysService:
                                                  "Root cause identified", meta)
 
     def root_cause(self, issue_id: str) -> str | None:
-        """The latest recorded root cause, else the answer of the deepest answered why."""
+        """The latest recorded root cause (``root_cause_identified``), or None while none has
+        been identified: an answered why is not a root cause until someone says so."""
         for ev in reversed(self._timeline.get_timeline_events(issue_id)):
             if ev.event_type == "root_cause_identified" and ev.metadata and ev.metadata.get("root_cause"):
                 return ev.metadata["root_cause"]
-        answered = [s for s in self.list_five_whys(issue_id) if s.answer]
-        return answered[-1].answer if answered else None
+        return None

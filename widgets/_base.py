@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+import weakref
 
 import ipywidgets as W
 
@@ -131,6 +132,46 @@ class Panel:
     @property
     def wb(self):
         return self._wb
+
+
+class _Topics:
+    """Panels of one kernel telling each other that something changed (e.g. the Settings panel
+    added a provider: every open chat refreshes its provider list). Subscribers are bound
+    methods held weakly, so a closed panel is never kept alive or called."""
+
+    def __init__(self):
+        self._subs: dict[str, list[weakref.WeakMethod]] = {}
+        self._lock = threading.Lock()
+
+    def subscribe(self, topic: str, method) -> None:
+        with self._lock:
+            self._subs.setdefault(topic, []).append(weakref.WeakMethod(method))
+
+    def notify(self, topic: str, wb=None) -> int:
+        """Call every live subscriber of ``topic`` (with ``wb``); returns how many were called.
+        A subscriber showing another workbench is skipped; one that fails is logged, not raised."""
+        with self._lock:
+            refs = self._subs.get(topic, [])
+            live = [r for r in refs if r() is not None]
+            self._subs[topic] = live
+        called = 0
+        for ref in live:
+            method = ref()
+            if method is None:
+                continue
+            owner = getattr(method, "__self__", None)
+            if wb is not None and getattr(owner, "wb", wb) is not wb:
+                continue
+            try:
+                method()
+                called += 1
+            except Exception:
+                log.exception("%s subscriber failed", topic)
+        return called
+
+
+#: ``changes.notify("providers", wb)`` after adding, changing or deleting a provider
+changes = _Topics()
 
 
 class Background:

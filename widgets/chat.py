@@ -1,5 +1,11 @@
 """Chat: provider picker, streaming reply with a stop button, attach logs, sanitised Markdown,
-placeholders restored for local display; and log analysis."""
+placeholders restored for local display; and log analysis.
+
+A message that could not be sent (a provider error, a blocked egress) goes back into the box to
+retry; the question stays on screen while the reply streams; Ctrl+Enter sends
+(:class:`widgets.keys.SubmitKey`); attached logs show as chips with their redaction state and the
+text exactly as the model received it one click away; the provider list follows the Settings
+panel (``changes.notify("providers")``) and the reload button."""
 
 from __future__ import annotations
 
@@ -8,10 +14,12 @@ import time
 
 import ipywidgets as W
 
+from tftsr_kernel.ai.transcript import split_attachments
 from tftsr_kernel.errors import CancelledError, TftsrError
 
 from . import _html
-from ._base import Background, Panel, button, guarded
+from ._base import Background, Panel, button, changes, guarded
+from .keys import SubmitKey
 
 USER_PREVIEW = 1_500       # characters of a (long) user message shown in the transcript
 STREAM_REFRESH_S = 0.1     # at most ten live updates a second
@@ -19,6 +27,18 @@ STREAM_REFRESH_S = 0.1     # at most ten live updates a second
 _ATTACH_NOTE = {"unreviewed": "redacted automatically", "redacted": "redacted after review",
                 "partly_released": "partly released by the reviewer", "clean": "reviewed, no PII",
                 "released": "sent unredacted: reviewer's choice"}
+_CHIP_COLORS = {"redacted": ("#e8f5e9", "#1b5e20"), "no PII found": ("#eceff1", "#37474f"),
+                "partly original": ("#fff3e0", "#e65100"), "original": ("#ffebee", "#b71c1c")}
+CHAT_CSS = """
+.tftsr-attachment{margin:4px 0}
+.tftsr-attachment>summary{cursor:pointer;list-style:none;display:inline-block}
+.tftsr-attachment>summary::-webkit-details-marker{display:none}
+.tftsr-chip{display:inline-block;border:1px solid #cfd8dc;border-radius:12px;padding:1px 8px;font-size:12px;
+ background:#fff;margin-right:4px}
+.tftsr-chip-state{border-radius:8px;padding:0 6px;margin-left:4px;font-size:11px;font-weight:600}
+.tftsr-attachment[open]>summary .tftsr-chip{border-color:#90a4ae}
+.tftsr-attachment-note{margin:2px 0 2px 2px}
+"""
 
 
 class ChatPanel(Panel):
@@ -42,8 +62,12 @@ class ChatPanel(Panel):
         self._last_response = None
         self._analysis = None
 
+        self._pending_user: str | None = None
+        self._pending_logs: list[str] = []
         self._w_provider = W.Dropdown(options=[], description="Provider", layout=W.Layout(width="360px"))
         self._w_provider.add_class("tftsr-chat-provider")
+        self._w_reload = button("", "tftsr-chat-reload", icon="refresh", tooltip="Reload the providers and logs",
+                                width="36px")
         self._w_transcript = W.HTML()
         self._w_transcript.add_class("tftsr-chat-transcript")
         self._w_live = W.HTML()
@@ -51,6 +75,8 @@ class ChatPanel(Panel):
         self._w_message = W.Textarea(placeholder="Describe the symptom, ask why, or paste an error",
                                      layout=W.Layout(width="95%", height="70px"))
         self._w_message.add_class("tftsr-chat-input")
+        self._w_key = SubmitKey(self._on_submit_key)  # Ctrl+Enter in the box sends
+        self._w_message.add_class(self._w_key.target)
         self._w_attach = W.SelectMultiple(options=[], rows=3, description="Attach logs",
                                           layout=W.Layout(width="60%"))
         self._w_attach.add_class("tftsr-chat-attach")
@@ -58,6 +84,7 @@ class ChatPanel(Panel):
         self._w_stop = button("Stop", "tftsr-chat-stop", style="warning", icon="stop")
         self._w_stop.disabled = True
         self._w_analyze = button("Analyse attached logs", "tftsr-chat-analyze", icon="search")
+        self._w_hint = W.HTML('<span class="tftsr-muted">Ctrl+Enter sends</span>')
         self._w_analysis = W.HTML()
         self._w_analysis.add_class("tftsr-chat-analysis")
 
@@ -65,6 +92,8 @@ class ChatPanel(Panel):
         self._w_send.on_click(self._on_send)
         self._w_stop.on_click(self._on_stop)
         self._w_analyze.on_click(self._on_analyze)
+        self._w_reload.on_click(lambda _b: self.refresh())
+        changes.subscribe("providers", self.refresh_providers)  # a provider added in Settings shows here
         self.refresh()
 
     # -- public values --------------------------------------------------------------------------
@@ -83,6 +112,16 @@ class ChatPanel(Panel):
         return self._job.running
 
     @property
+    def draft(self) -> str:
+        """What is in the message box (a message that could not be sent is put back here)."""
+        return self._w_message.value
+
+    @property
+    def providers(self) -> list[str]:
+        """The provider names the picker offers."""
+        return [v for _, v in self._w_provider.options]
+
+    @property
     def last_response(self):
         return self._last_response
 
@@ -92,12 +131,26 @@ class ChatPanel(Panel):
 
     # -- build ----------------------------------------------------------------------------------
     def _build(self):
-        return W.VBox([W.HTML(_html.style_tag()), self._w_provider, self._w_transcript, self._w_live,
-                       self._w_message, self._w_attach,
-                       W.HBox([self._w_send, self._w_stop, self._w_analyze]), self._w_analysis, self._w_status])
+        return W.VBox([W.HTML(_html.style_tag() + f"<style>{CHAT_CSS}</style>"),
+                       W.HBox([self._w_provider, self._w_reload]), self._w_transcript, self._w_live,
+                       self._w_message, self._w_key, self._w_attach,
+                       W.HBox([self._w_send, self._w_stop, self._w_analyze, self._w_hint]), self._w_analysis,
+                       self._w_status])
 
     @guarded
     def refresh(self) -> None:
+        """Reload the providers, the attachable logs and the conversation."""
+        self.refresh_providers()
+        logs = self._wb.attachments.list_log_files(self.issue_id)
+        keep = set(self._w_attach.value)
+        self._w_attach.options = [(_html.one_line(l.file_name, 50) + f" ({_ATTACH_NOTE[self._wb.pii.review_state(l.id)['state']]})",
+                                   l.id) for l in logs]
+        self._w_attach.value = tuple(i for _, i in self._w_attach.options if i in keep)
+        self._reload_transcript()
+
+    @guarded
+    def refresh_providers(self) -> None:
+        """Reload the provider picker (called when Settings adds, activates or deletes one)."""
         providers = self._providers.list_providers()
         current = self._chat.conversation_provider(self.issue_id)  # this conversation's, else the active one
         self._syncing = True
@@ -107,24 +160,26 @@ class ChatPanel(Panel):
         finally:
             self._syncing = False
         self._w_send.disabled = self._w_analyze.disabled = not providers or self.busy
-        logs = self._wb.attachments.list_log_files(self.issue_id)
-        keep = set(self._w_attach.value)
-        self._w_attach.options = [(_html.one_line(l.file_name, 50) + f" ({_ATTACH_NOTE[self._wb.pii.review_state(l.id)['state']]})",
-                                   l.id) for l in logs]
-        self._w_attach.value = tuple(i for _, i in self._w_attach.options if i in keep)
-        self._messages = self._chat.list_messages(self.issue_id, display=True)
-        self._w_transcript.value = self._transcript_html()
+        self._w_key.disabled = not providers
         if not providers:
             self.set_status("No AI provider is configured: add one under Settings \u2192 AI providers.", "error")
+        elif self.status.startswith("No AI provider is configured"):
+            self.set_status(f"{len(providers)} provider(s) available; this conversation uses {current}.", "ok")
 
-    def _transcript_html(self) -> str:
+    def _reload_transcript(self) -> None:
+        shown = self._chat.list_messages(self.issue_id, display=True)
+        sent = {m.id: m for m in self._chat.list_messages(self.issue_id)}
+        self._messages = shown
+        self._w_transcript.value = self._transcript_html(sent)
+
+    def _transcript_html(self, sent: dict | None = None) -> str:
         if not self._messages:
             return ('<div class="tftsr-muted">No messages yet. Describe what you see; the assistant walks '
                     "the 5-Whys with you. Text and logs are PII-redacted before they leave (except values a reviewer "
                     "rejected).</div>")
         return ('<div class="tftsr-muted tftsr-chat-restored-note">Shown on this machine with the original values '
                 "restored; the model saw placeholders such as [Email_1] instead (each attached log says how it "
-                "left).</div>" + _messages_html(self._messages, "You"))
+                "left).</div>" + _messages_html(self._messages, "You", sent or {}))
 
     # -- handlers -------------------------------------------------------------------------------
     @guarded
@@ -146,11 +201,20 @@ class ChatPanel(Panel):
         attach = list(self._w_attach.value)
         self._cancel.clear()
         self._live = ""
-        self._w_live.value = self._live_html(pending=True, user=message)
-        self._w_message.value = ""
+        self._pending_user = message
+        self._pending_logs = [label.rsplit(" (", 1)[0] for label, value in self._w_attach.options if value in attach]
+        self._w_live.value = self._live_html(pending=True)
+        self._w_message.value = ""  # shown above the reply now; put back if the send fails
         self._set_busy(True)
         self.set_status("Waiting for the assistant\u2026", "busy")
         self._job.start(self._send_worker, message, attach)
+
+    def _on_submit_key(self, text: str) -> None:
+        """Ctrl+Enter in the message box: the box's text, then Send."""
+        if self.busy or self._w_send.disabled:
+            return
+        self._w_message.value = text
+        self._on_send()
 
     def send(self, message: str, attach_log_ids=(), *, wait: bool = True, timeout: float = 60) -> None:
         """Type ``message`` (and pick logs) and press Send; by default wait for the reply."""
@@ -159,6 +223,11 @@ class ChatPanel(Panel):
         self._w_send.click()
         if wait:
             self.wait(timeout)
+
+    def _unsent(self, message: str) -> None:
+        """The send failed: the message goes back in the box (before anything typed since)."""
+        typed = self._w_message.value
+        self._w_message.value = message if not typed.strip() else f"{message}\n\n{typed}"
 
     def _send_worker(self, message, attach):
         try:
@@ -174,23 +243,27 @@ class ChatPanel(Panel):
             if resp.root_cause:
                 note += " Root cause identified."
             self.set_status(note, "ok")
-        except CancelledError:
+        except CancelledError:  # the question and the partial reply were stored
             self.set_status("Stopped. The partial reply was kept.", "info")
         except TftsrError as exc:
-            self.set_status(str(exc), "error")
+            self._unsent(message)
+            self.set_status(f"{exc} Your message is still in the box: send it again when ready.", "error")
         except Exception as exc:
-            self.set_status(f"Unexpected error ({type(exc).__name__}): {_html.one_line(str(exc), 200)}", "error")
+            self._unsent(message)
+            self.set_status(f"Unexpected error ({type(exc).__name__}): {_html.one_line(str(exc), 200)}. "
+                            "Your message is still in the box.", "error")
         finally:
-            self._live = ""
-            self._w_live.value = ""
-            self._set_busy(False)
             try:
-                self._messages = self._chat.list_messages(self.issue_id, display=True)
-                self._w_transcript.value = self._transcript_html()
+                self._reload_transcript()
                 if self._on_reply:
                     self._on_reply(self._last_response)
             except Exception as exc:
                 self.set_status(f"Could not reload the conversation: {_html.one_line(str(exc), 200)}", "error")
+            finally:
+                self._pending_user = None
+                self._live = ""
+                self._w_live.value = ""
+                self._set_busy(False)
 
     def _on_chunk(self, text: str) -> None:
         self._live += text
@@ -199,11 +272,15 @@ class ChatPanel(Panel):
             self._last_push = now
             self._w_live.value = self._live_html()
 
-    def _live_html(self, pending: bool = False, user: str | None = None) -> str:
+    def _live_html(self, pending: bool = False) -> str:
+        """The question being answered (it stays while the reply streams) and the reply so far."""
         head = ""
+        user = self._pending_user
         if user is not None:
+            logs = "".join(f'<span class="tftsr-chip">{_html.esc(name)}<span class="tftsr-muted"> sending</span></span>'
+                           for name in self._pending_logs)
             head = (f'<div class="tftsr-msg user"><b>You</b><div style="white-space:pre-wrap">'
-                    f"{_html.esc(user[:USER_PREVIEW])}</div></div>")
+                    f"{_html.esc(user[:USER_PREVIEW])}</div>{logs}</div>")
         body = "\u2026" if pending and not self._live else _html.esc(self._live)
         return (head + '<div class="tftsr-msg assistant tftsr-streaming"><b>Assistant</b>'
                 f'<div style="white-space:pre-wrap">{body}</div></div>')
@@ -216,6 +293,7 @@ class ChatPanel(Panel):
         self._w_send.disabled = busy
         self._w_analyze.disabled = busy
         self._w_stop.disabled = not busy
+        self._w_key.disabled = busy
 
     @guarded
     def _on_analyze(self, _b=None):
@@ -257,7 +335,8 @@ class ChatPanel(Panel):
         msgs = self._chat.list_messages(self.issue_id)
         if not msgs:
             return _html.style_tag() + _html.heading("AI chat") + '<div class="tftsr-muted">No conversation.</div>'
-        return _html.style_tag() + _html.heading("AI chat") + _messages_html(msgs, "User")
+        return (_html.style_tag() + f"<style>{CHAT_CSS}</style>" + _html.heading("AI chat")
+                + _messages_html(msgs, "User", {m.id: m for m in msgs}))
 
     def _repr_markdown_(self) -> str:
         msgs = self._chat.list_messages(self.issue_id)
@@ -265,14 +344,33 @@ class ChatPanel(Panel):
                 "(each attached log says whether it was redacted).")
 
 
-def _messages_html(messages, user_label: str) -> str:
-    """User text escaped (long messages cut), assistant replies as sanitised Markdown."""
+def _messages_html(messages, user_label: str, sent: dict) -> str:
+    """User text escaped (long messages cut) with its attached logs as chips; assistant replies
+    as sanitised Markdown. ``sent`` maps message ids to the stored (as sent) messages: a chip
+    shows the log exactly as the model received it, whatever the rest of the view restores."""
     out = []
     for m in messages:
         if m.role == "user":
-            text = m.content if len(m.content) <= USER_PREVIEW else m.content[:USER_PREVIEW] + "\u2026"
+            text, _shown = split_attachments(m.content)
+            as_sent = sent.get(m.id)
+            _, attachments = split_attachments(as_sent.content) if as_sent is not None else ("", [])
+            text = text if len(text) <= USER_PREVIEW else text[:USER_PREVIEW] + "\u2026"
             out.append(f'<div class="tftsr-msg user"><b>{user_label}</b><div style="white-space:pre-wrap">'
-                       f"{_html.esc(text)}</div></div>")
+                       f"{_html.esc(text)}</div>{''.join(_chip(a) for a in attachments)}</div>")
         elif m.role == "assistant":
             out.append(f'<div class="tftsr-msg assistant"><b>Assistant</b>{_html.markdown(m.content)}</div>')
     return "".join(out)
+
+
+def _chip(att) -> str:
+    """One attached log: a chip (name, redaction state) that opens to the text as sent."""
+    state = att.state
+    bg, fg = _CHIP_COLORS.get(state, ("#eceff1", "#37474f"))
+    lines = att.text.count("\n") + 1 if att.text else 0
+    slug = state.replace(" ", "-").lower()
+    return (f'<details class="tftsr-attachment tftsr-attachment-{_html.esc(slug)}"><summary>'
+            f'<span class="tftsr-chip" title="{_html.esc(att.label)}">{_html.esc(_html.one_line(att.name, 60))}'
+            f'<span class="tftsr-chip-state" style="background:{bg};color:{fg}">{_html.esc(state)}</span>'
+            f'<span class="tftsr-muted"> {lines:,} line(s)</span></span></summary>'
+            f'<div class="tftsr-muted tftsr-attachment-note">{_html.esc(att.label)}. Exactly as the model received '
+            f"it:</div>{_html.pre(att.text)}</details>")

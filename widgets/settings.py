@@ -9,7 +9,7 @@ import threading
 import ipywidgets as W
 
 from . import _html
-from ._base import Background, Panel, button, guarded, lazy_tabs, service, set_options
+from ._base import Background, Panel, button, changes, guarded, lazy_tabs, service, set_options
 
 AUDIT_ROWS = 50
 
@@ -363,6 +363,7 @@ class SettingsPanel(Panel):
         self._w_p_key.value = ""
         self.refresh_providers()
         self._w_provider_select.value = name
+        changes.notify("providers", self._wb)  # open chats show it without a reopen
         self.set_status(f"Provider {name} added.", "ok")
 
     @guarded
@@ -377,6 +378,7 @@ class SettingsPanel(Panel):
         name = self._w_provider_select.value
         self._providers.set_active_provider(name)
         self.refresh_providers()
+        changes.notify("providers", self._wb)
         self.set_status(f"{name} is now the active provider.", "ok")
 
     @guarded
@@ -384,6 +386,7 @@ class SettingsPanel(Panel):
         name = self._w_provider_select.value
         self._providers.delete_provider(name)
         self.refresh_providers()
+        changes.notify("providers", self._wb)
         self.set_status(f"Provider {name} deleted.", "ok")
 
     # -- build ----------------------------------------------------------------------------------

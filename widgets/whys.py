@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ipywidgets as W
 
+from tftsr_kernel.whys import strip_why_prefix
+
 from . import _html
 from ._base import Panel, button, guarded, service
 
@@ -86,7 +88,7 @@ class WhysPanel(Panel):
         self._root_cause = self._wb.whys.root_cause(self.issue_id)
         for n in range(1, LEVELS + 1):
             st = self._steps.get(n)
-            self._w_question[n].value = st.why_question if st else ""
+            self._w_question[n].value = strip_why_prefix(st.why_question) if st else ""
             self._w_answer[n].value = (st.answer or "") if st else ""
             self._w_evidence[n].value = (st.evidence or "") if st else ""
             self._w_save[n].description = f"Update why {n}" if st else f"Save why {n}"
@@ -142,7 +144,7 @@ class WhysPanel(Panel):
             out.append('<div class="tftsr-muted">No whys recorded yet.</div>')
         for n in sorted(self._steps):
             st = self._steps[n]
-            out.append(f'<div class="tftsr-section"><b>Why {n}: {_html.esc(st.why_question)}</b><br>'
+            out.append(f'<div class="tftsr-section"><b>Why {n}: {_html.esc(strip_why_prefix(st.why_question))}</b><br>'
                        f"{_html.esc(st.answer) if st.answer else '<i>Awaiting answer.</i>'}"
                        + (f'<br><span class="tftsr-muted">Evidence: {_html.esc(st.evidence)}</span>'
                           if st.evidence else "") + "</div>")
@@ -155,7 +157,7 @@ class WhysPanel(Panel):
         lines = ["### 5-Whys analysis", ""]
         for n in sorted(self._steps):
             st = self._steps[n]
-            lines.append(f"**Why {n}: {_html.esc(st.why_question)}**  ")
+            lines.append(f"**Why {n}: {_html.esc(strip_why_prefix(st.why_question))}**  ")
             lines.append(_html.esc(st.answer) if st.answer else "_Awaiting answer._")
             if st.evidence:
                 lines.append(f"  \nEvidence: {_html.esc(st.evidence)}")

@@ -66,8 +66,14 @@ them from the engineer.
 (1 to 5) that the evidence so far has actually answered. While you are still collecting symptoms \
 and no why has been answered, write [[WHY-LEVEL: 0]]. Never lower the number you gave earlier \
 unless the engineer's new evidence disproves an earlier answer.
+- For each why that THIS reply answers, add three lines, with N that why's number: \
+[[WHY-N-QUESTION: <the why question, one sentence>]], \
+[[WHY-N-ANSWER: <the answer the evidence supports, one or two sentences>]] and \
+[[WHY-N-EVIDENCE: <the log lines, metrics or facts that show it, quoted briefly>]]. \
+A reply that answers two whys gives both, each with its own question; do not repeat a why \
+answered in an earlier reply.
 - When, and only when, the evidence establishes the root cause, add one more line \
-[[ROOT-CAUSE: <one sentence naming the root cause>]].
+[[ROOT-CAUSE: <one sentence naming the root cause>]]. Never write it for a hypothesis.
 - Put the markers on their own lines at the very end of the reply, outside any code block, \
 and do not mention them in the text."""
 

@@ -26,7 +26,8 @@ from .analysis import build_analysis_messages, chunk_for_analysis, parse_analysi
 from .prompts import build_system_prompt
 from ..pii.service import EgressBlockedError, Outbound
 from .providers import ChatMessage, ConnectionResult, ProviderConfig, estimate_tokens, make_provider
-from .whys import MarkerStreamFilter, parse_progress, strip_markers
+from ..whys import strip_why_prefix
+from .whys import MarkerStreamFilter, parse_progress, steps_to_record, strip_markers
 
 _PROVIDER_COLS = ("id, name, provider_type, api_url, model, max_tokens, temperature, custom_endpoint_path,"
                   " custom_auth_header, custom_auth_prefix, api_format, is_active, created_at, updated_at")
@@ -487,18 +488,21 @@ class ChatService:
         return user, asst
 
     def _record_progress(self, issue_id, level_before, progress, question_text, answer_text, log_names):
+        """Store the whys this reply answered (see :func:`tftsr_kernel.ai.whys.steps_to_record`:
+        each from its own markers, no copies; placeholders restored); a step that already has an
+        answer is left as it is, one the engineer started keeps their question."""
         whys = self._wb.whys
+        restore = lambda t: self._wb.pii.restore_placeholders(issue_id, t) if t else t  # noqa: E731
         existing = {s.step_order: s for s in whys.list_five_whys(issue_id)}
+        answered = {n for n, s in existing.items() if s.answer}
         steps = []
-        evidence = ("Logs: " + ", ".join(log_names)) if log_names else None
-        for level in range(level_before + 1, min(progress.level, 5) + 1):
-            question = f"Why {level}: {_first_line(question_text, 300)}"
-            answer = _first_line(answer_text, 2000, keep_lines=True)
-            if level in existing:
-                if not existing[level].answer:
-                    steps.append(whys.update_five_why(existing[level].id, answer, evidence=evidence))
-            else:
+        for level, st in steps_to_record(progress, level_before, answered, question_text, answer_text,
+                                         log_names).items():
+            question, answer, evidence = restore(st.question), restore(st.answer), restore(st.evidence)
+            if level not in existing:
                 steps.append(whys.add_five_why(issue_id, level, question, answer, evidence))
+            else:  # a step the engineer started: their question stays
+                steps.append(whys.update_five_why(existing[level].id, answer, evidence=evidence))
         if progress.root_cause:
             root = self._wb.pii.restore_placeholders(issue_id, progress.root_cause)
             if whys.root_cause(issue_id) != root or not any(
@@ -570,7 +574,7 @@ def _issue_context(issue, steps=(), root_cause: str | None = None) -> str:
     if answered:
         lines.append("5-Whys so far:")
         for s in answered[:5]:
-            line = f"- Why {s.step_order}: {_first_line(s.why_question, 300)} Answer: {_first_line(s.answer, 600)}"
+            line = f"- Why {s.step_order}: {_first_line(strip_why_prefix(s.why_question), 300)} Answer: {_first_line(s.answer, 600)}"
             if s.evidence:
                 line += f" Evidence: {_first_line(s.evidence, 300)}"
             lines.append(line)

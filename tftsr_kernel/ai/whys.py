@@ -1,25 +1,35 @@
 """5-Whys progress from assistant replies.
 
 The system prompt (:data:`tftsr_kernel.ai.prompts.WHY_PROTOCOL`) asks the model to end each
-reply with ``[[WHY-LEVEL: N]]`` and, once known, ``[[ROOT-CAUSE: …]]``. :func:`parse_progress`
-reads those markers. Only when a reply has no marker at all does it fall back to conservative
-phrase matching (explicit "Why 3:" headings, "Root cause: …" lines), which advances at most one
-level. The level never goes backwards.
+reply with ``[[WHY-LEVEL: N]]``, one ``[[WHY-N-QUESTION: …]]``, ``[[WHY-N-ANSWER: …]]`` and
+``[[WHY-N-EVIDENCE: …]]`` for each why the reply answers, and, once known, ``[[ROOT-CAUSE: …]]``.
+:func:`parse_progress` reads those markers: each answered why becomes a step with its own
+question, answer and evidence (a reply that jumps two levels gives two different steps). Only
+when a reply has no marker at all does it fall back to conservative phrase matching (explicit
+"Why 3:" headings, "Root cause: …" lines), which advances at most one level. The level never
+goes backwards.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-__all__ = ["MAX_WHY_LEVEL", "Progress", "parse_progress", "strip_markers", "MarkerStreamFilter"]
+__all__ = ["MAX_WHY_LEVEL", "Progress", "StepText", "parse_progress", "strip_markers", "MarkerStreamFilter",
+           "fallback_question", "fallback_answer", "steps_to_record"]
 
 MAX_WHY_LEVEL = 5
 
 _WHY_MARKER = re.compile(r"\[\[\s*WHY[\s_-]*LEVEL\s*[:=]\s*(\d{1,3})\s*\]\]", re.IGNORECASE)
 _ROOT_MARKER = re.compile(r"\[\[\s*ROOT[\s_-]*CAUSE\s*[:=]\s*(.*?)\s*\]\]", re.IGNORECASE | re.DOTALL)
+#: ``[[WHY-2-QUESTION: …]]``, ``[[WHY 2 ANSWER: …]]``, ``[[why_2_evidence = …]]``
+_STEP_MARKER = re.compile(
+    r"\[\[\s*WHY[\s_#-]*([1-9])[\s_-]*(QUESTION|ANSWER|EVIDENCE|Q|A|E)\s*[:=]\s*(.*?)\s*\]\]",
+    re.IGNORECASE | re.DOTALL,
+)
 _ANY_MARKER = re.compile(
-    r"\[\[\s*(?:WHY[\s_-]*LEVEL\s*[:=]\s*\d{1,3}|ROOT[\s_-]*CAUSE\s*[:=].*?)\s*\]\]",
+    r"\[\[\s*(?:WHY[\s_-]*LEVEL\s*[:=]\s*\d{1,3}|ROOT[\s_-]*CAUSE\s*[:=].*?"
+    r"|WHY[\s_#-]*[1-9][\s_-]*(?:QUESTION|ANSWER|EVIDENCE|Q|A|E)\s*[:=].*?)\s*\]\]",
     re.IGNORECASE | re.DOTALL,
 )
 
@@ -53,6 +63,15 @@ _HEDGE_CONTEXT = re.compile(
 
 
 @dataclass
+class StepText:
+    """One why as a reply's markers give it (any part may be missing)."""
+
+    question: str | None = None
+    answer: str | None = None
+    evidence: str | None = None
+
+
+@dataclass
 class Progress:
     #: the why-level after this reply (0-5); never lower than the level passed in
     level: int
@@ -64,6 +83,8 @@ class Progress:
     marked: bool
     #: the number in the WHY-LEVEL marker as written (None without one)
     reported_level: int | None = None
+    #: the whys this reply spells out with step markers, by level (1-5)
+    steps: dict[int, StepText] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -89,6 +110,22 @@ def strip_markers(text: str) -> str:
     out = "\n".join(kept)
     out = re.sub(r"\n{3,}", "\n\n", out)
     return out.rstrip()
+
+
+def _steps(reply: str) -> dict[int, StepText]:
+    steps: dict[int, StepText] = {}
+    for m in _STEP_MARKER.finditer(reply):
+        level, part, value = int(m.group(1)), m.group(2).upper()[0], _clean_marker_text(m.group(3))
+        if not value or level > MAX_WHY_LEVEL:
+            continue
+        step = steps.setdefault(level, StepText())
+        if part == "Q":
+            step.question = value
+        elif part == "A":
+            step.answer = value
+        else:
+            step.evidence = value
+    return steps
 
 
 def _clean_sentence(text: str) -> str:
@@ -149,13 +186,18 @@ def parse_progress(reply: str, current_level: int) -> Progress:
     marked = bool(why_numbers) or bool(_ROOT_MARKER.search(reply))
     answer = strip_markers(reply)
 
+    steps = _steps(reply)
+    marked = marked or bool(steps)
     if marked:
         reported = max(why_numbers) if why_numbers else None
         level = current
         if reported is not None:
             level = max(current, min(reported, MAX_WHY_LEVEL))
+        answered = [n for n, st in steps.items() if st.answer]
+        if answered:  # a spelled-out answer counts even when the level marker lags behind
+            level = max(level, max(answered))
         root = _clean_marker_text(roots[-1]) if roots else None
-        return Progress(level, root or None, answer, True, reported)
+        return Progress(level, root or None, answer, True, reported, steps)
 
     level = current
     headings = [int(m.group(1)) for m in _WHY_HEADING.finditer(reply)]
@@ -163,6 +205,59 @@ def parse_progress(reply: str, current_level: int) -> Progress:
         level = current + 1
     root = _fallback_root_cause(reply)
     return Progress(level, root, answer, False, None)
+
+
+def fallback_question(message: str) -> str:
+    """A why question for a step the reply did not spell out: the engineer's own question (the
+    first sentence of their message asking "why", else the first that asks anything, else its
+    first sentence), one line of at most 300 characters."""
+    text = " ".join((message or "").split())
+    sentences = [x.strip() for x in re.split(r"(?<=[.!?])\s+", text) if x.strip()] or ["(question not recorded)"]
+    asked = [x for x in sentences if x.endswith("?")]
+    question = next((x for x in asked if re.search(r"\bwhy\b", x, re.IGNORECASE)), None) or (asked or sentences)[0]
+    return question if len(question) <= 300 else question[:299].rstrip() + "\u2026"
+
+
+def fallback_answer(reply: str) -> str:
+    """The answer of a step the reply did not spell out: its first paragraph of prose (no
+    tables, code or lists), without the questions it asks back, up to about 600 characters."""
+    for block in re.split(r"\n\s*\n", reply or ""):
+        block = block.strip()
+        if not block or block.startswith(("|", "```", "#", "- ", "* ", ">")) or re.match(r"\d+[.)] ", block):
+            continue
+        text = " ".join(block.split())
+        sentences = [x for x in re.split(r"(?<=[.!?])\s+", text) if x and not x.endswith("?")]
+        text = " ".join(sentences)
+        if not text:  # only questions back: nothing answered here
+            continue
+        if len(text) > 600:
+            cut = text.rfind(". ", 0, 600)
+            text = text[: cut + 1] if cut > 200 else text[:599].rstrip() + "…"
+        return text
+    return ""
+
+
+def steps_to_record(progress: Progress, level_before: int, answered: set[int], message: str, reply: str,
+                    log_names=()) -> dict[int, StepText]:
+    """The whys a reply adds, by level: every level it spells out with an answer marker (its
+    own question, answer and evidence); else only the deepest level it reached, from short
+    excerpts (:func:`fallback_question`, :func:`fallback_answer`). Levels it skips without
+    spelling them out get nothing (no copies), and ``answered`` levels are never rewritten."""
+    evidence = ("Logs: " + ", ".join(log_names)) if log_names else None
+    top = min(progress.level, MAX_WHY_LEVEL)
+    out: dict[int, StepText] = {}
+    for level in range(1, MAX_WHY_LEVEL + 1):
+        if level in answered:
+            continue
+        spelled = progress.steps.get(level)
+        if spelled is not None and spelled.answer:
+            out[level] = StepText(spelled.question or fallback_question(message), spelled.answer,
+                                  spelled.evidence or evidence)
+        elif level == top and level > level_before and spelled is None:
+            answer = fallback_answer(reply)
+            if answer:
+                out[level] = StepText(fallback_question(message), answer, evidence)
+    return out
 
 
 def _clean_marker_text(text: str) -> str:
@@ -179,7 +274,7 @@ class MarkerStreamFilter:
     until it is complete or proves not to be one); ``flush()`` returns whatever is left.
     """
 
-    max_hold = 600
+    max_hold = 2000  # a step marker holds a sentence or two of evidence
 
     def __init__(self) -> None:
         self._buf = ""
@@ -225,4 +320,4 @@ class MarkerStreamFilter:
             head = squashed[: len(word)]
             if word.startswith(head):
                 return True
-        return False
+        return bool(re.match(r"WHY#?[1-9](?:[QAE]|$)", squashed))

@@ -7,6 +7,7 @@ import sys
 import threading
 
 from ..errors import CancelledError, ValidationError
+from ..whys import strip_why_prefix
 from ._common import Output, UsageError, _records, _table, _wb
 
 
@@ -116,7 +117,7 @@ def cmd_whys(args):
     steps = wb.whys.list_five_whys(args.issue_id)
     data = {"issue_id": args.issue_id, "level": wb.chat.current_why_level(args.issue_id),
             "root_cause": wb.whys.root_cause(args.issue_id), "steps": _records(steps)}
-    lines = [f"{s.step_order}. {s.why_question}\n   -> {s.answer or '(no answer yet)'}" for s in steps]
+    lines = [f"{s.step_order}. {strip_why_prefix(s.why_question)}\n   -> {s.answer or '(no answer yet)'}" for s in steps]
     lines.append(f"root cause: {data['root_cause'] or '(not identified yet)'}")
     return Output(data, "\n".join(lines))
 

@@ -283,7 +283,11 @@ def export_incident(wb, issue_id: str, fmt: str = "html", output_dir: str | os.P
     if fmt == "md":
         data = report_markdown(nb).encode("utf-8", "surrogatepass")
     else:
-        data = report_html(nb, title).encode("utf-8", "surrogatepass")
+        from ..documents.print_layout import prepare_report
+
+        # log lines laid out for reading; on paper the attached logs are printed open
+        page = prepare_report(report_html(nb, title), open_attachments=fmt == "pdf")
+        data = page.encode("utf-8", "surrogatepass")
     from ..documents.service import reserve_path, slugify
 
     path = reserve_path(folder, "incident-report-" + slugify(red_title, 60), fmt)
