@@ -99,6 +99,11 @@ class LogTemplateService:
                 return stored
         return self.mine_log_templates(log_file_id)
 
+    def has_log_templates(self, log_file_id: str) -> bool:
+        """Whether the templates of a log are stored already (so reading them costs no mining)."""
+        row = self._db.query_one("SELECT miner_version FROM log_template_sets WHERE log_file_id = ?", (log_file_id,))
+        return row is not None and row["miner_version"] == MINER_VERSION
+
     def mine_log_templates(self, log_file_id: str) -> TemplateSet:
         row = self._db.query_one(
             "SELECT content_compressed, text_encoding, uploaded_at, issue_id FROM log_files WHERE id = ?",

@@ -94,7 +94,7 @@ METHOD_PERMISSIONS: dict[str, dict] = {
     # log templates are mined from the original text (a template keeps the words that never vary,
     # names and addresses included): analysts only, like the original log
     "logs": {"get_log_templates": "logs:read_original", "mine_log_templates": "logs:read_original",
-             "template_summary": "logs:read_original"},
+             "template_summary": "logs:read_original", "has_log_templates": "logs:read"},
     "documents": {"current_version": "documents:read", "get_document": "documents:read",
                   "get_document_version": "documents:read", "incident_data": "documents:read",
                   "list_document_versions": "documents:read", "list_documents": "documents:read",
