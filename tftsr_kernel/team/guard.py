@@ -76,6 +76,7 @@ METHOD_PERMISSIONS: dict[str, dict] = {
     "pii": {
         "config": "logs:read", "enabled_types": "logs:read", "get_redacted_content": "logs:read",
         "redact_for_egress": "logs:read", "egress_log": "logs:read", "guard_outbound": "logs:read",
+        "redact_derived": "logs:read",
         "review_state": "logs:read", "mark_reviewed": NO_CHECK, "released_by_log": "pii:review",
         "detect_pii": "pii:review", "apply_redactions": "pii:review", "list_spans": "pii:review",
         "preview_redaction": "pii:review", "summarize": "pii:review",
