@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/log_templates.py [--copies 11] [--skip-speed] [--only HDFS,Apache]
     .venv/bin/python benchmarks/log_templates.py --skip-accuracy --copies-as shifted|distinct
+    .venv/bin/python benchmarks/log_templates.py --skip-accuracy --peer   # + drain3 on the same lines
 
 Accuracy: each data set's ``*_2k.log`` is mined by ``tftsr_kernel.logs.mine_lines`` (the same
 code ``tftsr log templates`` runs; same settings for every data set), and compared with the
@@ -173,6 +174,43 @@ def speed(copies: int, variant: str = "same") -> None:
                   f"= {peak * 1024 / size:.2f}x the file")
 
 
+def peer(copies: int, variant: str) -> None:
+    """In one process, the same lines: ``mine_lines`` (timestamps cut, templates, per-minute
+    counts, bursts) against drain3's ``TemplateMiner.add_log_message`` per line (same depth,
+    similarity and masks as ours; drain3 keeps no per-line result, no times, no bursts). CPU
+    seconds of the mining only (the file is in memory for both)."""
+    try:
+        from drain3 import TemplateMiner as Drain3
+        from drain3.masking import MaskingInstruction
+        from drain3.template_miner_config import TemplateMinerConfig
+    except ImportError:
+        print("peer: drain3 is not installed (pip install '.[bench]'); skipped")
+        return
+    from tftsr_kernel.logs import mine_lines
+    from tftsr_kernel.logs.drain import MASKS
+
+    logs = sorted(LOGHUB.glob("*/*_2k.log"))
+    blob = b"".join(p.read_bytes() for p in logs)
+    data = b"".join(blob if variant == "same" else shifted_copy(blob, k, variant == "distinct") for k in range(copies))
+    lines = data.decode("utf-8", "surrogateescape").split("\n")
+    t = time.process_time()
+    ours = mine_lines(lines, year=2020)
+    t_ours = time.process_time() - t
+    cfg = TemplateMinerConfig()
+    cfg.drain_depth, cfg.drain_sim_th = 4, 0.5
+    cfg.masking_instructions = [MaskingInstruction(m, "*") for m in MASKS]
+    cfg.profiling_enabled = False
+    miner = Drain3(config=cfg)
+    t = time.process_time()
+    for line in lines:
+        miner.add_log_message(line)
+    t_peer = time.process_time() - t
+    mb = len(data) / 1e6
+    print(f"peer, {variant} copies, {mb:.1f} MB, {len(lines)} lines, mining CPU: ours {t_ours:.2f} s "
+          f"({len(ours.templates)} templates), drain3 0.9.11 {t_peer:.2f} s ({len(miner.drain.clusters)} clusters);"
+          f" ratio drain3/ours {t_peer / t_ours:.2f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--copies", type=int, default=11)
@@ -181,11 +219,14 @@ def main() -> None:
     ap.add_argument("--copies-as", choices=("same", "shifted", "distinct"), default="same",
                     help="copies byte for byte (default), with shifted years, or also with rotated digits")
     ap.add_argument("--skip-accuracy", action="store_true")
+    ap.add_argument("--peer", action="store_true", help="also mine the same lines with drain3 (in process)")
     args = ap.parse_args()
     if not args.skip_accuracy:
         accuracy(args.only.split(",") if args.only else None)
     if not args.skip_speed:
         speed(args.copies, args.copies_as)
+    if args.peer:
+        peer(args.copies, args.copies_as)
 
 
 if __name__ == "__main__":

@@ -190,7 +190,8 @@ def templates_svg(template_set, events=(), top: int = CHART_SERIES, width: int =
         rows = [(num, format_ts(sec), str(getattr(e, "event_type", "")).replace("_", " "),
                  _html.one_line(getattr(e, "description", ""), 160))
                 for num, (sec, e) in enumerate(placed[:MAX_EVENTS_LISTED], 1)]
-        events_list = ('<div class="tftsr-templates-events">'
+        events_list = ('<div class="tftsr-templates-events"><div style="font-size:12px;margin:6px 0 2px 0">'
+                       '<b>Timeline events on the chart</b></div>'
                        + _html.table(rows, ["#", "Time (UTC)", "Timeline event", "Description"]) + "</div>")
     return "".join(parts) + f'<div style="font-size:12px">{legend}</div>{notes}{events_list}'
 
