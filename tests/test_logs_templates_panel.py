@@ -134,3 +134,20 @@ def test_a_log_without_timestamps_and_an_empty_incident(wb, issue):
     assert p.templates.template_set is not None
     assert "No timestamps found" in p.templates._w_chart.value
     assert "&lt;b&gt;bold&lt;/b&gt;" in p.templates._w_table.value
+
+
+def test_a_viewer_is_told_templates_are_original_text(wb, issue):
+    """Templates hold the original text: a viewer (no logs:read_original) sees why, not a traceback."""
+    from widgets import LogsPanel
+
+    text, _start = incident_log()
+    wb.attachments.upload_log_file_by_content(issue.id, "checkout.log", text)
+    wb.team.create_user("ada", "admin")
+    wb.team.create_user("vic", "viewer")
+    wb.team.act_as(wb.team.actor_for("vic", "session"))
+    p = LogsPanel(issue.id, wb)
+    p.layout
+    assert p.templates.template_set is None
+    note = p.templates._w_summary.value
+    assert "Templates hold the original log text" in note and "viewer" in note
+    assert p.templates._w_chart.value == "" and p.templates.status == ""
