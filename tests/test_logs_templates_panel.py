@@ -151,3 +151,29 @@ def test_a_viewer_is_told_templates_are_original_text(wb, issue):
     note = p.templates._w_summary.value
     assert "Templates hold the original log text" in note and "viewer" in note
     assert p.templates._w_chart.value == "" and p.templates.status == ""
+
+
+def test_chart_takes_any_event_type_and_backfilled_times():
+    """Event records as the timeline grows them: a type the chart has no colour for, a backfilled
+    ``occurred_at`` (drawn there, not at ``created_at``), one far outside the log (counted)."""
+    import time
+    from types import SimpleNamespace as Ev
+
+    from tftsr_kernel.logs import mine_lines
+    from widgets.log_templates import templates_svg
+
+    text, start = incident_log()
+    ts = mine_lines(text.splitlines())
+    at = lambda m: time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(start + m * 60))  # noqa: E731
+    events = [Ev(event_type="pager_<b>duty</b>", description="x " + SCRIPT, occurred_at=at(5), created_at=at(29)),
+              Ev(event_type="note", description="no backfill", created_at=at(25)),
+              Ev(event_type="note", description="years ago", occurred_at="2020-01-01 00:00:00", created_at=at(1))]
+    html = templates_svg(ts, events)
+    svg = _svg(html)
+    markers = [g for g in svg.iter() if g.get("class") == "tftsr-event-marker"]
+    assert [g.get("data-event-type") for g in markers] == ["pager_<b>duty</b>", "note"]  # attribute, escaped
+    rect = svg.find(f"{SVG_NS}rect")
+    x0, w = float(rect.get("x")), float(rect.get("width"))
+    first = float(markers[0].find(f"{SVG_NS}line").get("x1"))
+    assert abs((first - x0) / w - 5 / 30) < 0.03  # at minute 5 of the 30-minute log
+    assert "1 timeline event(s) fall outside" in html and "<script" not in html and "<b>duty" not in html

@@ -108,7 +108,8 @@ def mine_lines(lines: Iterable[str], *, year: int | None = None, similarity: flo
     parse = parser.parse
     redetect = parser.redetect
     misses = 0
-    # identical content (after the timestamp is cut out) always joins the same template
+    # identical content (after the timestamp is cut out) joins the same template at once (a bounded
+    # cache; a line that fell out of it is mined again and the tree finds its template)
     seen: dict[str, int] = {}
     last_ts: float | None = None
     t_min: float | None = None
