@@ -419,6 +419,9 @@ class LogsPanel(Panel):
     def _init_templates(self):
         self.auto_templates_bytes = AUTO_TEMPLATES_BYTES
         self._w_templates = LogTemplatesPanel(wb=self._wb)
+        # its own status line (mining errors) is not the panel's: the panel keeps one status line
+        self._w_templates._w_status.remove_class("tftsr-status-line")
+        self._w_templates._w_status.add_class("tftsr-templates-status")
         self._w_templates_show = button("Show templates", "tftsr-show-templates", icon="bar-chart")
         self._w_templates_show.on_click(lambda _b: self._show_templates(force=True))
         self._w_templates_note = W.HTML()
