@@ -174,5 +174,7 @@ def test_damaged_stored_result_is_mined_again(wb, issue):
 def test_template_summary_for_the_model(wb, issue):
     log = wb.attachments.upload_log_file_by_content(issue.id, "a.log", "\n".join(_lines()))
     s = wb.logs.template_summary(log.id, top=5)
-    assert s.startswith("Template summary of a log too large to send whole: 361 lines in 3 templates")
-    assert "timed out" in s and "new_template" in s and len(s) <= 6000
+    assert s.startswith("[Template summary, not raw lines]") and "361 lines in 3 templates" in s
+    assert "timed out" in s and "new template, first seen" in s and len(s) <= 6000
+    small = wb.logs.template_summary(log.id, top=5, max_chars=1000)
+    assert len(small) <= 1000 and "Bursts:" in small

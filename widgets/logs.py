@@ -1,7 +1,8 @@
 """Logs & PII: upload logs (chunked, with progress, up to the 100 MB limit) or import them from a
 path on the server (only under the ``log_import_dirs`` setting), review PII spans (approve/reject
-per span and per type), preview and apply the redaction; upload or paste images and see
-thumbnails."""
+per span and per type), preview and apply the redaction; see the selected log's templates (a
+table and a chart of counts over time with bursts and the incident's timeline events, from
+``widgets.log_templates``); upload or paste images and see thumbnails."""
 
 from __future__ import annotations
 
@@ -11,12 +12,16 @@ from tftsr_kernel.attachments import MAX_IMAGE_BYTES, MAX_LOG_BYTES
 
 from . import _html
 from ._base import Panel, button, guarded, may, service, set_options
+from .log_templates import LogTemplatesPanel
 from .uploader import ChunkedUploader
 
 VIEW_LIMIT = 60_000          # characters of a log shown in the browser
 HIGHLIGHT_LIMIT = 60_000     # characters of the highlighted PII view
 MAX_SPAN_OPTIONS = 2_000     # spans listed one by one; beyond that, approve by type
 THUMBNAILS = 12
+#: logs up to this size have their templates shown (mined if needed) as soon as they are selected;
+#: a larger log not mined yet waits for the "Show templates" button (mining 49 MB takes seconds)
+AUTO_TEMPLATES_BYTES = 8 * 1024 * 1024
 
 
 def _kind(log) -> str:
@@ -96,6 +101,7 @@ class LogsPanel(Panel):
         self._w_gallery.add_class("tftsr-gallery")
         self._w_image_select = W.Dropdown(options=[], description="Image", layout=W.Layout(width="360px"))
         self._w_image_delete = button("Delete image", "tftsr-delete-image", style="danger", icon="trash")
+        self._init_templates()
 
         self._w_server_import.on_click(self._on_server_import)
         self._w_log_select.observe(self._on_select_log, names="value")
@@ -138,7 +144,7 @@ class LogsPanel(Panel):
         else:
             parts.append(W.HTML('<div class="tftsr-muted">PII review is not available in this installation '
                                 "(tftsr_kernel.pii.service is missing).</div>"))
-        parts += [self._w_log_view, self._w_status, W.HTML("<hr><b>Images</b>"),
+        parts += [self._w_log_view, self._w_status, self._w_templates_box, W.HTML("<hr><b>Images</b>"),
                   W.HBox([self._w_image_upload]), W.HBox([self._w_paste, self._w_paste_button]),
                   self._w_gallery, W.HBox([self._w_image_select, self._w_image_delete])]
         return W.VBox(parts)
@@ -341,6 +347,7 @@ class LogsPanel(Panel):
 
     def _on_select_log(self, _change):
         self._guarded_load()
+        self._show_templates()
 
     @guarded
     def _guarded_load(self):
@@ -431,6 +438,48 @@ class LogsPanel(Panel):
         self._wb.attachments.delete_image_attachment(image_id)
         self._refresh_images()
         self.set_status("Image deleted.", "ok")
+
+    # -- log templates of the selected log ------------------------------------------------------
+    # (kept in this one section: the table and chart live in widgets/log_templates.py)
+    def _init_templates(self):
+        self.auto_templates_bytes = AUTO_TEMPLATES_BYTES
+        self._w_templates = LogTemplatesPanel(wb=self._wb)
+        # its own status line (mining errors) is not the panel's: the panel keeps one status line
+        self._w_templates._w_status.remove_class("tftsr-status-line")
+        self._w_templates._w_status.add_class("tftsr-templates-status")
+        self._w_templates_show = button("Show templates", "tftsr-show-templates", icon="bar-chart")
+        self._w_templates_show.on_click(lambda _b: self._show_templates(force=True))
+        self._w_templates_note = W.HTML()
+        self._w_templates_note.add_class("tftsr-templates-note")
+        self._w_templates_box = W.VBox([W.HTML("<hr>"), W.HBox([self._w_templates_note, self._w_templates_show],
+                                                               layout=W.Layout(align_items="center")),
+                                        self._w_templates.layout])
+        self._w_templates_box.add_class("tftsr-logs-templates")
+
+    @property
+    def templates(self) -> LogTemplatesPanel:
+        """The templates view of the selected log."""
+        return self._w_templates
+
+    @guarded
+    def _show_templates(self, force: bool = False) -> None:
+        log = self._log(self.selected_log_id)
+        view = self._w_templates
+        self._w_templates_note.value = ""
+        self._w_templates_show.layout.display = "none"
+        if log is None:
+            view.clear()
+            return
+        if view.log_file_id == log.id and view.template_set is not None and not force:
+            return
+        if force or (log.file_size or 0) <= self.auto_templates_bytes or self._wb.logs.has_log_templates(log.id):
+            view.show(log.id)
+            return
+        view.clear()
+        self._w_templates_note.value = (
+            f'<div class="tftsr-muted" style="margin-right:8px">This log is {_html.human_size(log.file_size)}: '
+            "mining its templates takes a few seconds (once; the result is stored).</div>")
+        self._w_templates_show.layout.display = None
 
     # -- static ---------------------------------------------------------------------------------
     def _static_rows(self):

@@ -22,7 +22,8 @@ from typing import Callable, Sequence
 from .._util import sha256_hex, utc_now, uuid7
 from ..errors import CancelledError, ConflictError, NotFoundError, ProviderError, ValidationError
 from ..models import AiConversation, AiMessage, AnalysisReport, ChatResponse, ProviderInfo
-from .analysis import build_analysis_messages, chunk_for_analysis, parse_analysis
+from .analysis import build_analysis_messages, parse_analysis
+from .log_context import log_for_model
 from .prompts import build_system_prompt
 from ..pii.service import EgressBlockedError, Outbound
 from .providers import ChatMessage, ConnectionResult, ProviderConfig, estimate_tokens, make_provider
@@ -33,6 +34,8 @@ _PROVIDER_COLS = ("id, name, provider_type, api_url, model, max_tokens, temperat
                   " custom_auth_header, custom_auth_prefix, api_format, is_active, created_at, updated_at")
 _EDITABLE = ("provider_type", "api_url", "model", "max_tokens", "temperature", "custom_endpoint_path",
              "custom_auth_header", "custom_auth_prefix", "api_format")
+#: characters of one log attached to a chat message; a larger log goes as its template summary
+#: (ai/log_context.py), told to the model as such
 ATTACHMENT_BUDGET_CHARS = 8_000
 _PLACEHOLDER_TAIL = re.compile(r"\[[A-Za-z0-9_]{0,40}$")
 
@@ -346,18 +349,15 @@ class ChatService:
         return int(row[0] or 0)
 
     def _attachment(self, issue_id: str, log_id: str, budget: int) -> tuple[str, str, dict, int]:
-        """(block for the message, file name, review state, values redacted by the review) of one log."""
+        """(block for the message, file name, review state, values redacted by the review) of one
+        log: whole when it fits ``budget``, else its template summary (see :mod:`.log_context`)."""
         wb = self._wb
         log = wb.attachments.get_log_file(log_id)
-        cleared = wb.pii.egress_log(issue_id, log_id)  # checks the log belongs to the issue
-        state = wb.pii.review_state(log_id)
-        text, note = chunk_for_analysis(cleared.text, budget)
-        label = state["label"] + ("; " + note if note else "")
-        text = text.replace("```", chr(39) * 3)
-        if state["state"] != "unreviewed":  # the reviewer's decisions hold inside this log's text only
-            text = wb.pii.mark_reviewed(log_id, text)
+        part = log_for_model(wb, issue_id, log_id, budget)
+        label = part.state["label"] + ("; " + part.note if part.note else "")
+        text = part.text.replace("```", chr(39) * 3)
         block = f"\n\nAttached log `{_nul_free(log.file_name)}` ({label}):\n```log\n{text}\n```"
-        return block, log.file_name, state, cleared.spans_redacted
+        return block, log.file_name, part.state, part.spans_redacted
 
     def system_prompt(self, issue_id: str, extra: str | None = None) -> str:
         """The system prompt of a chat about the issue, before the egress guard: the domain prompt,
@@ -527,11 +527,8 @@ class ChatService:
         share = max(200, (budget - 300 * len(log_file_ids)) // len(log_file_ids))
         for log_id in log_file_ids:
             log = wb.attachments.get_log_file(log_id)
-            cleared = wb.pii.egress_log(issue_id, log_id)
-            state = wb.pii.review_state(log_id)
-            text, note = chunk_for_analysis(cleared.text, share)
-            if state["state"] != "unreviewed":
-                text = wb.pii.mark_reviewed(log_id, text)
+            part = log_for_model(wb, issue_id, log_id, share)  # whole, or its template summary
+            text, note, state = part.text, part.note, part.state
             if note:
                 notes.append(f"{log.file_name}: {note}")
             parts.append(f"===== {_nul_free(log.file_name)} ({state['label']}{'; ' + note if note else ''})"

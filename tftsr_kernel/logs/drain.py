@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from operator import eq
 
 WILDCARD = "<*>"
 
@@ -45,7 +46,11 @@ _DATE_RE = re.compile(r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) +(?:Jan|Feb|Mar|Apr|May|
                       r" +\d{1,2} \d{2}:\d{2}:\d{2}(?: \d{4})?")
 _WEEKDAYS = ("Mon ", "Tue ", "Wed ", "Thu ", "Fri ", "Sat ", "Sun ")
 _DIGIT = re.compile(r"\d")
-_MAX_TOKEN_CACHE = 500_000
+#: memory bounds of the caches (a log with no repeated content would otherwise keep every token
+#: and every line in them): each holds short strings, some 10-20 MB at the limit, and is emptied
+#: when full (so it keeps following the log: repeats are mostly near each other)
+_MAX_TOKEN_CACHE = 200_000
+_MAX_SEEN = 200_000
 #: a header ends at the first of its first few tokens that ends with ":" (syslog "host tag[pid]:",
 #: log4j "LEVEL Component:", Android "Tag:"); the tree is keyed on what follows it
 HEADER_TOKENS = 5
@@ -61,6 +66,15 @@ class Cluster:
     first_seen: float | None = None
     last_seen: float | None = None
     minutes: dict[int, int] = field(default_factory=dict)
+    #: ``(start, tokens[start:] with every token holding <*> as None)``: what a line is compared
+    #: with (None equals no token, so ``sum(map(eq, ...))`` counts the equal constant tokens in C)
+    compare: tuple | None = field(default=None, repr=False)
+
+    def constants(self, start: int) -> tuple:
+        c = self.compare
+        if c is None or c[0] != start:
+            c = self.compare = (start, tuple(None if WILDCARD in t else t for t in self.tokens[start:]))
+        return c[1]
 
     @property
     def template(self) -> str:
@@ -81,8 +95,9 @@ def preprocess(content: str, _cache: dict | None = None) -> list[str]:
             m = cache.get(tok)
             if m is None:
                 m = sub(WILDCARD, tok) if search(tok) else tok
-                if len(cache) < _MAX_TOKEN_CACHE:
-                    cache[tok] = m
+                if len(cache) >= _MAX_TOKEN_CACHE:
+                    cache.clear()  # full: start again, so the cache follows what the log says now
+                cache[tok] = m
             tok = m
         if tok == prev and WILDCARD in tok:
             continue
@@ -114,8 +129,9 @@ class TemplateMiner:
         if hit is not None:
             return hit
         cluster = self._place(tokens)
-        if len(self._seen) < 2_000_000:
-            self._seen[masked] = cluster
+        if len(self._seen) >= _MAX_SEEN:
+            self._seen.clear()
+        self._seen[masked] = cluster
         return cluster
 
     # -- the tree
@@ -150,11 +166,8 @@ class TemplateMiner:
         best, best_sim, best_params = None, -1.0, -1
         message = tokens[start:]
         for c in leaf:
-            same = 0
-            for t, s in zip(c.tokens[start:], message):
-                if t == s and WILDCARD not in t:
-                    same += 1
-            sim = same / n
+            cmp = c.compare
+            sim = sum(map(eq, cmp[1] if cmp is not None and cmp[0] == start else c.constants(start), message)) / n
             if sim > best_sim or (sim == best_sim and c.params > best_params):
                 best, best_sim, best_params = c, sim, c.params
         if best is not None and (best_sim >= self.similarity or len(self.clusters) >= self.max_clusters):
@@ -169,6 +182,7 @@ class TemplateMiner:
             if changed:
                 best.tokens = new
                 best.params = new.count(WILDCARD)
+                best.compare = None
             return best
         c = Cluster(len(self.clusters), list(tokens), params=tokens.count(WILDCARD))
         self.clusters.append(c)

@@ -27,8 +27,8 @@ NEW_AFTER_SHARE = 0.2
 #: and at least this many seconds after the log starts
 NEW_AFTER_MIN_S = 60
 MAX_BURSTS = 50
-#: how many distinct line contents are remembered (memory bound)
-SEEN_LIMIT = 300_000
+#: how many distinct line contents are remembered (memory bound; emptied when full)
+SEEN_LIMIT = 100_000
 
 
 @dataclass
@@ -108,7 +108,8 @@ def mine_lines(lines: Iterable[str], *, year: int | None = None, similarity: flo
     parse = parser.parse
     redetect = parser.redetect
     misses = 0
-    # identical content (after the timestamp is cut out) always joins the same template
+    # identical content (after the timestamp is cut out) joins the same template at once (a bounded
+    # cache; a line that fell out of it is mined again and the tree finds its template)
     seen: dict[str, int] = {}
     last_ts: float | None = None
     t_min: float | None = None
@@ -142,8 +143,9 @@ def mine_lines(lines: Iterable[str], *, year: int | None = None, similarity: flo
         cid = seen.get(content)
         if cid is None:
             cid = miner.add(content).id
-            if len(seen) < SEEN_LIMIT:
-                seen[content] = cid
+            if len(seen) >= SEEN_LIMIT:
+                seen.clear()  # full: start again (repeats are mostly near each other)
+            seen[content] = cid
         if cid == len(counts):
             counts.append(0)
             firsts.append(ts)

@@ -22,6 +22,7 @@ from ..attachments import MAX_DECOMPRESSED_BYTES
 from ..errors import DecompressionBombError, NotFoundError, ValidationError
 from .errors import LogTemplatesError
 from .mine import Burst, Template, TemplateSet, mine_lines
+from .summary import summarize_templates
 
 #: bump when the miner's output changes; stored results of older versions are recomputed
 MINER_VERSION = 1
@@ -99,6 +100,11 @@ class LogTemplateService:
                 return stored
         return self.mine_log_templates(log_file_id)
 
+    def has_log_templates(self, log_file_id: str) -> bool:
+        """Whether the templates of a log are stored already (so reading them costs no mining)."""
+        row = self._db.query_one("SELECT miner_version FROM log_template_sets WHERE log_file_id = ?", (log_file_id,))
+        return row is not None and row["miner_version"] == MINER_VERSION
+
     def mine_log_templates(self, log_file_id: str) -> TemplateSet:
         row = self._db.query_one(
             "SELECT content_compressed, text_encoding, uploaded_at, issue_id FROM log_files WHERE id = ?",
@@ -152,20 +158,12 @@ class LogTemplateService:
                            head["first_seen"], head["last_seen"])
 
     def template_summary(self, log_file_id: str, top: int = 40, max_chars: int = 6000) -> str:
-        """A compact text of a log's templates for the model (the caller redacts it through the
-        egress guard before it leaves): the most frequent templates with counts and time ranges,
-        then the bursts."""
+        """A compact text of a log's templates for the model (see :mod:`.summary`): a header that
+        says it is templates, not raw lines, the bursts, then the most frequent templates with
+        counts and first/last seen, within ``max_chars``. Built from the original text: the caller
+        clears it through the egress guard (``wb.pii.redact_derived``) before it leaves."""
         if top < 1:
             raise ValidationError("top must be at least 1")
-        ts = self.get_log_templates(log_file_id)
-        lines = [f"Template summary of a log too large to send whole: {ts.lines} lines in {len(ts.templates)}"
-                 f" templates ({ts.first_seen or '?'} to {ts.last_seen or '?'} UTC). <*> marks a variable.",
-                 "id | count | first seen | last seen | template"]
-        for t in ts.top(top):
-            lines.append(f"T{t.id} | {t.count} | {t.first_seen or '-'} | {t.last_seen or '-'} | {t.template[:300]}")
-        if ts.bursts:
-            lines.append("Bursts (template id, kind, at, count, baseline per minute):")
-            for b in ts.bursts[:15]:
-                lines.append(f"T{b.template_id} {b.kind} at {b.at}: {b.count} (baseline {b.baseline:.1f})")
-        out = "\n".join(lines)
-        return out if len(out) <= max_chars else out[: max_chars - 20] + "\n[summary cut]"
+        if max_chars < 1000:
+            raise ValidationError("a template summary needs at least 1,000 characters")
+        return summarize_templates(self.get_log_templates(log_file_id), top=top, max_chars=max_chars)

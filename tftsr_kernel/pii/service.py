@@ -427,6 +427,68 @@ class PiiService:
         return self.redact_for_egress(issue_id, self._text(log_file_id))
 
 
+    def redact_derived(self, issue_id: str, log_file_id: str, text: str) -> EgressText:
+        """Clear a text *derived from a stored log's original* (its template summary) to leave.
+
+        Call it after :meth:`egress_log` of the same log, which learns every value detected in the
+        log (its review's values, or every detected one) into the issue's pseudonyms. Then: every
+        such value still in ``text`` is replaced by its placeholder, wherever it stands; a token
+        holding ``<*>`` (mining masks the digits of a value, so ``key=Ab-<*>-Cd`` may hold the rest
+        of a secret the rules no longer recognise) is replaced by ``[REDACTED]`` when a piece of it
+        of four characters or more is part of a known value; then the rules run on the result.
+        Values the reviewer released in *that* log are left (as in its raw text). Fails closed."""
+        if not isinstance(text, str):
+            raise ValidationError("egress text must be a string")
+        log = self._log(log_file_id)
+        if log["issue_id"] != issue_id:
+            raise ValidationError("that log belongs to another issue")
+        try:
+            released = self.released_by_log(issue_id).get(log_file_id, frozenset())
+            config = self.config()
+            with self._db.write() as conn:
+                pseudo = self._pseudonymizer(issue_id)
+                known = {v: ph for (_t, v), ph in pseudo.mapping.items() if len(v) >= 4 and v not in released}
+                count = 0
+                for value in sorted(known, key=len, reverse=True):
+                    if value in text:
+                        count += text.count(value)
+                        text = text.replace(value, known[value])
+                joined = "\x00".join(known)
+
+                def piece_of_value(token: str) -> bool:
+                    return any(len(p) >= 4 and p in joined for p in _PIECES.split(token.replace("<*>", " ")))
+
+                lines = []
+                for line in text.split("\n"):
+                    if "<*>" in line:
+                        toks = line.split(" ")
+                        for i, tok in enumerate(toks):
+                            if "<*>" in tok and piece_of_value(tok):
+                                toks[i] = "[REDACTED]"
+                                count += 1
+                        line = " ".join(toks)
+                    lines.append(line)
+                text = "\n".join(lines)
+                spans = [s for s in detect(text, config) if s.text not in released]
+                types = sorted({s.type for s in spans})
+                if spans:
+                    text = redact(text, spans, pseudo.placeholder)
+                    count += len(spans)
+                self._persist(conn, issue_id, pseudo)
+        except EgressBlockedError:
+            raise
+        except TftsrError as exc:
+            raise EgressBlockedError(f"the egress guard could not clear the text ({exc}); nothing was sent") from None
+        except Exception as exc:  # fail closed whatever went wrong
+            raise EgressBlockedError(f"the egress guard failed ({type(exc).__name__}: {exc}); nothing was sent") from None
+        out = _clean(text)
+        return EgressText(out, sha256_hex(out), count, types)
+
+
+#: what splits a masked token into the pieces checked against known values
+_PIECES = re.compile(r"[\s=:,;\"'()\[\]{}<>/|@]+")
+
+
 class _KnownValues:
     """Replace values already pseudonymised for the issue wherever they stand as a whole token.
 

@@ -80,6 +80,7 @@ METHOD_PERMISSIONS: dict[str, dict] = {
         "config": "logs:read", "enabled_types": "logs:read", "get_redacted_content": "logs:read",
         "redacted_view": "logs:read",
         "redact_for_egress": "logs:read", "egress_log": "logs:read", "guard_outbound": "logs:read",
+        "redact_derived": "logs:read",
         "review_state": "logs:read", "mark_reviewed": NO_CHECK, "released_by_log": "pii:review",
         "detect_pii": "pii:review", "apply_redactions": "pii:review", "list_spans": "pii:review",
         "preview_redaction": "pii:review", "summarize": "pii:review",
@@ -98,7 +99,7 @@ METHOD_PERMISSIONS: dict[str, dict] = {
     # log templates are mined from the original text (a template keeps the words that never vary,
     # names and addresses included): analysts only, like the original log
     "logs": {"get_log_templates": "logs:read_original", "mine_log_templates": "logs:read_original",
-             "template_summary": "logs:read_original"},
+             "template_summary": "logs:read_original", "has_log_templates": "logs:read"},
     "documents": {"current_version": "documents:read", "get_document": "documents:read",
                   "get_document_version": "documents:read", "incident_data": "documents:read",
                   "list_document_versions": "documents:read", "list_documents": "documents:read",
