@@ -123,7 +123,7 @@ def test_corrupt_file_gives_typed_error(tmp_path):
 def test_migrations_are_recorded_in_order(wb):
     names = wb.db.applied_migrations()
     assert names == [m.name for m in load_migrations()]
-    assert wb.db.query_one("PRAGMA user_version")[0] == len(names)
+    assert wb.db.query_one("PRAGMA user_version")[0] == load_migrations()[-1].number
     tables = {r[0] for r in wb.db.query("SELECT name FROM sqlite_master WHERE type IN ('table','view')")}
     for t in ("issues", "log_files", "pii_spans", "ai_conversations", "ai_messages", "resolution_steps",
               "documents", "audit_log", "settings", "issues_fts", "credentials", "integration_config",
@@ -152,13 +152,13 @@ def test_failed_migration_rolls_back_and_keeps_previous_version(tmp_path):
     good = load_migrations()
     from tftsr_kernel.db import Migration
 
-    bad = Migration(len(good) + 1, f"{len(good) + 1:03d}_broken",
+    bad = Migration(good[-1].number + 1, f"{good[-1].number + 1:03d}_broken",
                     "CREATE TABLE half_done (x);\nINSERT INTO no_such_table VALUES (1);\n")
     db = Database(tmp_path / "m.db", "k", migrations=good)
     with pytest.raises(errors.MigrationError, match="broken"):
         db.migrate(good + [bad])
     assert "half_done" not in {r[0] for r in db.query("SELECT name FROM sqlite_master")}
-    assert db.query_one("PRAGMA user_version")[0] == len(good)
+    assert db.query_one("PRAGMA user_version")[0] == good[-1].number
     db.close()
 
 
@@ -454,3 +454,16 @@ def test_failed_rekey_changes_nothing_and_leaves_no_files(wb, data_dir, cli):
     assert wb.issues.count_issues() == 1 and wb.audit.verify().ok
     wb.close()
     assert tftsr_kernel.open(data_dir).issues.count_issues() == 1
+
+
+def test_a_missing_migration_file_is_refused_except_a_reserved_number(tmp_path):
+    import shutil
+
+    from tftsr_kernel import paths
+
+    src = paths.migrations_dir()
+    shutil.copytree(src, tmp_path / "m")
+    assert [m.name for m in load_migrations(tmp_path / "m")] == [m.name for m in load_migrations()]
+    next(p for p in (tmp_path / "m").iterdir() if p.name.startswith("010_")).unlink()
+    with pytest.raises(errors.MigrationError, match="missing or not numbered"):
+        load_migrations(tmp_path / "m")

@@ -68,6 +68,12 @@ CREATIONS = (
     ("resolution_steps", "resolution_step", ("add_five_why",)),
     ("ai_providers", "ai_provider", ("add_provider",)),
     ("ai_conversations", "ai_conversation", ("new_conversation",)),
+    ("mcp_servers", "mcp_server", ("create_mcp_server",)),
+    ("mcp_tools", "mcp_tool", ("discover_mcp_tool",)),
+    ("mcp_resources", "mcp_resource", ("discover_mcp_resource",)),
+    ("mcp_prompts", "mcp_prompt", ("discover_mcp_prompt",)),
+    ("approval_decisions", "approval_decision", ("approval_decision",)),
+    ("ai_tool_calls", "ai_tool_call", ("ai_tool_call",)),
 )
 
 

@@ -103,6 +103,17 @@ METHOD_PERMISSIONS: dict[str, dict] = {
                   "generate_postmortem": "documents:write", "generate_rca": "documents:write",
                   "update_document": "documents:write", "export_document": "export",
                   "export_view": _unredacted("documents:read", "logs:read_original")},
+    # MCP: configuring servers is an admin's (integrations:manage); using their tools in chat,
+    # or calling one directly, is an analyst's (chat:write)
+    "mcp": {"list_mcp_servers": "providers:read", "get_mcp_server": "providers:read",
+            "get_mcp_server_status": "providers:read", "list_mcp_tools": "providers:read",
+            "list_mcp_resources": "providers:read",
+            "create_mcp_server": "integrations:manage", "update_mcp_server": "integrations:manage",
+            "delete_mcp_server": "integrations:manage", "toggle_mcp_server": "integrations:manage",
+            "discover_mcp_server": "integrations:manage", "set_tool_approval": "integrations:manage",
+            "call_tool": "chat:write", "close": NO_CHECK},
+    "approvals": {"pending": "chat:read", "session_allows": "chat:read", "decide": "chat:write",
+                  "request": "chat:write", "new_session": "chat:write"},
     "secrets": {"encrypt": "settings:manage", "decrypt": "settings:manage"},
 }
 
