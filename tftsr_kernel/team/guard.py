@@ -91,6 +91,7 @@ METHOD_PERMISSIONS: dict[str, dict] = {
              "conversation_provider": "chat:read", "current_conversation": "chat:read", "system_prompt": "chat:read",
              "set_conversation_provider": "chat:write",
              "list_messages": _display("chat:read", "logs:read_original"),
+             "list_tool_calls": _display("chat:read", "logs:read_original"),
              "analyze_logs": "chat:write", "chat_message": "chat:write", "new_conversation": "chat:write"},
     # log templates are mined from the original text (a template keeps the words that never vary,
     # names and addresses included): analysts only, like the original log
@@ -122,7 +123,7 @@ AUDITED_READS = {
     ("attachments", "get_log_file_bytes"): "log_file", ("attachments", "get_log_file_content"): "log_file",
     ("attachments", "get_image_attachment_data"): "image_attachment",
     ("pii", "placeholder_map"): "issue", ("pii", "restore_placeholders"): "issue",
-    ("chat", "list_messages"): "issue", ("documents", "export_view"): "document",
+    ("chat", "list_messages"): "issue", ("chat", "list_tool_calls"): "issue", ("documents", "export_view"): "document",
 }
 
 _inside: contextvars.ContextVar[bool] = contextvars.ContextVar("tftsr_guarded_call", default=False)
