@@ -108,10 +108,13 @@ class Connection:
                                                    env={**get_default_environment(), **spec.env})
                     read, write = await stack.enter_async_context(stdio_client(params, errlog=self._errlog))
                 else:
-                    from mcp.client.streamable_http import streamablehttp_client
+                    import httpx
+                    from mcp.client.streamable_http import streamable_http_client
 
-                    read, write, _ = await stack.enter_async_context(
-                        streamablehttp_client(spec.url, headers=dict(spec.headers), timeout=CONNECT_TIMEOUT_S))
+                    http = await stack.enter_async_context(httpx.AsyncClient(
+                        headers=dict(spec.headers), follow_redirects=False,
+                        timeout=httpx.Timeout(CONNECT_TIMEOUT_S, read=REQUEST_TIMEOUT_S + 5)))
+                    read, write, _ = await stack.enter_async_context(streamable_http_client(spec.url, http_client=http))
                 session = await stack.enter_async_context(
                     ClientSession(read, write, read_timeout_seconds=timedelta(seconds=REQUEST_TIMEOUT_S)))
                 self.init = await session.initialize()
