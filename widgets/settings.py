@@ -421,7 +421,15 @@ class SettingsPanel(Panel):
                            W.HTML("<b>Add a provider</b>"), self._w_p_name, self._w_p_type, self._w_p_url,
                            self._w_p_model, self._w_p_key, self._w_p_add])
 
+        def mcp():  # widgets/mcp.py: MCP servers and the tool calls waiting for approval
+            from .mcp import McpPanel
+
+            self.mcp_panel = McpPanel(self._wb)
+            return self.mcp_panel.layout
+
         pages = [("PII", pii), ("Ollama", ollama), ("General", general), ("Audit log", audit)]
+        if service(self._wb, "mcp") is not None:
+            pages.append(("MCP", mcp))
         if self._providers is not None:
             pages.insert(0, ("AI providers", providers))
         self._w_tabs = lazy_tabs(pages, css="tftsr-settings-tabs")
