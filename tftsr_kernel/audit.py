@@ -76,6 +76,12 @@ CREATIONS = (
     ("notification_channels", "notification_channel", ("add_notification_channel",)),
     ("notification_deliveries", "notification_delivery", ("notify",)),
     ("timeline_event_revisions", "timeline_event_revision", ("edit_timeline_event", "delete_timeline_event")),
+    ("mcp_servers", "mcp_server", ("create_mcp_server",)),
+    ("mcp_tools", "mcp_tool", ("discover_mcp_tool",)),
+    ("mcp_resources", "mcp_resource", ("discover_mcp_resource",)),
+    ("mcp_prompts", "mcp_prompt", ("discover_mcp_prompt",)),
+    ("approval_decisions", "approval_decision", ("approval_decision",)),
+    ("ai_tool_calls", "ai_tool_call", ("ai_tool_call",)),
 )
 
 

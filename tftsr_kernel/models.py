@@ -337,6 +337,8 @@ class ChatResponse(Record):
     #: attached logs: {"log_file_id", "file_name", "state", "label"}; ``label`` says how the log left
     #: ("sent without redaction by the reviewer's choice ..." after every span was rejected)
     attachments: list[dict] = field(default_factory=list)
+    #: the tool calls of the turn: {"tool", "server", "arguments", "decision", "status", "result", ...}
+    tool_calls: list[dict] = field(default_factory=list)
 
 
 @dataclass

@@ -113,6 +113,19 @@ class Workbench:
 
         return self._guard(self, "documents", DocumentService(self))
 
+    @cached_property
+    def mcp(self):
+        from .mcp.service import McpService
+
+        return self._guard(self, "mcp", McpService(self))
+
+    @cached_property
+    def approvals(self):
+        """Approvals of tool calls (MCP tools, later shell commands) for this workbench's session."""
+        from .ai.tools import Approvals
+
+        return self._guard(self, "approvals", Approvals(self))
+
     def __repr__(self) -> str:
         return f"Workbench(data_dir={str(self.data_dir)!r})"
 
@@ -129,6 +142,8 @@ class Workbench:
             for k, v in list(_shared.items()):
                 if v is self:
                     del _shared[k]
+        if "mcp" in self.__dict__:  # live MCP connections (server processes, HTTP sessions)
+            self.mcp.close()
         self.db.close()
 
     # -- maintenance

@@ -435,9 +435,17 @@ class SettingsPanel(Panel):
             self._integrations = IntegrationsSettings(self._wb)
             return self._integrations.layout
 
+        def mcp():  # widgets/mcp.py: MCP servers and the tool calls waiting for approval
+            from .mcp import McpPanel
+
+            self.mcp_panel = McpPanel(self._wb)
+            return self.mcp_panel.layout
+
         pages = [("PII", pii), ("Ollama", ollama), ("General", general), ("Audit log", audit)]
         if service(self._wb, "integrations") is not None:
             pages.insert(len(pages) - 1, ("Integrations", integrations))
+        if service(self._wb, "mcp") is not None:
+            pages.insert(len(pages) - 1, ("MCP", mcp))
         if self._providers is not None:
             pages.insert(0, ("AI providers", providers))
         self._w_tabs = lazy_tabs(pages, css="tftsr-settings-tabs")

@@ -106,6 +106,39 @@ class RecordedRequest:
         return out
 
     @property
+    def tool_names(self) -> list[str]:
+        """The names of the tools the request declared, whatever the wire format."""
+        b = self.body if isinstance(self.body, dict) else {}
+        if self.kind == "gemini":
+            return [d.get("name") for t in b.get("tools") or [] for d in t.get("functionDeclarations") or []]
+        if self.kind == "anthropic":
+            return [t.get("name") for t in b.get("tools") or []]
+        return [(t.get("function") or {}).get("name") for t in b.get("tools") or []]
+
+    @property
+    def tool_results(self) -> list[dict]:
+        """Tool results the request sends back: [{"id", "name", "content"}] (id or name per format)."""
+        b = self.body if isinstance(self.body, dict) else {}
+        out: list[dict] = []
+        if self.kind in ("openai", "ollama"):
+            for m in b.get("messages") or []:
+                if m.get("role") == "tool":
+                    out.append({"id": m.get("tool_call_id"), "name": m.get("tool_name"), "content": m.get("content")})
+        elif self.kind == "anthropic":
+            for m in b.get("messages") or []:
+                for blk in m.get("content") if isinstance(m.get("content"), list) else []:
+                    if blk.get("type") == "tool_result":
+                        out.append({"id": blk.get("tool_use_id"), "name": None, "content": blk.get("content")})
+        elif self.kind == "gemini":
+            for c in b.get("contents") or []:
+                for p in c.get("parts") or []:
+                    fr = p.get("functionResponse")
+                    if fr:
+                        out.append({"id": fr.get("id"), "name": fr.get("name"),
+                                    "content": (fr.get("response") or {}).get("result")})
+        return out
+
+    @property
     def prompt_text(self) -> str:
         return "\n".join(m["content"] or "" for m in self.messages)
 
@@ -138,7 +171,9 @@ class FakeProviderServer:
     Parameters
     ----------
     kind: one of :data:`KINDS`.
-    replies: reply texts consumed in order, one per chat request; the last one repeats.
+    replies: reply texts consumed in order, one per chat request; the last one repeats. A reply
+        may be a dict ``{"tool_calls": [{"name", "arguments"}], "content": ""}``: the model asks
+        for those tool calls, in the kind's documented format (streamed or not).
     reply_fn: ``fn(RecordedRequest) -> str`` used instead of ``replies``.
     chunk_delay: seconds to sleep between streamed chunks (for cancel tests).
     words_per_chunk: words per streamed chunk.
@@ -529,6 +564,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send_json(rec, 404, self._error_body(404, msg, rec))
 
         reply = fake._next_reply(rec)
+        if isinstance(reply, dict):
+            rec.reply = reply.get("content") or ""
+            return self._reply_tools(rec, body, reply, model)
         rec.reply = reply
         prompt_tokens = len(rec.prompt_text.split())
         completion_tokens = len(reply.split())
@@ -642,6 +680,89 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if not chunks:
             self._write(f"data: {json.dumps(chunk_obj('', 'STOP', usage=True))}\r\n\r\n")
+        rec.completed = True
+
+    def _reply_tools(self, rec, body, reply, model):
+        """The model asks for tool calls (each kind's documented shape)."""
+        kind, text = self.fake.kind, reply.get("content") or ""
+        calls = [{"id": c.get("id") or f"call_{i + 1}", "name": c["name"], "arguments": c.get("arguments") or {}}
+                 for i, c in enumerate(reply["tool_calls"])]
+        if kind == "openai":
+            wire = [{"id": c["id"], "type": "function",
+                     "function": {"name": c["name"], "arguments": json.dumps(c["arguments"])}} for c in calls]
+            if not rec.stream:
+                return self._send_json(rec, 200, {"id": "chatcmpl-fake", "object": "chat.completion", "model": model,
+                                                   "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+                                                       "role": "assistant", "content": text or None,
+                                                       "tool_calls": wire}}]})
+            self._start_stream(rec, "text/event-stream")
+
+            def frame(delta, finish=None):
+                return "data: " + json.dumps({"id": "chatcmpl-fake", "object": "chat.completion.chunk", "model": model,
+                                              "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}) + "\n\n"
+
+            self._write(frame({"role": "assistant", "content": text}))
+            for i, w in enumerate(wire):  # name first, then the arguments in two pieces
+                args = w["function"]["arguments"]
+                self._write(frame({"tool_calls": [{"index": i, "id": w["id"], "type": "function",
+                                                   "function": {"name": w["function"]["name"], "arguments": ""}}]}))
+                for piece in (args[: len(args) // 2], args[len(args) // 2:]):
+                    self._write(frame({"tool_calls": [{"index": i, "function": {"arguments": piece}}]}))
+            self._write(frame({}, "tool_calls"))
+            self._write("data: [DONE]\n\n")
+        elif kind == "ollama":
+            msg = {"role": "assistant", "content": text,
+                   "tool_calls": [{"function": {"name": c["name"], "arguments": c["arguments"]}} for c in calls]}
+            final = {"model": model, "created_at": "2025-01-01T00:00:00Z", "message": msg, "done": True,
+                     "done_reason": "stop"}
+            if not rec.stream:
+                return self._send_json(rec, 200, final)
+            self._start_stream(rec, "application/x-ndjson")
+            self._write(json.dumps({**final, "done": False}) + "\n")
+            self._write(json.dumps({"model": model, "message": {"role": "assistant", "content": ""}, "done": True,
+                                    "done_reason": "stop"}) + "\n")
+        elif kind == "anthropic":
+            blocks = ([{"type": "text", "text": text}] if text else []) + [
+                {"type": "tool_use", "id": c["id"].replace("call_", "toolu_"), "name": c["name"], "input": c["arguments"]}
+                for c in calls]
+            if not rec.stream:
+                return self._send_json(rec, 200, {"id": "msg_fake", "type": "message", "role": "assistant",
+                                                   "model": model, "content": blocks, "stop_reason": "tool_use"})
+            self._start_stream(rec, "text/event-stream")
+
+            def event(name, obj):
+                self._write(f"event: {name}\ndata: {json.dumps(obj)}\n\n")
+
+            event("message_start", {"type": "message_start", "message": {"id": "msg_fake", "type": "message",
+                                                                          "role": "assistant", "model": model,
+                                                                          "content": [], "usage": {}}})
+            for i, blk in enumerate(blocks):
+                if blk["type"] == "text":
+                    event("content_block_start", {"type": "content_block_start", "index": i,
+                                                  "content_block": {"type": "text", "text": ""}})
+                    event("content_block_delta", {"type": "content_block_delta", "index": i,
+                                                  "delta": {"type": "text_delta", "text": blk["text"]}})
+                else:
+                    event("content_block_start", {"type": "content_block_start", "index": i, "content_block": {
+                        "type": "tool_use", "id": blk["id"], "name": blk["name"], "input": {}}})
+                    args = json.dumps(blk["input"])
+                    for piece in (args[: len(args) // 2], args[len(args) // 2:]):
+                        event("content_block_delta", {"type": "content_block_delta", "index": i,
+                                                      "delta": {"type": "input_json_delta", "partial_json": piece}})
+                event("content_block_stop", {"type": "content_block_stop", "index": i})
+            event("message_delta", {"type": "message_delta", "delta": {"stop_reason": "tool_use"}})
+            event("message_stop", {"type": "message_stop"})
+        elif kind == "gemini":
+            parts = ([{"text": text}] if text else []) + [
+                {"functionCall": {"name": c["name"], "args": c["arguments"]}} for c in calls]
+            obj = {"candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],
+                   "modelVersion": model}
+            if not rec.stream:
+                return self._send_json(rec, 200, obj)
+            self._start_stream(rec, "text/event-stream")
+            self._write(f"data: {json.dumps(obj)}\r\n\r\n")
+        else:
+            return self._send_json(rec, 200, {"msg": text or "(this format has no tool calls)"})
         rec.completed = True
 
     def _reply_custom(self, rec, body, reply, model, pt, ct):

@@ -1,5 +1,9 @@
 """AI services over the database: provider configurations and the investigation chat.
 
+(Past 600 lines because the chat turn, with its tool-call rounds, its storage and its transcript
+reads, is one flow kept together with the provider service it drives; the tool loop's parts
+that the shell issue reuses live in ``tools.py``.)
+
 Every request to a provider goes through :meth:`ProviderService.client`, whose
 :class:`GuardedProvider` passes the whole message list (system prompt, history, the new message,
 attached logs) through the egress guard ``wb.pii.guard_outbound`` right before the HTTP call;
@@ -212,6 +216,10 @@ class GuardedProvider:
         return self._guard.guard_outbound(self._issue_id, [m if isinstance(m, (ChatMessage, dict))
                                                            else ChatMessage(m.role, m.content) for m in messages])
 
+    @property
+    def supports_tools(self) -> bool:
+        return bool(getattr(self._inner, "supports_tools", False))
+
     def chat(self, messages, **kwargs):
         out = self.clear(messages)
         self.last_outbound = out
@@ -374,7 +382,8 @@ class ChatService:
                      system_prompt: str | None = None, conversation_id: str | None = None,
                      provider: str | None = None,
                      on_chunk: Callable[[str], None] | None = None, cancel: threading.Event | None = None,
-                     stream: bool = True) -> ChatResponse:
+                     stream: bool = True, tools: bool = True, approver=None, allow_tools: Sequence[str] = (),
+                     on_tool: Callable[[dict], None] | None = None) -> ChatResponse:
         """Send one message about an issue and store the turn.
 
         The whole request (system prompt with the issue's fields, every earlier turn, the message
@@ -382,6 +391,13 @@ class ChatService:
         the provider for this conversation (kept on it; the active provider is not changed). The
         reply streams to ``on_chunk`` (markers hidden, placeholders restored); ``cancel`` stops it
         (``CancelledError``, with what arrived stored). Answered why-levels become resolution steps.
+
+        Tools (``tools=True``, a provider format that has them): the tools of enabled, connected MCP
+        servers are declared; the model may call them over at most ``MAX_TOOL_ROUNDS`` rounds. Each
+        call goes through its approval (``approver(ApprovalRequest)`` answers ``ask`` calls, else
+        ``wb.approvals.decide`` from a panel, else the timeout denies it; ``allow_tools`` holds
+        ``SERVER.TOOL`` names approved for this turn) and the egress guard; ``on_tool`` gets each
+        call and result as it happens; calls and results are stored (:meth:`list_tool_calls`).
         """
         message = _nul_free(message or "").strip()
         if not message:
@@ -422,7 +438,12 @@ class ChatService:
                 if shown:
                     display_sink.feed(shown)
 
+        from .tools import MAX_TOOL_ROUNDS, ToolCall, run_calls, tool_message_content
+
+        tool_records: list = []
         with wb.providers.client(config.name, issue_id=issue_id) as client:
+            sources = self._tool_sources(issue_id, approver, allow_tools) if tools and client.supports_tools else []
+            specs = [t.wire() for src in sources for t in src.tools()]
             out = client.clear(outgoing)  # EgressBlockedError: nothing is sent, nothing stored
             content = out.payload[-1].content
             user_part = wb.pii.guard_outbound(issue_id, source)  # counts for the new message only
@@ -437,15 +458,40 @@ class ChatService:
             mapping_before = wb.pii.placeholder_map(issue_id)
             if on_chunk is not None:
                 display_sink = _RestoringStream(lambda t: restore(t, mapping_before), on_chunk)
+            texts: list[str] = []
             try:
-                result = client.chat(out, stream=stream, on_chunk=chunk, cancel=cancel)
+                messages, cleared, rounds = list(outgoing), out, 0
+                while True:
+                    result = client.chat(cleared, stream=stream, on_chunk=chunk, cancel=cancel,
+                                         **({"tools": specs} if specs else {}))
+                    if result.content.strip():
+                        texts.append(result.content.strip())
+                    if not result.tool_calls or not specs:
+                        break
+                    if rounds >= MAX_TOOL_ROUNDS:
+                        texts.append(f"_(stopped after {MAX_TOOL_ROUNDS} rounds of tool calls)_")
+                        break
+                    rounds += 1
+                    done = run_calls(sources, [ToolCall(c.id, c.name, c.arguments) for c in result.tool_calls],
+                                     on_tool=on_tool, round_no=rounds)
+                    messages.append(ChatMessage("assistant", result.content,
+                                                tool_calls=[c.to_dict() for c in result.tool_calls]))
+                    for call, outcome in done.calls:
+                        text = tool_message_content(outcome)
+                        messages.append(ChatMessage("tool", text, tool_call_id=call.id, name=call.name))
+                        tool_records.append((rounds, call, outcome, text))
+                    if texts and on_chunk is not None and display_sink is not None:
+                        display_sink.feed("\n\n")
+                    cleared = client.clear(messages)  # the whole request again, tool results included
             except CancelledError as exc:
+                self._store_tool_calls(conv.id, tool_records, None)
                 partial = getattr(exc, "partial", "") or ""
                 self._store_turn(conv.id, content, source, estimate_tokens(content),
                                  (strip_markers(partial) + "\n\n_(stopped)_").strip() if partial else None, 0)
                 wb.audit.write_audit_event("ai_chat", "issue", issue_id, {**audit, "outcome": "cancelled"})
                 raise
             except ProviderError as exc:
+                self._store_tool_calls(conv.id, tool_records, None)
                 wb.audit.write_audit_event("ai_chat", "issue", issue_id, {**audit, "outcome": "error",
                                                                           "error": type(exc).__name__})
                 raise
@@ -456,13 +502,16 @@ class ChatService:
             display_sink.flush()
 
         first_turn = not history
-        progress = parse_progress(result.content, level_before)
+        reply_text = "\n\n".join(texts)
+        progress = parse_progress(reply_text, level_before)
         answer = progress.answer_text
         user_msg, asst_msg = self._store_turn(conv.id, content, source, result.prompt_tokens, answer,
                                               result.completion_tokens)
+        calls_out = self._store_tool_calls(conv.id, tool_records, asst_msg.id if asst_msg else None)
         wb.audit.write_audit_event("ai_chat", "issue", issue_id, {
             **audit, "outcome": "ok", "prompt_tokens": result.prompt_tokens,
-            "completion_tokens": result.completion_tokens, "reply_sha256": sha256_hex(result.content)})
+            "completion_tokens": result.completion_tokens, "reply_sha256": sha256_hex(reply_text),
+            "tool_calls": len(tool_records)})
         if first_turn and not any(e.event_type == "triage_started" for e in wb.timeline.get_timeline_events(issue_id)):
             wb.timeline.add_timeline_event(issue_id, "triage_started", "Triage started with the AI assistant",
                                            {"severity": issue.severity, "category": issue.category,
@@ -473,7 +522,53 @@ class ChatService:
         steps = self._record_progress(issue_id, level_before, progress, message, display, names)
         return ChatResponse(conv.id, user_msg, asst_msg, display, max(progress.level, level_before),
                             restore(progress.root_cause, mapping_before) if progress.root_cause else None,
-                            steps, sent_sha, out.sha256, redacted_count, config.name, attachments)
+                            steps, sent_sha, out.sha256, redacted_count, config.name, attachments, calls_out)
+
+    def _tool_sources(self, issue_id, approver, allow_tools) -> list:
+        """The tool sources of a chat turn: the MCP tools of enabled, connected servers."""
+        from ..mcp.service import McpToolSource
+
+        source = McpToolSource(self._wb, issue_id, approver=approver, allow=allow_tools)
+        return [source] if source.tools() else []
+
+    def _store_tool_calls(self, conversation_id, records, message_id) -> list[dict]:
+        """Store each call of the turn (what the model sent and what went back to it)."""
+        out = []
+        if not records:
+            return out
+        actor = self._wb.team.actor.name
+        with self._db.write() as conn:
+            for rnd, call, outcome, text in records:
+                row = {"id": uuid7(), "conversation_id": conversation_id, "message_id": message_id, "round": rnd,
+                       "call_id": call.id, "source": "mcp", "server": outcome.server, "tool": outcome.tool or call.name,
+                       "arguments": json.dumps(call.arguments, ensure_ascii=False), "decision": outcome.decision,
+                       "status": outcome.status, "result": text, "actor": actor, "created_at": utc_now()}
+                conn.execute(f"INSERT INTO ai_tool_calls({', '.join(row)}) VALUES ({','.join('?' * len(row))})",
+                             list(row.values()))
+                self._wb.audit.write_audit_event("ai_tool_call", "ai_tool_call", row["id"], {
+                    "conversation_id": conversation_id, "tool": row["tool"], "server": row["server"],
+                    "decision": row["decision"], "status": row["status"]})
+                out.append(row)
+        return out
+
+    def list_tool_calls(self, issue_id: str, conversation_id: str | None = None, *,
+                        display: bool = False) -> list[dict]:
+        """Tool calls of the issue's current (or given) conversation, oldest first: what the model
+        sent and what went back to it (placeholders; ``display=True`` restores the originals)."""
+        conv = self._find_conversation(issue_id, conversation_id)
+        if conv is None:
+            return []
+        rows = [dict(r) for r in self._db.query(
+            "SELECT id, conversation_id, message_id, round, call_id, source, server, tool, arguments, decision,"
+            " status, result, actor, created_at FROM ai_tool_calls WHERE conversation_id = ?"
+            " ORDER BY created_at, rowid", (conv.id,))]
+        if display:
+            from ..pii import restore
+
+            mapping = self._wb.pii.placeholder_map(issue_id)
+            for r in rows:
+                r["arguments"], r["result"] = restore(r["arguments"], mapping), restore(r["result"], mapping)
+        return rows
 
     def _store_turn(self, conversation_id, user_content, user_source, user_tokens, reply, reply_tokens):
         now = utc_now()

@@ -61,12 +61,23 @@ def cmd_chat(args):
         sys.stdout.write(text)
         sys.stdout.flush()
 
+    def show_tool(event: dict) -> None:  # each tool call and result, on stderr (stdout is the reply)
+        if event["event"] == "call":
+            sys.stderr.write(f"\n[tool {event['tool']}({event['arguments'][:300]})]\n")
+        else:
+            sys.stderr.write(f"[tool {event['tool']}: {event['status']} ({event['decision']})]\n")
+        sys.stderr.flush()
+
     def run():
         try:
+            from .mcp import terminal_approver
+
             box["result"] = wb.chat.chat_message(args.issue_id, args.message, attach_log_ids=args.attach or (),
                                                  provider=args.provider,
                                                  on_chunk=write if streaming else None, cancel=cancel,
-                                                 stream=not args.no_stream)
+                                                 stream=not args.no_stream, approver=terminal_approver(),
+                                                 allow_tools=args.allow_tool or (), on_tool=show_tool,
+                                                 tools=not args.no_tools)
         except BaseException as exc:  # handed to the main thread
             box["error"] = exc
 
@@ -89,6 +100,7 @@ def cmd_chat(args):
     if args.json:
         msgs = wb.chat.list_messages(args.issue_id, res.conversation_id)
         return Output({"conversation_id": res.conversation_id, "provider": res.provider, "messages": _records(msgs),
+                       "tool_calls": res.tool_calls,
                        "why_level": res.why_level, "root_cause": res.root_cause,
                        "steps_added": _records(res.steps_added), "sent_sha256": res.sent_sha256,
                        "attachments": res.attachments})
@@ -216,6 +228,10 @@ def register(sub, add):
     sp.add_argument("--provider", metavar="NAME",
                     help="use this provider for the issue's conversation (kept on it; the active provider is unchanged)")
     sp.add_argument("--no-stream", action="store_true", help="wait for the whole reply")
+    sp.add_argument("--allow-tool", action="append", metavar="SERVER.TOOL",
+                    help="approve this MCP tool for this turn (others that ask are asked on the terminal, "
+                         "or denied without one)")
+    sp.add_argument("--no-tools", action="store_true", help="offer the model no tools this turn")
 
     sp = add(sub, "whys", cmd_whys, "show the 5-Whys of an issue, or edit a step by hand")
     sp.add_argument("issue_id")

@@ -64,7 +64,11 @@ def _plain(value):
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if hasattr(value, "role") and hasattr(value, "content"):
-        return {"role": value.role, "content": value.content}
+        out = {"role": value.role, "content": value.content}
+        for extra in ("tool_calls", "tool_call_id", "name"):  # tool turns: hashed with what they carry
+            if getattr(value, extra, None) is not None:
+                out[extra] = _plain(getattr(value, extra))
+        return out
     return value
 
 
@@ -616,7 +620,9 @@ def _walk(value, clean):
                     and _NAME.fullmatch(k) and k not in ("role", "content") else _walk(v, clean))
                 for k, v in value.items()}
     if dataclasses.is_dataclass(value) and not isinstance(value, type) and hasattr(value, "content"):
-        return dataclasses.replace(value, content=_walk(value.content, clean))
+        extra = {f: _walk(getattr(value, f), clean) for f in ("tool_calls",)  # a tool call's arguments too
+                 if getattr(value, f, None) is not None}
+        return dataclasses.replace(value, content=_walk(value.content, clean), **extra)
     if value is None or isinstance(value, (bool, int, float)):
         return value
     raise ValidationError(f"cannot clear a {type(value).__name__} for egress; send text, lists or dicts")

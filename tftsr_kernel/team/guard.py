@@ -95,6 +95,7 @@ METHOD_PERMISSIONS: dict[str, dict] = {
              "conversation_provider": "chat:read", "current_conversation": "chat:read", "system_prompt": "chat:read",
              "set_conversation_provider": "chat:write",
              "list_messages": _display("chat:read", "logs:read_original"),
+             "list_tool_calls": _display("chat:read", "logs:read_original"),
              "analyze_logs": "chat:write", "chat_message": "chat:write", "new_conversation": "chat:write"},
     # log templates are mined from the original text (a template keeps the words that never vary,
     # names and addresses included): analysts only, like the original log
@@ -107,6 +108,17 @@ METHOD_PERMISSIONS: dict[str, dict] = {
                   "generate_postmortem": "documents:write", "generate_rca": "documents:write",
                   "update_document": "documents:write", "export_document": "export",
                   "export_view": _unredacted("documents:read", "logs:read_original")},
+    # MCP: configuring servers is an admin's (integrations:manage); using their tools in chat,
+    # or calling one directly, is an analyst's (chat:write)
+    "mcp": {"list_mcp_servers": "providers:read", "get_mcp_server": "providers:read",
+            "get_mcp_server_status": "providers:read", "list_mcp_tools": "providers:read",
+            "list_mcp_resources": "providers:read",
+            "create_mcp_server": "integrations:manage", "update_mcp_server": "integrations:manage",
+            "delete_mcp_server": "integrations:manage", "toggle_mcp_server": "integrations:manage",
+            "discover_mcp_server": "integrations:manage", "set_tool_approval": "integrations:manage",
+            "call_tool": "chat:write", "close": NO_CHECK},
+    "approvals": {"pending": "chat:read", "session_allows": "chat:read", "decide": "chat:write",
+                  "request": "chat:write", "new_session": "chat:write"},
     "secrets": {"encrypt": "settings:manage", "decrypt": "settings:manage"},
     # integrations: configuring them is the admin's; publishing and tickets send an
     # investigation's text out, like an export (analysts); unredacted sends read the originals.
@@ -140,7 +152,7 @@ AUDITED_READS = {
     ("attachments", "get_log_file_bytes"): "log_file", ("attachments", "get_log_file_content"): "log_file",
     ("attachments", "get_image_attachment_data"): "image_attachment",
     ("pii", "placeholder_map"): "issue", ("pii", "restore_placeholders"): "issue",
-    ("chat", "list_messages"): "issue", ("documents", "export_view"): "document",
+    ("chat", "list_messages"): "issue", ("chat", "list_tool_calls"): "issue", ("documents", "export_view"): "document",
 }
 
 _inside: contextvars.ContextVar[bool] = contextvars.ContextVar("tftsr_guarded_call", default=False)

@@ -30,6 +30,7 @@ from ._types import (
     ChatResult,
     ConnectionResult,
     ProviderConfig,
+    ToolCallRequest,
     _coerce_messages,
     estimate_tokens,
     merge_system,
@@ -54,6 +55,8 @@ class _StreamState:
     finish: str | None = None
     done: bool = False
     session_id: str | None = None
+    #: streamed tool calls being assembled: index -> {"id", "name", "arguments": str | dict}
+    tool_parts: dict | None = None
 
 
 @dataclass
@@ -64,6 +67,29 @@ class _Parsed:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     session_id: str | None = None
+    tool_calls: list | None = None
+
+
+def _tool_args(value) -> dict:
+    """Tool-call arguments as a dict (the wire sends a JSON string or an object)."""
+    if isinstance(value, dict):
+        return value
+    if not value:
+        return {}
+    try:
+        parsed = json.loads(value)
+    except (TypeError, ValueError):
+        return {"_unparsed_arguments": str(value)[:4000]}
+    return parsed if isinstance(parsed, dict) else {"value": parsed}
+
+
+def _assemble_tools(parts: dict | None) -> list[ToolCallRequest]:
+    out = []
+    for i in sorted(parts or {}):
+        p = parts[i]
+        if p.get("name"):
+            out.append(ToolCallRequest(p.get("id") or f"call_{i}", p["name"], _tool_args(p.get("arguments"))))
+    return out
 
 
 def _int_or_none(value) -> int | None:
@@ -79,6 +105,8 @@ class Provider:
     kind = "base"
     display_name = "the AI provider"
     supports_streaming = True
+    #: the format can declare tools and return tool calls
+    supports_tools = False
     #: first retry waits this long, then doubles (capped at 2 s)
     retry_backoff = 0.25
 
@@ -265,16 +293,20 @@ class Provider:
         stream: bool = True,
         on_chunk: Callable[[str], None] | None = None,
         cancel: threading.Event | None = None,
+        tools: Sequence[Mapping[str, Any]] | None = None,
     ) -> ChatResult:
         """Send the conversation and return the reply.
 
         With ``stream=True`` (and a provider that streams) each text piece is passed to
         ``on_chunk`` as it arrives; otherwise ``on_chunk`` gets the whole reply once. When
         ``cancel`` is set the response is closed and :class:`CancelledError` is raised; its
-        ``partial`` attribute holds the text received so far.
+        ``partial`` attribute holds the text received so far. ``tools`` (``{name, description,
+        parameters}`` each, formats with ``supports_tools``) are declared to the model; the calls
+        it asks for come back in :attr:`ChatResult.tool_calls`.
         """
         msgs = _coerce_messages(messages)
-        return self._chat(msgs, stream=stream, on_chunk=on_chunk, cancel=cancel, max_tokens=self.config.max_tokens)
+        return self._chat(msgs, stream=stream, on_chunk=on_chunk, cancel=cancel, max_tokens=self.config.max_tokens,
+                          tools=list(tools) if tools and self.supports_tools else None)
 
     def test_connection(self) -> ConnectionResult:
         """Send one tiny request; never raises for provider problems."""
@@ -295,12 +327,12 @@ class Provider:
         )
 
     # -- the request loop ---------------------------------------------------------------------
-    def _chat(self, msgs, *, stream, on_chunk, cancel, max_tokens) -> ChatResult:
+    def _chat(self, msgs, *, stream, on_chunk, cancel, max_tokens, tools=None) -> ChatResult:
         if cancel is not None and cancel.is_set():
             raise self._cancelled("")
         system, turns = merge_system(msgs)
         streaming = bool(stream) and self.supports_streaming
-        body = self._body(system, turns, stream=streaming, max_tokens=max_tokens)
+        body = self._body(system, turns, stream=streaming, max_tokens=max_tokens, **({"tools": tools} if tools else {}))
         url = self._endpoint(streaming)
         headers = self._headers()
         prompt_chars = sum(len(m.content) for m in msgs)
@@ -346,6 +378,7 @@ class Provider:
             raw_finish_reason=parsed.finish,
             tokens_estimated=estimated,
             session_id=parsed.session_id,
+            tool_calls=list(parsed.tool_calls or []),
         )
 
     def _attempt_once(self, url, headers, body, cancel, prompt_chars) -> ChatResult:
@@ -413,6 +446,7 @@ class Provider:
                 err.partial = "".join(parts)
             raise
         content = "".join(parts)
+        tool_calls = _assemble_tools(state.tool_parts)
         if not state.done and state.finish is None:
             # a close-delimited stream that stops without its final event was cut short
             err = ProviderConnectionError(
@@ -424,7 +458,8 @@ class Provider:
                 raise _Retry(err)
             raise err
         return self._result(
-            _Parsed(content, state.model, state.finish, state.prompt_tokens, state.completion_tokens, state.session_id),
+            _Parsed(content, state.model, state.finish, state.prompt_tokens, state.completion_tokens, state.session_id,
+                    tool_calls),
             prompt_chars,
         )
 

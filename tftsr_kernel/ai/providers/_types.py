@@ -41,7 +41,7 @@ DEFAULT_API_URLS = {
 }
 
 SYSTEM_SEPARATOR = "\n\n---\n\n"
-ROLES = ("system", "user", "assistant")
+ROLES = ("system", "user", "assistant", "tool")
 #: how much rendered history the Custom REST format sends in its ``prompt``
 HISTORY_CHAR_BUDGET = 60_000
 
@@ -147,6 +147,23 @@ def _valid_header_name(name: str) -> bool:
 class ChatMessage:
     role: str
     content: str
+    #: assistant turns that asked for tools: [{"id", "name", "arguments": dict}]
+    tool_calls: list[dict] | None = None
+    #: tool turns: the id of the call answered and the tool's name
+    tool_call_id: str | None = None
+    name: str | None = None
+
+
+@dataclass
+class ToolCallRequest:
+    """A tool call the model asked for (``arguments`` parsed from its JSON)."""
+
+    id: str
+    name: str
+    arguments: dict
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "name": self.name, "arguments": self.arguments}
 
 
 @dataclass
@@ -160,6 +177,8 @@ class ChatResult:
     tokens_estimated: bool = False
     #: Custom REST only: the gateway's session id (send it back to continue the session)
     session_id: str | None = None
+    #: the tools the model asked to call (empty when it answered in text)
+    tool_calls: list[ToolCallRequest] = field(default_factory=list)
 
 
 @dataclass
@@ -177,16 +196,21 @@ def estimate_tokens(text: str) -> int:
 def _coerce_messages(messages: Iterable[ChatMessage | Mapping[str, Any]]) -> list[ChatMessage]:
     out: list[ChatMessage] = []
     for m in messages:
+        extra: dict[str, Any] = {}
         if isinstance(m, ChatMessage):
             role, content = m.role, m.content
+            extra = {"tool_calls": m.tool_calls, "tool_call_id": m.tool_call_id, "name": m.name}
         elif isinstance(m, Mapping):
             role, content = m.get("role"), m.get("content")
+            extra = {k: m.get(k) for k in ("tool_calls", "tool_call_id", "name")}
         else:
             raise ValidationError("Each message must be a ChatMessage or a {role, content} mapping.")
         role = (role or "").strip().lower()
         if role not in ROLES:
             raise ValidationError(f"Message role {role!r} is not one of {', '.join(ROLES)}.")
-        out.append(ChatMessage(role, "" if content is None else str(content)))
+        if role == "tool" and not extra.get("tool_call_id"):
+            raise ValidationError("A tool message needs the id of the tool call it answers (tool_call_id).")
+        out.append(ChatMessage(role, "" if content is None else str(content), **extra))
     if not any(m.role != "system" for m in out):
         raise ValidationError("There is no user message to send.")
     return out
@@ -203,7 +227,9 @@ def _alternate(turns: Sequence[ChatMessage], *, first_user_placeholder: str) -> 
     """Merge consecutive same-role turns and make the conversation start with the user."""
     merged: list[ChatMessage] = []
     for m in turns:
-        if merged and merged[-1].role == m.role:
+        if m.tool_calls or m.role == "tool" or (merged and (merged[-1].tool_calls or merged[-1].role == "tool")):
+            merged.append(m)  # tool turns keep their own structure
+        elif merged and merged[-1].role == m.role:
             merged[-1] = ChatMessage(m.role, merged[-1].content + "\n\n" + m.content)
         else:
             merged.append(ChatMessage(m.role, m.content))

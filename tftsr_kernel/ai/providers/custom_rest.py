@@ -47,7 +47,7 @@ class CustomRestProvider(Provider):
             headers[name] = f"{prefix}{self.config.api_key}"
         return headers
 
-    def _body(self, system, turns, *, stream, max_tokens):
+    def _body(self, system, turns, *, stream, max_tokens, tools=None):
         body: dict[str, Any] = {
             "model": self.config.model.strip(),
             "prompt": render_history_prompt(turns),

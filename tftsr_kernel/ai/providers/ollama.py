@@ -9,7 +9,23 @@ from typing import Any
 import httpx
 
 from .._net import display_url
-from ._http import Provider, _Parsed, _int_or_none
+from ._http import Provider, _Parsed, _assemble_tools, _int_or_none
+from .openai import openai_tools
+
+
+def _ollama_message(m) -> dict:
+    if m.role == "tool":
+        return {"role": "tool", "content": m.content, "tool_name": m.name or ""}
+    if m.role == "assistant" and m.tool_calls:
+        return {"role": "assistant", "content": m.content or "", "tool_calls": [
+            {"function": {"name": c["name"], "arguments": c.get("arguments") or {}}} for c in m.tool_calls]}
+    return {"role": m.role, "content": m.content}
+
+
+def _ollama_calls(message: dict) -> dict:
+    return {i: {"id": c.get("id") or f"call_{i}", "name": (c.get("function") or {}).get("name"),
+                "arguments": (c.get("function") or {}).get("arguments")}
+            for i, c in enumerate(message.get("tool_calls") or []) if isinstance(c, dict)}
 from ._types import DEFAULT_API_URLS, ConnectionResult
 
 
@@ -24,6 +40,7 @@ def ollama_base(url: str) -> str:
 class OllamaProvider(Provider):
     kind = "ollama"
     display_name = "Ollama"
+    supports_tools = True
     #: Ollama's default context window silently truncates long prompts; ask for more when needed
     context_steps = (8192, 16384, 32768)
 
@@ -43,15 +60,16 @@ class OllamaProvider(Provider):
     def _headers(self):
         return {**super()._headers(), **self._configured_auth_headers()}  # Ollama behind an authenticating proxy
 
-    def _body(self, system, turns, *, stream, max_tokens):
-        messages = ([{"role": "system", "content": system}] if system else []) + [
-            {"role": m.role, "content": m.content} for m in turns
-        ]
+    def _body(self, system, turns, *, stream, max_tokens, tools=None):
+        messages = ([{"role": "system", "content": system}] if system else []) + [_ollama_message(m) for m in turns]
         options: dict[str, Any] = {"temperature": float(self.config.temperature), "num_predict": max_tokens}
         need = math.ceil(sum(len(m["content"]) for m in messages) / 3.5) + max_tokens
         if need > 4096:
             options["num_ctx"] = next((n for n in self.context_steps if n >= need), self.context_steps[-1])
-        return {"model": self.config.model.strip(), "messages": messages, "stream": bool(stream), "options": options}
+        body = {"model": self.config.model.strip(), "messages": messages, "stream": bool(stream), "options": options}
+        if tools:
+            body["tools"] = openai_tools(tools)
+        return body
 
     def _parse(self, data):
         if isinstance(data, dict) and data.get("error"):
@@ -62,6 +80,7 @@ class OllamaProvider(Provider):
             finish=data.get("done_reason") or ("stop" if data.get("done") else None),
             prompt_tokens=_int_or_none(data.get("prompt_eval_count")),
             completion_tokens=_int_or_none(data.get("eval_count")),
+            tool_calls=_assemble_tools(_ollama_calls(data.get("message") or {})),
         )
 
     def _deltas(self, response, state):
@@ -75,6 +94,11 @@ class OllamaProvider(Provider):
             if obj.get("error"):
                 raise self._stream_error(str(obj["error"]))
             state.model = obj.get("model") or state.model
+            calls = _ollama_calls(obj.get("message") or {})
+            if calls:  # Ollama sends each call whole
+                state.tool_parts = state.tool_parts or {}
+                for c in calls.values():
+                    state.tool_parts[len(state.tool_parts)] = c
             text = (obj.get("message") or {}).get("content")
             if text:
                 yield text

@@ -7,12 +7,31 @@ import json
 from typing import Any
 
 from .._net import error_detail
-from ._http import Provider, _Parsed, _int_or_none, _join_path, _sse_events
+from ._http import Provider, _Parsed, _assemble_tools, _int_or_none, _join_path, _sse_events
+
+
+def openai_message(m) -> dict:
+    """One turn in the chat-completions shape (tool calls and tool results included)."""
+    if m.role == "tool":
+        return {"role": "tool", "tool_call_id": m.tool_call_id or "", "content": m.content}
+    if m.role == "assistant" and m.tool_calls:
+        return {"role": "assistant", "content": m.content or None, "tool_calls": [
+            {"id": c["id"], "type": "function",
+             "function": {"name": c["name"], "arguments": json.dumps(c.get("arguments") or {}, ensure_ascii=False)}}
+            for c in m.tool_calls]}
+    return {"role": m.role, "content": m.content}
+
+
+def openai_tools(tools) -> list[dict]:
+    return [{"type": "function", "function": {"name": t["name"], "description": t.get("description") or "",
+                                              "parameters": t.get("parameters") or {"type": "object"}}}
+            for t in tools]
 
 
 class OpenAIProvider(Provider):
     kind = "openai"
     display_name = "OpenAI-compatible API"
+    supports_tools = True
 
     def _endpoint(self, stream: bool) -> str:
         base = self.config.base_url
@@ -23,10 +42,8 @@ class OpenAIProvider(Provider):
     def _headers(self) -> dict[str, str]:
         return {**super()._headers(), **self._configured_auth_headers()}
 
-    def _body(self, system, turns, *, stream, max_tokens):
-        messages = ([{"role": "system", "content": system}] if system else []) + [
-            {"role": m.role, "content": m.content} for m in turns
-        ]
+    def _body(self, system, turns, *, stream, max_tokens, tools=None):
+        messages = ([{"role": "system", "content": system}] if system else []) + [openai_message(m) for m in turns]
         body: dict[str, Any] = {
             "model": self.config.model.strip(),
             "messages": messages,
@@ -36,6 +53,8 @@ class OpenAIProvider(Provider):
         }
         if stream:
             body["stream_options"] = {"include_usage": True}
+        if tools:
+            body["tools"] = openai_tools(tools)
         return body
 
     def _parse(self, data) -> _Parsed:
@@ -47,12 +66,16 @@ class OpenAIProvider(Provider):
         if isinstance(content, list):  # some gateways return content parts
             content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
         usage = data.get("usage") or {}
+        calls = {i: {"id": c.get("id"), "name": (c.get("function") or {}).get("name"),
+                     "arguments": (c.get("function") or {}).get("arguments")}
+                 for i, c in enumerate(message.get("tool_calls") or []) if isinstance(c, dict)}
         return _Parsed(
             content=content or "",
             model=data.get("model"),
             finish=choice.get("finish_reason"),
             prompt_tokens=_int_or_none(usage.get("prompt_tokens")),
             completion_tokens=_int_or_none(usage.get("completion_tokens")),
+            tool_calls=_assemble_tools(calls),
         )
 
     def _deltas(self, response, state):
@@ -79,6 +102,15 @@ class OpenAIProvider(Provider):
                     continue
                 if choice.get("finish_reason"):
                     state.finish = choice["finish_reason"]
+                for part in (choice.get("delta") or {}).get("tool_calls") or []:
+                    if not isinstance(part, dict):
+                        continue
+                    state.tool_parts = state.tool_parts or {}
+                    slot = state.tool_parts.setdefault(part.get("index", 0), {"id": None, "name": "", "arguments": ""})
+                    fn = part.get("function") or {}
+                    slot["id"] = part.get("id") or slot["id"]
+                    slot["name"] += fn.get("name") or ""
+                    slot["arguments"] += fn.get("arguments") or ""
                 text = (choice.get("delta") or {}).get("content")
                 if text:
                     yield text

@@ -1,0 +1,116 @@
+"""A local Streamable HTTP MCP server for tests, built with the official SDK (FastMCP) and served
+by uvicorn on 127.0.0.1, behind a bearer-token check (401 without the right token).
+
+    with FakeMcpHttpServer(token="t0ken") as srv:
+        srv.url            # http://127.0.0.1:PORT/mcp
+        srv.calls          # [(tool, arguments)] as the server received them
+
+Tools: ``lookup_host(host)`` answers with an owner e-mail, a password and an IP address (for the
+egress tests), ``echo(text)`` returns its argument, ``restart_service(name)`` is not read-only.
+Resources: ``runbook://checkout`` (a short runbook).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+__all__ = ["FakeMcpHttpServer", "SECRET_RESULT"]
+
+#: what lookup_host answers (an e-mail, a password and an IP address)
+SECRET_RESULT = ("owner: jane.doe@example.org\npassword=Hunter2-Sup3rSecret\naddress 10.20.30.40\n"
+                 "status: degraded")
+
+
+class _BearerGate:
+    """ASGI middleware: HTTP requests need ``Authorization: Bearer <token>``."""
+
+    def __init__(self, app, token: str | None, seen: list):
+        self.app, self.token, self.seen = app, token, seen
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
+            self.seen.append(headers)
+            if self.token is not None and headers.get("authorization") != f"Bearer {self.token}":
+                body = b'{"error":"invalid_token","error_description":"missing or wrong bearer token"}'
+                await send({"type": "http.response.start", "status": 401,
+                            "headers": [(b"content-type", b"application/json"),
+                                        (b"www-authenticate", b'Bearer error="invalid_token"')]})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
+class FakeMcpHttpServer:
+    def __init__(self, token: str | None = "t0ken-for-tests", name: str = "fake-http"):
+        from mcp.server.fastmcp import FastMCP
+        from mcp.types import ToolAnnotations
+
+        self.token = token
+        self.calls: list[tuple[str, dict]] = []
+        self.request_headers: list[dict] = []
+        mcp = FastMCP(name, host="127.0.0.1", stateless_http=False)
+        calls = self.calls
+
+        @mcp.tool(annotations=ToolAnnotations(readOnlyHint=True))
+        def lookup_host(host: str) -> str:
+            """Look up who owns a host and how to reach it."""
+            calls.append(("lookup_host", {"host": host}))
+            return SECRET_RESULT
+
+        @mcp.tool()
+        def echo(text: str) -> str:
+            """Return the text as received."""
+            calls.append(("echo", {"text": text}))
+            return f"received: {text}"
+
+        @mcp.tool()
+        def restart_service(name: str, force: bool = False) -> str:
+            """Restart a service (changes state: not read-only)."""
+            calls.append(("restart_service", {"name": name, "force": force}))
+            return f"restarted {name}"
+
+        @mcp.resource("runbook://checkout", name="checkout-runbook", mime_type="text/markdown")
+        def runbook() -> str:
+            return "# Checkout runbook\nRestart the payment gateway pods first."
+
+        self._app = _BearerGate(mcp.streamable_http_app(), token, self.request_headers)
+        self._server = None
+        self._thread = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/mcp"
+
+    def start(self) -> "FakeMcpHttpServer":
+        import uvicorn
+
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(self._app, log_level="warning", lifespan="on", access_log=False)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 30
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("the fake MCP server did not start")
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+            self._thread.join(timeout=10)
+            self._server = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()

@@ -1,0 +1,165 @@
+"""MCP servers (Settings → MCP) and the tool-call approvals waiting for an answer.
+
+A thin view over ``wb.mcp`` and ``wb.approvals``: register a server, discover it, enable,
+disable or remove it, set each tool's approval policy; and answer the pending approval requests
+of running chat turns (allow once, allow for this session, deny)."""
+
+from __future__ import annotations
+
+import ipywidgets as W
+
+from . import _html
+from ._base import Panel, button, guarded, set_options
+
+
+class McpPanel(Panel):
+    title = "MCP servers"
+    css_class = "tftsr-mcp"
+
+    def __init__(self, wb=None):
+        super().__init__(wb)
+        self._servers = []
+        self._tools = []
+        self._w_table = W.HTML()
+        self._w_table.add_class("tftsr-mcp-servers")
+        self._w_server = W.Dropdown(description="Server", options=[])
+        self._w_discover = button("Discover", "tftsr-mcp-discover", icon="refresh")
+        self._w_toggle = button("Disable", "tftsr-mcp-toggle")
+        self._w_remove = button("Remove", "tftsr-mcp-remove", icon="trash", style="danger")
+        self._w_tools = W.HTML()
+        self._w_tools.add_class("tftsr-mcp-tools")
+        self._w_tool = W.Dropdown(description="Tool", options=[])
+        self._w_policy = W.Dropdown(description="Approval", options=["auto", "ask", "deny"], value="ask")
+        self._w_set_policy = button("Set", "tftsr-mcp-set-policy")
+        self._w_name = W.Text(description="Name")
+        self._w_transport = W.Dropdown(description="Transport", options=["stdio", "http"], value="stdio")
+        self._w_target = W.Text(description="Command/URL", placeholder="mcp-server-time, or https://host/mcp")
+        self._w_args = W.Text(description="Arguments", placeholder="stdio: space-separated arguments")
+        self._w_auth = W.Dropdown(description="Auth", options=["none", "bearer", "api_key"], value="none")
+        self._w_secret = W.Password(description="Token")
+        self._w_trusted = W.Checkbox(description="Trusted (gets original values)", value=False)
+        self._w_add = button("Add server", "tftsr-mcp-add", style="primary", icon="plus")
+        self._w_pending = W.VBox([])
+        self._w_pending.add_class("tftsr-mcp-pending")
+        self._w_refresh_pending = button("Refresh approvals", "tftsr-mcp-refresh-pending", icon="refresh")
+        self._w_discover.on_click(self._on_discover)
+        self._w_toggle.on_click(self._on_toggle)
+        self._w_remove.on_click(self._on_remove)
+        self._w_set_policy.on_click(self._on_set_policy)
+        self._w_add.on_click(self._on_add)
+        self._w_refresh_pending.on_click(lambda _b: self.refresh_pending())
+        self._w_server.observe(lambda _c: self._show_tools(), names="value")
+
+    def _build(self):
+        self.refresh()
+        self.refresh_pending()
+        return W.VBox([W.HTML(_html.style_tag()), self._w_table,
+                       W.HBox([self._w_server, self._w_discover, self._w_toggle, self._w_remove]),
+                       self._w_tools, W.HBox([self._w_tool, self._w_policy, self._w_set_policy]),
+                       W.HTML("<b>Add a server</b>"), self._w_name, self._w_transport, self._w_target, self._w_args,
+                       self._w_auth, self._w_secret, self._w_trusted, self._w_add,
+                       W.HTML("<b>Tool calls waiting for approval</b>"), self._w_pending, self._w_refresh_pending,
+                       self._w_status])
+
+    # -- servers ---------------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        self._servers = self._wb.mcp.list_mcp_servers()
+        rows = [(s.name, s.transport_type, s.url, s.auth_type, "yes" if s.enabled else "no",
+                 "yes" if s.trusted else "no", s.discovery_status, s.discovery_error or "") for s in self._servers]
+        self._w_table.value = (_html.table(rows, ["Name", "Transport", "Command / URL", "Auth", "Enabled", "Trusted",
+                                                  "Status", "Error"]) if rows else "<i>No MCP servers yet.</i>")
+        current = self._w_server.value
+        set_options(self._w_server, [(s.name, s.id) for s in self._servers])
+        if current in {s.id for s in self._servers}:
+            self._w_server.value = current
+        for b in (self._w_discover, self._w_toggle, self._w_remove):
+            b.disabled = not self._servers
+        self._show_tools()
+
+    def _selected(self):
+        return next((s for s in self._servers if s.id == self._w_server.value), None)
+
+    def _show_tools(self) -> None:
+        server = self._selected()
+        self._w_toggle.description = "Disable" if server is None or server.enabled else "Enable"
+        self._tools = self._wb.mcp.list_mcp_tools(server.id) if server else []
+        rows = [(t.name, t.approval, _html.one_line(t.description, 120)) for t in self._tools]
+        self._w_tools.value = _html.table(rows, ["Tool", "Approval", "Description"]) if rows else ""
+        set_options(self._w_tool, [t.name for t in self._tools])
+        self._w_set_policy.disabled = not self._tools
+
+    @guarded
+    def _on_discover(self, _b=None):
+        server = self._selected()
+        status = self._wb.mcp.discover_mcp_server(server.id)
+        self.refresh()
+        if status.status == "connected":
+            self.set_status(f"{server.name}: connected, {status.tool_count} tool(s), "
+                            f"{status.resource_count} resource(s)", "success")
+        else:
+            self.set_status(f"{server.name}: {status.status} — {status.error}", "error")
+
+    @guarded
+    def _on_toggle(self, _b=None):
+        server = self._selected()
+        updated = self._wb.mcp.toggle_mcp_server(server.id, not server.enabled)
+        self.refresh()
+        self.set_status(f"{updated.name} is {'enabled' if updated.enabled else 'disabled'}", "success")
+
+    @guarded
+    def _on_remove(self, _b=None):
+        server = self._selected()
+        self._wb.mcp.delete_mcp_server(server.id)
+        self.refresh()
+        self.set_status(f"removed {server.name}", "success")
+
+    @guarded
+    def _on_set_policy(self, _b=None):
+        server = self._selected()
+        tool = self._wb.mcp.set_tool_approval(server.id, self._w_tool.value, self._w_policy.value)
+        self._show_tools()
+        self.set_status(f"{tool.name}: {tool.approval}", "success")
+
+    @guarded
+    def _on_add(self, _b=None):
+        target = self._w_target.value.strip()
+        kw = {"trusted": bool(self._w_trusted.value)}
+        if self._w_transport.value == "stdio":
+            kw.update(command=target, args=self._w_args.value.split())
+        else:
+            kw.update(url=target, auth_type=self._w_auth.value, auth_value=self._w_secret.value or None)
+        server = self._wb.mcp.create_mcp_server(self._w_name.value, self._w_transport.value, **kw)
+        self._w_secret.value = ""
+        self._w_name.value = self._w_target.value = self._w_args.value = ""
+        self.refresh()
+        self._w_server.value = server.id
+        self.set_status(f"added {server.name}; press Discover to find its tools", "success")
+
+    # -- approvals -------------------------------------------------------------------------------------
+    def refresh_pending(self) -> None:
+        rows = []
+        for req in self._wb.approvals.pending():
+            label = W.HTML(f"<code>{_html.esc(_html.one_line(req['summary'], 300))}</code>")
+            buttons = []
+            for decision, text, css in (("allow_once", "Allow once", "tftsr-approve-once"),
+                                        ("allow_session", "Allow for this session", "tftsr-approve-session"),
+                                        ("deny", "Deny", "tftsr-approve-deny")):
+                b = button(text, css, style="danger" if decision == "deny" else "")
+                b.on_click(lambda _b, rid=req["id"], d=decision: self._on_decide(rid, d))
+                buttons.append(b)
+            rows.append(W.VBox([label, W.HBox(buttons)]))
+        self._w_pending.children = rows or [W.HTML("<i>Nothing is waiting.</i>")]
+
+    @property
+    def pending_count(self) -> int:
+        return len(self._wb.approvals.pending())
+
+    @guarded
+    def _on_decide(self, request_id: str, decision: str):
+        self._wb.approvals.decide(request_id, decision)
+        self.refresh_pending()
+        self.set_status(f"answered: {decision.replace('_', ' ')}", "success")
+
+    def to_html(self) -> str:
+        rows = [(s.name, s.transport_type, s.discovery_status) for s in self._wb.mcp.list_mcp_servers()]
+        return _html.heading(self.title) + _html.table(rows, ["Name", "Transport", "Status"])
