@@ -68,6 +68,11 @@ CREATIONS = (
     ("resolution_steps", "resolution_step", ("add_five_why",)),
     ("ai_providers", "ai_provider", ("add_provider",)),
     ("ai_conversations", "ai_conversation", ("new_conversation",)),
+    ("shell_actions", "shell_action", ("propose_shell_command",)),
+    ("command_executions", "command_execution", ("shell_command_execution",)),
+    ("approval_decisions", "approval_decision", ("shell_approval_decision",)),
+    ("kubeconfig_files", "kubeconfig", ("add_kubeconfig",)),
+    ("policies", "policy", ("add_policy",)),
 )
 
 

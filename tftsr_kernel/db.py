@@ -79,7 +79,9 @@ def load_migrations(directory: Path | None = None) -> list[Migration]:
         if m:
             found.append(Migration(int(m.group(1)), entry.stem, entry.read_text("utf-8")))
     numbers = [m.number for m in found]
-    if not found or numbers != list(range(1, len(found) + 1)):
+    # numbers are unique and start at 001; a gap is allowed (parallel branches take numbers ahead of
+    # the ones not merged yet, and migrations are applied and recorded by name)
+    if not found or numbers[0] != 1 or len(set(numbers)) != len(numbers):
         raise MigrationError(f"migrations in {directory} are missing or not numbered 001..NNN")
     return found
 

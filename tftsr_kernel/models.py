@@ -22,6 +22,10 @@ TIMELINE_EVENT_TYPES = (
     "document_exported",
     "alert_received",
     "alert_resolved",
+    "shell_command_proposed",
+    "shell_command_approved",
+    "shell_command_denied",
+    "shell_command_executed",
 )
 
 

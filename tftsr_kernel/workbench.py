@@ -29,7 +29,7 @@ class Workbench:
 
     Services: ``issues``, ``attachments``, ``timeline``, ``audit``, ``settings``, ``secrets``,
     ``whys``; and, loaded on first use, ``pii``, ``providers``, ``chat``, ``documents``, ``team``, ``alerts``,
-    ``logs`` (log templates).
+    ``logs`` (log templates), ``shell`` (shell and kubectl commands).
     """
 
     def __init__(self, db: Database, data_dir: Path, key_source: KeySource):
@@ -90,6 +90,12 @@ class Workbench:
         from .logs.service import LogTemplateService
 
         return self._guard(self, "logs", LogTemplateService(self))
+
+    @cached_property
+    def shell(self):
+        from .shell.service import ShellService
+
+        return self._guard(self, "shell", ShellService(self))
 
     @cached_property
     def documents(self):
