@@ -34,6 +34,7 @@ GROUPS: tuple[str, ...] = (
     "docs",                 # rca, postmortem, doc ...
     "serve",                # dashboard, lab, export
     "team",                 # user ..., apikey ...
+    "shell",                # shell ..., kubeconfig ..., policy ...
 )
 
 #: command words served entirely by one group module: ``tftsr pii ...`` imports and builds only
@@ -139,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(TftsrError(f"internal error ({type(exc).__name__}): {exc}. "
                                 "Set TFTSR_DEBUG=1 for details."), as_json)
     _emit(out, args.json)
-    return 0
+    return getattr(out, "exit_code", 0)
 
 
 def run() -> None:
