@@ -1,4 +1,7 @@
-"""``classify(command) -> Verdict(tier, reason)``: what a command line would do, before it runs.
+"""(Past 600 lines on purpose: the per-program argument rules below are one decision table with the
+dispatch that uses them; the plain name lists are in ``rules.py``.)
+
+``classify(command) -> Verdict(tier, reason)``: what a command line would do, before it runs.
 
 Tier 1 reads (runs at once), tier 2 changes something (needs approval), tier 3 destroys (always
 refused). Pure: no I/O, no state. The command is read as bash reads it (:mod:`.lexer`); each

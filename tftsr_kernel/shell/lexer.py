@@ -1,4 +1,7 @@
-"""A reader for POSIX/bash command lines, written for the classifier (not a shell).
+"""(Past 600 lines on purpose: the tokenizer and the flat parser share one model of bash's quoting
+and expansion rules; split, the two halves would drift apart.)
+
+A reader for POSIX/bash command lines, written for the classifier (not a shell).
 
 It reads what bash would read and keeps what matters for deciding a command's effect: every
 simple command (its words with quotes removed, its assignments and redirections, the command it
