@@ -79,7 +79,9 @@ TABLE = [
     # --- destructive (tier 3)
     ("rm f", 3), ("/bin/rm -rf /", 3), ("RM -rf /", 3), ("r''m -rf /", 3), ('"rm" -rf /', 3), ("\\rm -rf /", 3),
     ("$'\\x72\\x6d' -rf /", 3), ("FOO=1 rm -rf /", 3), ("sudo rm -rf /", 3), ("env rm x", 3), ("nohup rm x", 3),
-    ("timeout 5 rm x", 3), ("xargs rm", 3), ("find / -name '*.log' -delete", 3), ("find . -exec rm {} \\;", 3),
+    ("timeout 5 rm x", 3), ("env -S 'rm -rf /'", 3), ("exec rm x", 3), ("command rm x", 3), ("time rm x", 3),
+    ("! rm x", 3), ("busybox rm x", 3), ("printf 'rm -rf /' | sh", 3), ("nice -n 5 rm x", 3),
+    ("find . -exec sh -c 'rm $1' _ {} \\;", 3), ("kubectl exec web -- sh -c 'rm -rf /'", 3), ("xargs rm", 3), ("find / -name '*.log' -delete", 3), ("find . -exec rm {} \\;", 3),
     ("find . -execdir rm -f {} +", 3), ("ls; rm x", 3), ("ls && rm x", 3), ("ls || rm x", 3), ("ls | rm x", 3),
     ("echo $(rm -rf /)", 3), ("echo `rm -rf /`", 3), ('echo "$(rm -rf /)"', 3), ("x=$(rm -rf /)", 3),
     ("cat <<EOF\n$(rm -rf /)\nEOF", 3), ("sh -c 'rm -rf /'", 3), ("bash -lc 'ls; rm -rf /'", 3),

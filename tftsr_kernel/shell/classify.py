@@ -887,8 +887,12 @@ def _wrapper(name, args, texts, cmd, acc, depth):
             if var in rules.LOADER_ENV or var.startswith(("LD_", "DYLD_")):
                 acc.add(2, f"env sets {var}, which changes which program runs or how it loads")
             rest = rest[1:]
-        if any(o in ("-S", "--split-string") or o.startswith("--split-string") for o in opts):
-            acc.add(2, "env -S splits a computed command line")
+        for k, o in enumerate(opts):
+            if o in ("-S", "--split-string") and k + 1 < len(opts):
+                _payload(" ".join([opts[k + 1]] + [w.text for w in rest]), acc, depth, 2, "env -S runs"); return
+            if o.startswith("--split-string="):
+                _payload(" ".join([o.split("=", 1)[1]] + [w.text for w in rest]), acc, depth, 2, "env -S runs")
+                return
     if name == "timeout" and rest:
         rest = rest[1:]          # the duration
     if name in ("chrt", "taskset") and rest:

@@ -379,9 +379,13 @@ class ShellService:
         return ShellResult(action_id, row["tier"], "denied", reason or "denied", decision="deny")
 
     def _set_decision(self, action_id, status, decision, reason) -> None:
+        """Move a pending action to its decision; a second decider racing the first gets a conflict."""
         me = self._actor().name
-        self._db.execute("UPDATE shell_actions SET status = ?, decision = ?, decided_by = ?, decided_at = ?,"
-                         " decision_reason = ? WHERE id = ?", (status, decision, me, utc_now(), reason, action_id))
+        cur = self._db.execute("UPDATE shell_actions SET status = ?, decision = ?, decided_by = ?, decided_at = ?,"
+                               " decision_reason = ? WHERE id = ? AND status = 'pending'",
+                               (status, decision, me, utc_now(), reason, action_id))
+        if cur.rowcount == 0:
+            raise ConflictError(f"shell action {action_id} was decided by someone else meanwhile")
 
     def end_session(self, session_id: str | None = None) -> int:
         """End a session's "allow for this session" decisions now; returns how many ended."""
