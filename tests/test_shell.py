@@ -270,3 +270,11 @@ def test_tool_output_reaches_the_model_as_placeholders(wb, issue, tmp_path):
     assert "jane.doe@example.org" not in approved.text and "ghp_16C7e42F" not in approved.text
     refused = src.call("run_shell_command", {"command": "rm -rf /"}, issue_id=issue.id)
     assert refused.status == "denied" and refused.decision == "policy_deny" and "Refused" in refused.text
+
+    class Call:   # the loop's call object: name and arguments
+        name, arguments = "run_shell_command", {"command": f"cat {secret_file}"}
+
+    loop_src = ShellToolSource(wb, issue.id, session_id="conv-9")
+    assert loop_src.handles("run_shell_command") and not loop_src.handles("other")
+    ran = loop_src.run(Call())
+    assert ran.status == "ok" and "jane.doe@example.org" not in ran.content

@@ -50,6 +50,12 @@ class ToolOutcome:
     decision: str        # auto | allow_once | allow_session | deny | timeout | policy_deny
     action_id: str
     sha256: str          # of what was cleared, for the audit log
+    server: str | None = None
+    tool: str = TOOL_NAME
+
+    @property
+    def content(self) -> str:   # the chat loop's name for the text
+        return self.text
 
 
 def result_text(result) -> str:
@@ -91,15 +97,29 @@ def handle_run_shell_command(wb, issue_id: str, arguments: dict, *, session_id: 
 
 
 class ShellToolSource:
-    """A tool source for the chat loop: ``tools()`` lists the definitions, ``call`` runs one."""
+    """A tool source for the chat loop: ``tools()`` lists the definitions, ``handles(name)`` and
+    ``run(call)`` (``call.name``, ``call.arguments``) run one for ``issue_id``; ``call(...)``
+    is the same with explicit arguments."""
 
-    name = "shell"
+    source = name = "shell"
 
-    def __init__(self, wb):
+    def __init__(self, wb, issue_id: str | None = None, *, decide=None, session_id: str | None = None):
         self._wb = wb
+        self._issue_id = issue_id
+        self._decide = decide
+        self._session_id = session_id
 
     def tools(self) -> list[dict]:
-        return [RUN_SHELL_COMMAND_TOOL]
+        return [dict(RUN_SHELL_COMMAND_TOOL)]
+
+    def handles(self, name: str) -> bool:
+        return name == TOOL_NAME
+
+    def run(self, call) -> ToolOutcome:
+        if self._issue_id is None:
+            raise ValidationError("the shell tool runs commands for an issue; give the issue id")
+        return self.call(call.name, call.arguments, issue_id=self._issue_id, session_id=self._session_id,
+                         decide=self._decide)
 
     def call(self, tool: str, arguments: dict, *, issue_id: str, session_id: str | None = None,
              decide=None) -> ToolOutcome:
