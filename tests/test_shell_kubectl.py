@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import stat
 
 import pytest
 
@@ -24,10 +25,12 @@ def _files_holding(needle: str) -> list[str]:
         for dirpath, _dirs, files in os.walk(root):
             for name in files:
                 path = os.path.join(dirpath, name)
-                try:
-                    if os.path.islink(path) or os.path.getsize(path) > 1 << 20:
+                try:   # regular files only: a FIFO or socket another program left in /tmp would block open()
+                    st = os.lstat(path)
+                    if not stat.S_ISREG(st.st_mode) or st.st_size > 1 << 20:
                         continue
-                    with open(path, "rb") as fh:
+                    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+                    with os.fdopen(fd, "rb") as fh:
                         if needle.encode() in fh.read():
                             found.append(path)
                 except OSError:
