@@ -80,8 +80,12 @@ CREATIONS = (
     ("mcp_tools", "mcp_tool", ("discover_mcp_tool",)),
     ("mcp_resources", "mcp_resource", ("discover_mcp_resource",)),
     ("mcp_prompts", "mcp_prompt", ("discover_mcp_prompt",)),
-    ("approval_decisions", "approval_decision", ("approval_decision",)),
+    ("approval_decisions", "approval_decision", ("approval_decision", "shell_approval_decision")),
     ("ai_tool_calls", "ai_tool_call", ("ai_tool_call",)),
+    ("shell_actions", "shell_action", ("propose_shell_command",)),
+    ("command_executions", "command_execution", ("shell_command_execution",)),
+    ("kubeconfig_files", "kubeconfig", ("add_kubeconfig",)),
+    ("policies", "policy", ("add_policy",)),
 )
 
 

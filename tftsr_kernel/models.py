@@ -34,6 +34,10 @@ RECORDED_EVENT_TYPES = (
     "document_exported",
     "alert_received",
     "alert_resolved",
+    "shell_command_proposed",
+    "shell_command_approved",
+    "shell_command_denied",
+    "shell_command_executed",
 )
 TIMELINE_EVENT_TYPES = RECORDED_EVENT_TYPES + HUMAN_EVENT_TYPES + CHANGE_EVENT_TYPES
 

@@ -29,7 +29,8 @@ class Workbench:
 
     Services: ``issues``, ``attachments``, ``timeline``, ``audit``, ``settings``, ``secrets``,
     ``whys``; and, loaded on first use, ``pii``, ``providers``, ``chat``, ``documents``, ``team``, ``alerts``,
-    ``logs`` (log templates), ``integrations`` (Confluence, ServiceNow, Azure DevOps), ``notifications``.
+    ``logs`` (log templates), ``integrations`` (Confluence, ServiceNow, Azure DevOps), ``notifications``,
+    ``shell`` (shell and kubectl commands).
     """
 
     def __init__(self, db: Database, data_dir: Path, key_source: KeySource):
@@ -106,6 +107,12 @@ class Workbench:
         from .integrations.notifications import NotificationService
 
         return self._guard(self, "notifications", NotificationService(self))
+
+    @cached_property
+    def shell(self):
+        from .shell.service import ShellService
+
+        return self._guard(self, "shell", ShellService(self))
 
     @cached_property
     def documents(self):

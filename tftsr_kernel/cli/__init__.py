@@ -38,6 +38,7 @@ GROUPS: tuple[str, ...] = (
     "integrations",         # integration ..., confluence ..., servicenow ..., azuredevops ...
     "notify",               # notify ...
     "mcp",                  # mcp ...
+    "shell",                # shell ..., kubeconfig ..., policy ...
 )
 
 #: command words served entirely by one group module: ``tftsr pii ...`` imports and builds only
@@ -143,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(TftsrError(f"internal error ({type(exc).__name__}): {exc}. "
                                 "Set TFTSR_DEBUG=1 for details."), as_json)
     _emit(out, args.json)
-    return 0
+    return getattr(out, "exit_code", 0)
 
 
 def run() -> None:

@@ -59,10 +59,11 @@ class _Parser(argparse.ArgumentParser):
 class Output:
     """What a command returns: the JSON document and its human rendering."""
 
-    def __init__(self, data, text: str | None = None, raw: bytes | None = None):
+    def __init__(self, data, text: str | None = None, raw: bytes | None = None, exit_code: int = 0):
         self.data = data
         self.text = text
         self.raw = raw
+        self.exit_code = exit_code  # a result that is still a refusal (tftsr shell run of a tier-3 command): 1
 
 
 # --- arguments that are not valid UTF-8 -----------------------------------------------------------

@@ -145,6 +145,14 @@ METHOD_PERMISSIONS: dict[str, dict] = {
     "notifications": {"add_channel": "integrations:manage", "remove_channel": "integrations:manage",
                       "test_channel": "integrations:manage", "list_channels": "providers:read",
                       "get_channel": "providers:read", "list_deliveries": "providers:read", "emit": NO_CHECK},
+    # shell and kubectl: approving checks the action's level inside (analyst or admin)
+    "shell": {"classify": "shell:classify",
+              "run_shell_command": "shell:run", "list_actions": "shell:run", "get_action": "shell:run",
+              "get_execution": "shell:run", "end_session": "shell:run",
+              "approve": "shell:approve", "deny": "shell:approve",
+              "add_policy": "shell:manage", "list_policies": "shell:manage", "remove_policy": "shell:manage",
+              "add_kubeconfig": "shell:manage", "list_kubeconfigs": "shell:manage",
+              "use_kubeconfig": "shell:manage", "remove_kubeconfig": "shell:manage"},
 }
 
 #: (service, method) whose successful call is an original read, audited with the first argument

@@ -25,6 +25,7 @@ PERMISSIONS: dict[str, str] = {
     "logs:read": "read redacted logs and images",
     "chat:read": "read redacted chats",
     "providers:read": "list AI providers",
+    "shell:classify": "classify shell commands",
     # analyst
     "issues:write": "create, change or delete issues",
     "timeline:write": "add, edit or delete timeline events",
@@ -37,6 +38,8 @@ PERMISSIONS: dict[str, str] = {
     "export": "export documents and reports",
     "alerts:write": "open issues from alerts",
     "audit:read": "read the audit log",
+    "shell:run": "run read-only shell commands, propose others and read their output",
+    "shell:approve": "approve or deny proposed shell commands",
     # admin
     "users:manage": "manage users, sessions and other users' API keys",
     "providers:manage": "add, change or remove AI providers",
@@ -44,13 +47,15 @@ PERMISSIONS: dict[str, str] = {
     "integrations:manage": "configure integrations",
     "audit:export": "export the audit log",
     "database:manage": "back up, re-key or verify the database",
+    "shell:approve_admin": "approve shell commands a policy reserves for admins",
+    "shell:manage": "manage kubeconfigs and shell command policies",
 }
 
 _VIEWER = frozenset({"issues:read", "timeline:read", "documents:read", "logs:read", "chat:read",
-                     "providers:read"})
+                     "providers:read", "shell:classify"})
 _ANALYST = _VIEWER | frozenset({"issues:write", "timeline:write", "uploads:write", "logs:read_original",
                                 "pii:review", "chat:write", "whys:write", "documents:write", "export",
-                                "alerts:write", "audit:read"})
+                                "alerts:write", "audit:read", "shell:run", "shell:approve"})
 _ADMIN = frozenset(PERMISSIONS)
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {"viewer": _VIEWER, "analyst": _ANALYST, "admin": _ADMIN}

@@ -1,0 +1,207 @@
+"""Running one classified command: a scrubbed environment, a timeout, an output cap, no shell
+unless the command needs one, and a kubeconfig handed over in a private file removed afterwards.
+
+- Environment: only an allow-list of harmless variables passes (PATH, HOME, LANG, LC_*, TERM, TZ,
+  USER, LOGNAME, SHELL, TMPDIR, proxies without credentials), and of those any whose name looks
+  like a credential (``*_TOKEN``, ``*SECRET*``, ``*PASSWORD*``, ``*_KEY``, AWS_/AZURE_/GOOGLE_/…)
+  is dropped too. ``KUBECONFIG`` is set only to the private file of the active kubeconfig.
+- A command the classifier could read as plain words runs as that argv (checked against
+  ``shlex.split``); pipes, redirections, substitutions or variables run under ``bash -c`` (the
+  classifier has already judged every part).
+- The child gets its own process group and stdin from /dev/null; on timeout or when the output
+  passes the cap the whole group is killed.
+- The kubeconfig file is 0600 in a 0700 directory made for this run (``tftsr-kube-<pid>-…`` in
+  /dev/shm when it is there, so it is never on a disk), removed in ``finally``; directories left by
+  a process that died are swept at the next run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import shlex
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_OUTPUT_CAP = 256 * 1024
+KUBE_DIR_PREFIX = "tftsr-kube-"
+
+_KEEP = {"PATH", "HOME", "LANG", "LANGUAGE", "TERM", "TZ", "USER", "LOGNAME", "SHELL", "TMPDIR",
+         "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"}
+_SECRET_NAME = re.compile(
+    r"(^(AWS|AZURE|ARM|GOOGLE|GCLOUD|GCP|CLOUDSDK|DIGITALOCEAN|HCLOUD|VAULT|TFTSR|OPENAI|ANTHROPIC|KUBE)_)|"
+    r"(TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|_KEY$|_PASS$|APIKEY|API_KEY|^KUBECONFIG$|^SSH_AUTH_SOCK$)", re.I)
+
+
+def scrubbed_env(base: dict | None = None) -> dict:
+    base = dict(os.environ if base is None else base)
+    env = {}
+    for k, v in base.items():
+        if not (k in _KEEP or k.startswith("LC_")):
+            continue
+        if _SECRET_NAME.search(k):
+            continue
+        if "proxy" in k.lower() and "@" in v:
+            continue  # a proxy URL with credentials in it
+        env[k] = v
+    env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
+    return env
+
+
+@dataclass
+class RunResult:
+    exit_code: int | None
+    stdout: str
+    stderr: str
+    duration_ms: int
+    timed_out: bool
+    truncated: bool
+    used_shell: bool
+
+
+def _shm_root() -> str:
+    shm = "/dev/shm"
+    if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK):
+        return shm
+    return tempfile.gettempdir()
+
+
+def kube_roots() -> list[str]:
+    """Where private kubeconfig directories are made (the tests scan these)."""
+    return sorted({_shm_root(), tempfile.gettempdir()})
+
+
+def sweep_stale_kube_dirs() -> int:
+    """Remove private kubeconfig directories left by processes that are gone; returns how many."""
+    removed = 0
+    for root in kube_roots():
+        try:
+            entries = os.listdir(root)
+        except OSError:
+            continue
+        for name in entries:
+            m = re.fullmatch(re.escape(KUBE_DIR_PREFIX) + r"(\d+)-.*", name)
+            if not m:
+                continue
+            pid = int(m.group(1))
+            path = os.path.join(root, name)
+            try:
+                if os.stat(path).st_uid != os.getuid():
+                    continue
+                os.kill(pid, 0)
+                continue   # its process is alive: its run removes it
+            except ProcessLookupError:
+                pass
+            except (PermissionError, OSError):
+                continue
+            shutil.rmtree(path, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+@contextmanager
+def private_kubeconfig(content: str | None):
+    """A 0600 file holding ``content`` in a fresh 0700 directory, removed on exit whatever happens.
+    ``content`` None: an empty file (so kubectl never falls back to ~/.kube/config)."""
+    sweep_stale_kube_dirs()
+    d = tempfile.mkdtemp(prefix=f"{KUBE_DIR_PREFIX}{os.getpid()}-", dir=_shm_root())
+    try:
+        os.chmod(d, 0o700)
+        path = os.path.join(d, "config")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(content or "")
+        yield d, path
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def plan_argv(command: str, argv: tuple | None) -> tuple[list[str], bool]:
+    """(argv to exec, whether a shell is used)."""
+    if argv:
+        try:
+            if tuple(shlex.split(command)) == tuple(argv):
+                return list(argv), False
+        except ValueError:
+            pass
+    shell = shutil.which("bash") or "/bin/sh"
+    return [shell, "-c", command], True
+
+
+def run(command: str, argv: tuple | None, *, env: dict, timeout: float = DEFAULT_TIMEOUT,
+        output_cap: int = DEFAULT_OUTPUT_CAP, cwd: str | None = None) -> RunResult:
+    args, used_shell = plan_argv(command, argv)
+    start = time.monotonic()
+    try:
+        proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env=env, cwd=cwd, start_new_session=True, close_fds=True)
+    except FileNotFoundError:
+        return RunResult(127, "", f"{args[0]}: command not found\n", 0, False, False, used_shell)
+    except PermissionError:
+        return RunResult(126, "", f"{args[0]}: permission denied\n", 0, False, False, used_shell)
+    bufs = {proc.stdout.fileno(): bytearray(), proc.stderr.fileno(): bytearray()}
+    open_fds = set(bufs)
+    timed_out = truncated = False
+    deadline = start + timeout
+    try:
+        while open_fds:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                timed_out = True
+                break
+            ready, _, _ = select.select(list(open_fds), [], [], min(left, 0.5))
+            for fd in ready:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    open_fds.discard(fd)
+                    continue
+                bufs[fd].extend(chunk)
+                if sum(len(b) for b in bufs.values()) > output_cap:
+                    truncated = True
+            if truncated:
+                break
+        if timed_out or truncated:
+            _kill(proc)
+        try:
+            exit_code = proc.wait(timeout=max(0.1, deadline - time.monotonic()) if not timed_out else 5)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _kill(proc)
+            exit_code = proc.wait()
+    finally:
+        for f in (proc.stdout, proc.stderr):
+            try:
+                f.close()
+            except OSError:
+                pass
+        if proc.poll() is None:
+            _kill(proc)
+            proc.wait()
+    out = bytes(bufs[next(iter(bufs))])
+    err = bytes(list(bufs.values())[1])
+    if truncated:
+        keep_out = min(len(out), output_cap)
+        out, err = out[:keep_out], err[: max(0, output_cap - keep_out)]
+    duration = int((time.monotonic() - start) * 1000)
+    stderr = err.decode("utf-8", "replace")
+    if timed_out:
+        stderr += f"\n[tftsr: stopped after {timeout:g} s]\n"
+    if truncated:
+        stderr += f"\n[tftsr: output cut at {output_cap} bytes; the command was stopped]\n"
+    return RunResult(None if timed_out else exit_code, out.decode("utf-8", "replace"), stderr, duration,
+                     timed_out, truncated, used_shell)
+
+
+def _kill(proc) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
