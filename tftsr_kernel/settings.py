@@ -72,6 +72,12 @@ def _dir_list(v):
     return out
 
 
+def _bool(v):
+    if not isinstance(v, bool):
+        raise ValidationError("expected true or false")
+    return v
+
+
 #: every setting, its default and its validator; documented in the README
 SETTINGS = {
     "ollama_url": ("http://localhost:11434", _url),
@@ -83,6 +89,8 @@ SETTINGS = {
     "analysis_max_chars": (60_000, _positive_int),
     # server-side log import (dashboard): only files under these directories; empty = off
     "log_import_dirs": ([], _dir_list),
+    # offer the model the run_shell_command tool in chat (tier 1 runs, tier 2 waits for approval)
+    "chat_shell_tool": (False, _bool),
 }
 
 

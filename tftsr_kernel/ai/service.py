@@ -525,11 +525,18 @@ class ChatService:
                             steps, sent_sha, out.sha256, redacted_count, config.name, attachments, calls_out)
 
     def _tool_sources(self, issue_id, approver, allow_tools) -> list:
-        """The tool sources of a chat turn: the MCP tools of enabled, connected servers."""
+        """The tool sources of a chat turn: the MCP tools of enabled, connected servers, and the
+        shell tool when the ``chat_shell_tool`` setting is on and the user may run commands."""
         from ..mcp.service import McpToolSource
 
+        sources = []
         source = McpToolSource(self._wb, issue_id, approver=approver, allow=allow_tools)
-        return [source] if source.tools() else []
+        if source.tools():
+            sources.append(source)
+        wb = self._wb
+        if issue_id and wb.settings.get("chat_shell_tool") and wb.team.actor.can("shell:run"):
+            sources.append(_ChatShellSource(wb, issue_id, approver, allow_tools))
+        return sources
 
     def _store_tool_calls(self, conversation_id, records, message_id) -> list[dict]:
         """Store each call of the turn (what the model sent and what went back to it)."""
@@ -540,7 +547,8 @@ class ChatService:
         with self._db.write() as conn:
             for rnd, call, outcome, text in records:
                 row = {"id": uuid7(), "conversation_id": conversation_id, "message_id": message_id, "round": rnd,
-                       "call_id": call.id, "source": "mcp", "server": outcome.server, "tool": outcome.tool or call.name,
+                       "call_id": call.id, "source": "shell" if call.name == "run_shell_command" else "mcp",
+                       "server": outcome.server, "tool": outcome.tool or call.name,
                        "arguments": json.dumps(call.arguments, ensure_ascii=False), "decision": outcome.decision,
                        "status": outcome.status, "result": text, "actor": actor, "created_at": utc_now()}
                 conn.execute(f"INSERT INTO ai_tool_calls({', '.join(row)}) VALUES ({','.join('?' * len(row))})",
@@ -685,3 +693,36 @@ def _first_line(text: str, limit: int, keep_lines: bool = False) -> str:
     if not keep_lines:
         text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+class _ChatShellSource:
+    """The shell tool in the chat loop: a tier-2 command the model proposes waits for the same
+    approval broker as MCP tools (the panel's buttons, ``tftsr chat``'s prompt, ``--allow-tool
+    shell.run_shell_command``); tier 1 runs at once, tier 3 never. The output is cleared by the
+    egress guard inside the tool."""
+
+    def __init__(self, wb, issue_id, approver, allow_tools):
+        from ..shell.tool import ShellToolSource
+
+        self._wb, self._approver, self._allow = wb, approver, tuple(allow_tools or ())
+        self._inner = ShellToolSource(wb, issue_id, decide=self._decide, session_id=wb.approvals.session_id)
+
+    def tools(self):
+        from ..shell.tool import RUN_SHELL_COMMAND_TOOL
+        from .tools import ToolSpec
+
+        return [ToolSpec(**RUN_SHELL_COMMAND_TOOL, source="shell")]
+
+    def handles(self, name: str) -> bool:
+        return self._inner.handles(name)
+
+    def run(self, call):
+        return self._inner.run(call)
+
+    def _decide(self, action):
+        allow = ("shell:run_shell_command",) if "shell.run_shell_command" in self._allow else ()
+        decision = self._wb.approvals.request(
+            "shell:run_shell_command" if allow else f"shell:{action.command}",
+            f"tier {action.tier}: {action.tier_reason}: {action.command}", {"command": action.command},
+            approver=self._approver, allow=allow)
+        return None if decision == "timeout" else decision
