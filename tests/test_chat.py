@@ -176,6 +176,13 @@ def test_cancel_stops_the_stream_and_keeps_partial(wb, cli, issue):
         assert wb.audit.get_audit_log(action="ai_chat")[0].details["outcome"] == "cancelled"
 
 
+def _as_from_a_terminal():
+    """The child starts as from an interactive terminal: Ctrl-C (SIGINT) neither ignored nor blocked,
+    whatever the test worker inherited (a CI runner may start jobs with SIGINT ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def test_cli_streams_chunk_by_chunk_and_ctrl_c_cancels(cli, wb, issue, data_dir):
     # 200 chunks 0.1 s apart: the reply is still streaming when the signal comes, even on a busy machine
     reply = " ".join(f"token{i}" for i in range(200))
@@ -183,7 +190,7 @@ def test_cli_streams_chunk_by_chunk_and_ctrl_c_cancels(cli, wb, issue, data_dir)
         _add_provider(cli, srv)
         exe = Path(sys.executable).with_name("tftsr")
         p = subprocess.Popen([str(exe), "chat", issue.id, "stream please"], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, env=dict(os.environ))
+                             stderr=subprocess.PIPE, env=dict(os.environ), preexec_fn=_as_from_a_terminal)
         first = b""
         deadline = time.monotonic() + 20
         while b"token3" not in first and time.monotonic() < deadline:
