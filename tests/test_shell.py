@@ -278,3 +278,42 @@ def test_tool_output_reaches_the_model_as_placeholders(wb, issue, tmp_path):
     assert loop_src.handles("run_shell_command") and not loop_src.handles("other")
     ran = loop_src.run(Call())
     assert ran.status == "ok" and "jane.doe@example.org" not in ran.content
+
+
+def test_allow_for_session_holds_when_the_terminal_session_leader_is_gone(data_dir, tmp_path):
+    """A CI runner or daemon whose session leader exited (or lives outside this PID namespace):
+    the process itself is the session, so "for this session" still holds within it."""
+    import subprocess
+    import sys
+    import textwrap
+
+    target = tmp_path / "orphan"
+    script = textwrap.dedent(f"""
+        import os, sys, time
+        if os.fork():          # the session leader leaves at once
+            os._exit(0)
+        time.sleep(0.3)
+        import tftsr_kernel
+        wb = tftsr_kernel.open({str(data_dir)!r})
+        issue = wb.issues.create_issue("Orphaned", "x", "low", "linux")
+        asked = []
+        def once(action):
+            asked.append(action.command)
+            return "allow_session"
+        def never(action):
+            asked.append("again")
+            return "deny"
+        first = wb.shell.run_shell_command(issue.id, "touch {target}", decide=once)
+        second = wb.shell.run_shell_command(issue.id, "touch {target}", decide=never)
+        print(first.status, second.status, second.decision, len(asked), flush=True)
+        wb.close()
+    """)
+    out = tmp_path / "out.txt"
+    with open(out, "w") as fh:
+        subprocess.run([sys.executable, "-c", script], stdout=fh, start_new_session=True, check=True, timeout=60)
+    for _ in range(300):
+        if out.read_text().strip():
+            break
+        import time
+        time.sleep(0.1)
+    assert out.read_text().split() == ["executed", "executed", "allow_session", "1"]

@@ -171,8 +171,14 @@ class ShellService:
         actor = self._actor()
         if actor.session_id:
             return f"signin:{actor.session_id}"
+        # The terminal session's leader; when it is gone or outside this PID namespace (a CI
+        # runner, a daemon, a container), this process itself is the session.
         sid = os.getsid(0)
-        return f"proc:{sid}:{_start_time(sid)}"
+        start = _start_time(sid) if sid > 0 else ""
+        if not start:
+            sid = os.getpid()
+            start = _start_time(sid)
+        return f"proc:{sid}:{start}"
 
     def _session_alive(self, session: str) -> bool:
         if session.startswith("signin:"):
