@@ -66,6 +66,10 @@ def test_a_proposed_command_runs_only_after_approval_and_its_output_leaves_redac
         for req in srv.chat_requests:  # nothing of either in any request the provider received
             sent = json.dumps(req.body)
             assert EMAIL not in sent and TOKEN not in sent
+    # each decision is stored once, by the shell service (with the proposer), not again by the chat's broker
+    rows = wb.db.query("SELECT decision, command_pattern FROM approval_decisions ORDER BY decided_at, id")
+    assert sorted(r["decision"] for r in rows) == ["allow_once", "deny"], [tuple(r) for r in rows]
+    assert not any(r["command_pattern"].startswith("shell:") for r in rows)
     calls = wb.chat.list_tool_calls(issue.id)
     assert [c["source"] for c in calls] == ["shell", "shell"]
     assert [(c["decision"], c["status"]) for c in calls] == [("deny", "denied"), ("allow_once", "ok")]

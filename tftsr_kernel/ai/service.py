@@ -724,5 +724,5 @@ class _ChatShellSource:
         decision = self._wb.approvals.request(
             "shell:run_shell_command" if allow else f"shell:{action.command}",
             f"tier {action.tier}: {action.tier_reason}: {action.command}", {"command": action.command},
-            approver=self._approver, allow=allow)
+            approver=self._approver, allow=allow, record=False)   # the shell service records the decision
         return None if decision == "timeout" else decision
