@@ -43,7 +43,8 @@ TOOLS_CSS = """
 .tftsr-tool-tag{border-radius:8px;padding:0 6px;font-size:11px;font-weight:600}
 .tftsr-tool .tftsr-pre{max-height:260px;margin:3px 0}
 .tftsr-tool-cmd{font-family:monospace;white-space:pre-wrap;word-break:break-all;background:#263238;color:#eceff1;
- padding:3px 6px;border-radius:3px;margin:3px 0}
+ padding:3px 6px;border-radius:3px;margin:3px 0;line-height:1.45}
+.tftsr-tool>div,.tftsr-approval-card .widget-html-content>div{line-height:1.45}
 .tftsr-tool-result>summary{cursor:pointer;color:#455a64}
 .tftsr-approval-card{border:1px solid #ffb300;border-left:4px solid #ff8f00;background:#fffdf5;border-radius:4px;
  padding:6px 10px;margin:6px 0}

@@ -148,7 +148,7 @@ class ShellSettings(Panel):
             _section("Policies (checked lowest priority first; the first match decides)"),
             self._w_policy_table, W.HBox([self._w_policy, self._w_policy_toggle, self._w_policy_remove]),
             W.HTML("<b>Add a policy</b>"), self._w_p_name, self._w_p_condition,
-            W.HTML(f'<div class="tftsr-muted" style="margin-left:90px">{CONDITION_HELP}</div>'),
+            W.HTML(f'<div class="tftsr-muted" style="margin-left:90px;line-height:1.5">{CONDITION_HELP}</div>'),
             W.HBox([self._w_p_action, self._w_p_level, self._w_p_priority]), self._w_p_description, self._w_p_add,
             self._w_status])
 
