@@ -208,6 +208,60 @@ def test_a_viewer_sees_the_card_with_disabled_buttons(wb, issue):
     assert not any(b.disabled for b in ApprovalCard(wb, shell).buttons.values())
 
 
+def test_an_mcp_tool_asks_with_a_card_and_its_result_shows_redacted(wb, issue):
+    from tests.fakes.mcp_http import SECRET_RESULT, FakeMcpHttpServer
+
+    with FakeMcpHttpServer(token="t0ken-for-tests") as mcp_srv:
+        wb.mcp.create_mcp_server("ops", "http", url=mcp_srv.url, auth_type="bearer", auth_value="t0ken-for-tests")
+        assert wb.mcp.discover_mcp_server("ops").status == "connected"
+        wb.mcp.set_tool_approval("ops", "lookup_host", "ask")
+        wb.mcp.set_tool_approval("ops", "echo", "auto")
+
+        def reply(rec):
+            if not rec.tool_results:
+                return {"tool_calls": [{"name": "mcp_ops_lookup_host", "arguments": {"host": "db1"}},
+                                       {"name": "mcp_ops_echo", "arguments": {"text": HOSTILE}}]}
+            return "db1 belongs to the database team."
+
+        with FakeProviderServer("openai", reply_fn=reply) as srv:
+            _provider(wb, srv)
+            panel = ChatPanel(issue.id, wb)
+            panel.send("Who owns db1?", wait=False)
+            card = _card(panel)
+            assert card.kind == "mcp" and card.details == {"kind": "mcp", "server": "ops", "tool": "lookup_host"}
+            assert "lookup_host" in card.text and "on MCP server <code>ops</code>" in card.text and "db1" in card.text
+            assert mcp_srv.calls == []  # waits for the click
+            card.buttons["allow_once"].click()
+            assert panel.wait(30) and panel.status_kind == "ok", panel.status
+            follow = srv.chat_requests[-1]
+        assert [c[0] for c in mcp_srv.calls] == ["lookup_host", "echo"]
+    told = follow.tool_results[0]["content"]
+    assert "jane.doe@example.org" not in told and "Hunter2-Sup3rSecret" not in told and "[Email_" in told
+    html = panel._w_transcript.value
+    assert html.count('<div class="tftsr-tool ') == 2
+    assert "on MCP server ops" in html and "lookup_host" in html and "allowed once" in html
+    assert "ran without asking" in html  # echo is auto
+    assert "jane.doe@example.org" not in html and "Hunter2-Sup3rSecret" not in html and SECRET_RESULT not in html
+    assert "<script" not in html and "<img" not in html and "&lt;script&gt;" in html  # the echo came back inert
+    assert [(c["server"], c["tool"], c["decision"]) for c in panel.tool_calls] == [
+        ("ops", "lookup_host", "allow_once"), ("ops", "echo", "auto")]
+
+
+def test_calls_of_a_turn_with_no_stored_reply_show_after_its_question():
+    from types import SimpleNamespace as M
+
+    from widgets.chat_tools import place_tool_calls
+
+    msgs = [M(id="u1", role="user", created_at="2026-12-01 10:00:00"),
+            M(id="a1", role="assistant", created_at="2026-12-01 10:00:01"),
+            M(id="u2", role="user", created_at="2026-12-01 10:05:00"),
+            M(id="a2", role="assistant", created_at="2026-12-01 10:05:02")]
+    calls = [{"id": "c1", "message_id": "a1", "created_at": "2026-12-01 10:00:01"},
+             {"id": "c2", "message_id": None, "created_at": "2026-12-01 10:05:00"}]  # a stopped turn
+    before, after = place_tool_calls(msgs, calls)
+    assert [c["id"] for c in before["a1"]] == ["c1"] and [c["id"] for c in after[2]] == ["c2"]
+
+
 def _tool_block(html: str) -> str:
     """The first tool-call block of a transcript (up to the next message)."""
     start = html.find('<div class="tftsr-tool tftsr-tool-status')

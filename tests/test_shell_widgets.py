@@ -202,3 +202,14 @@ def test_roles_see_what_they_may_not_do_disabled(wb, issue, role):
         assert all(b.disabled for b in row.children[1].children if hasattr(b, "click"))
         assert "needs an admin" in row.children[1].children[-1].value
     assert p.status_kind != "error", p.status
+
+
+def test_cli_policy_enable_and_disable(cli, wb):
+    wb.shell.add_policy("deny-uptime", "command == uptime", "deny")
+    wb.close()
+    r = cli("policy", "disable", "deny-uptime", "--json")
+    assert r.code == 0 and r.json["enabled"] is False, r.stderr
+    assert cli("policy", "list", "--json").json[0]["enabled"] is False
+    r = cli("policy", "enable", "deny-uptime")
+    assert r.code == 0 and "enabled policy deny-uptime" in r.stdout
+    assert cli("policy", "disable", "no-such-policy").code == 1
