@@ -143,6 +143,30 @@ def test_allow_for_this_session_holds_for_the_next_identical_proposal(shell_on, 
     assert panel._w_transcript.value.count("allowed for this session") == 2
 
 
+def test_a_card_answered_elsewhere_shows_the_outcome(shell_on, issue, tmp_path):
+    """Settings → Shell answers the waiting turn; the chat's card follows."""
+    from widgets.settings import SettingsPanel
+
+    wb = shell_on
+    target = tmp_path / "elsewhere.txt"
+    with FakeProviderServer("openai", reply_fn=_asks(f"touch {target}", "Done.")) as srv:
+        _provider(wb, srv)
+        panel = ChatPanel(issue.id, wb)
+        assert "No messages yet" in panel._w_transcript.value
+        panel.send("Touch it", wait=False)
+        card = _card(panel)
+        assert "No messages yet" not in panel._w_transcript.value  # not above the first question
+        settings = SettingsPanel(wb)
+        settings.select_tab("Shell")
+        row = settings.shell_panel._w_pending.children[0]
+        assert "a chat turn is waiting for it" in row.children[0].value
+        row.children[1].children[0].click()
+        _wait_for(lambda: card.done)
+        assert card.outcome == "allow_once" and all(b.disabled for b in card.buttons.values())
+        assert panel.wait(30) and target.exists()
+        assert "Exit code: 0" in srv.chat_requests[-1].tool_results[0]["content"]
+
+
 def test_an_unanswered_card_times_out_into_a_denial_the_model_is_told(shell_on, issue, tmp_path):
     wb = shell_on
     wb.approvals.timeout = 1.5

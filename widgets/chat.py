@@ -219,6 +219,8 @@ class ChatPanel(Panel):
         self._pending_user = message
         self._pending_logs = [label.rsplit(" (", 1)[0] for label, value in self._w_attach.options if value in attach]
         self._tools.reset()
+        if not self._messages:  # the "No messages yet" hint would sit above the first question
+            self._w_transcript.value = ""
         self._w_live.value = self._live_html(pending=True)
         self._w_message.value = ""  # shown above the reply now; put back if the send fails
         self._set_busy(True)

@@ -240,7 +240,10 @@ class ApprovalCard:
 
     def _run(self) -> None:
         while not self._done.wait(TICK_S):
-            if self.remaining <= 0 and self.request.decision is None:
+            if self.request.decision is not None:  # answered elsewhere (Settings → MCP or → Shell)
+                self.finish(self.request.decision, running=self.request.decision != "deny")
+                return
+            if self.remaining <= 0:
                 self.finish("timeout")
                 return
             self._tick()
