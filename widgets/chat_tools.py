@@ -210,7 +210,9 @@ class ApprovalCard:
             parts = [f'<div><b>Approval needed</b> \u00b7 the assistant wants to run a shell command '
                      f"{tier_badge(d.get('tier'))}</div>",
                      f'<div class="tftsr-approval-reason">Tier reason: {_html.esc(d.get("tier_reason") or "")}</div>',
-                     f'<div class="tftsr-tool-cmd">$ {_html.esc(str(cmd)[:4000])}</div>']
+                     f'<div class="tftsr-tool-cmd">$ {_html.esc(str(cmd)[:4000])}</div>',
+                     '<div class="tftsr-muted">As it will run on this host: placeholders the model wrote are '
+                     "replaced by the issue's real values.</div>"]
             if d.get("why"):
                 parts.append(f'<div class="tftsr-muted">Why (the model): {_html.esc(_html.one_line(d["why"], 400))}</div>')
             level = d.get("approval_level") or "analyst"

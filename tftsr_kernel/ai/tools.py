@@ -159,16 +159,22 @@ class Approvals:
                 **({"reason": reason} if reason else {})})
 
     def request(self, pattern: str, summary: str, arguments: dict, *, approver: Approver | None = None,
-                allow: Sequence[str] = (), timeout: float | None = None, details: dict | None = None) -> str:
+                allow: Sequence[str] = (), timeout: float | None = None, record: bool = True,
+                details: dict | None = None) -> str:
         """Ask for a decision on one ``ask`` call; returns the decision (``timeout`` when nobody
         answered in time, which counts as a denial). ``allow`` patterns are approved for this
         call without asking (``tftsr chat --allow-tool``); ``details`` are structured facts for
-        the approver's card (:attr:`ApprovalRequest.details`)."""
+        the approver's card (:attr:`ApprovalRequest.details`).
+
+        ``record=False``: the caller owns the decision and stores it itself (the shell service
+        keeps its own ``approval_decisions`` rows, with the proposer and the approval level), so
+        the broker only asks; nothing is remembered or written here."""
         session = self.session_id
-        if self.session_allows(pattern, session):
+        if record and self.session_allows(pattern, session):
             return "allow_session"
         if pattern in allow:
-            self._record(pattern, "allow_once", session, "allowed for the turn by the caller")
+            if record:
+                self._record(pattern, "allow_once", session, "allowed for the turn by the caller")
             return "allow_once"
         wait = self.timeout if timeout is None else timeout
         req = ApprovalRequest(uuid7(), pattern, summary, arguments, session, timeout=wait, details=dict(details or {}))
@@ -183,11 +189,13 @@ class Approvals:
             with self._lock:
                 self._pending.pop(req.id, None)
         if decision is None:
-            self._record(pattern, "deny", session, "timed out")
+            if record:
+                self._record(pattern, "deny", session, "timed out")
             return "timeout"
         if decision not in DECISIONS:
             decision = "deny"
-        self._record(pattern, decision, session)
+        if record:
+            self._record(pattern, decision, session)
         return decision
 
 
