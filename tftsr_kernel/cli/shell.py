@@ -127,6 +127,16 @@ def cmd_policy_remove(args):
     return Output(p.to_dict(), f"removed policy {p.name}")
 
 
+def cmd_policy_enable(args):
+    p = _wb(args).shell.set_policy_enabled(args.name, True)
+    return Output(p.to_dict(), f"enabled policy {p.name}")
+
+
+def cmd_policy_disable(args):
+    p = _wb(args).shell.set_policy_enabled(args.name, False)
+    return Output(p.to_dict(), f"disabled policy {p.name} (kept; it no longer decides)")
+
+
 def cmd_site_add(args):
     c = _wb(args).shell.add_site_command(args.template, args.tier, category=args.category,
                                          description=args.description)
@@ -180,6 +190,10 @@ def register(sub, add) -> None:
     p.add_argument("--priority", type=int, default=100, help="lower is checked first (default 100)")
     p.add_argument("--description")
     add(g, "list", cmd_policy_list, "policies in the order they are checked")
+    p = add(g, "enable", cmd_policy_enable, "turn a disabled policy back on")
+    p.add_argument("name", metavar="NAME")
+    p = add(g, "disable", cmd_policy_disable, "keep a policy but stop it deciding")
+    p.add_argument("name", metavar="NAME")
     p = add(g, "remove", cmd_policy_remove, "remove a policy")
     p.add_argument("name", metavar="NAME")
 

@@ -544,6 +544,19 @@ class ShellService:
     def list_policies(self) -> list[Policy]:
         return [self._policy(r["id"]) for r in self._db.query("SELECT id FROM policies ORDER BY priority, id")]
 
+    def set_policy_enabled(self, name_or_id: str, enabled: bool) -> Policy:
+        """Turn a policy on or off (a disabled policy is kept but no longer decides)."""
+        p = self._policy(name_or_id)
+        if not isinstance(enabled, bool):
+            raise ValidationError("enabled must be true or false")
+        if p.enabled != enabled:
+            with self._db.write() as conn:
+                conn.execute("UPDATE policies SET enabled = ?, updated_at = ? WHERE id = ?",
+                             (int(enabled), utc_now(), p.id))
+                self._wb.audit.write_audit_event("enable_policy" if enabled else "disable_policy", "policy", p.id,
+                                                 {"name": p.name})
+        return self._policy(p.id)
+
     def remove_policy(self, name_or_id: str) -> Policy:
         p = self._policy(name_or_id)
         with self._db.write():
