@@ -213,3 +213,36 @@ def test_cli_policy_enable_and_disable(cli, wb):
     r = cli("policy", "enable", "deny-uptime")
     assert r.code == 0 and "enabled policy deny-uptime" in r.stdout
     assert cli("policy", "disable", "no-such-policy").code == 1
+
+
+def test_site_commands_add_with_an_error_then_remove(wb, issue, tmp_path):
+    _settings, panel = _shell_tab(wb)
+    assert "No site commands" in panel._w_site_table.value
+    panel._w_s_template.value = "ops-status; rm -rf /"
+    panel._w_s_add.click()
+    assert panel.status_kind == "error" and "one simple command" in panel.status
+    assert wb.shell.list_site_commands() == []
+    panel._w_s_template.value = "ops-status *"
+    panel._w_s_tier.value = 1
+    panel._w_s_description.value = "status <script>x</script>"
+    panel._w_s_add.click()
+    assert panel.status_kind == "ok", panel.status
+    assert [c.command_template for c in panel.site_commands] == ["ops-status *"]
+    assert "<script>" not in panel._w_site_table.value and "&lt;script&gt;" in panel._w_site_table.value
+    assert wb.shell.classify("ops-status --json").tier == 1
+    panel._w_site_remove.click()
+    assert panel.status_kind == "ok" and wb.shell.list_site_commands() == []
+    assert wb.shell.classify("ops-status --json").tier == 2
+
+
+def test_site_commands_are_read_only_for_analysts(wb):
+    from tftsr_kernel.team import acting_as
+
+    wb.team.create_user("ada", "admin")
+    wb.team.create_user("ana", "analyst")
+    with acting_as(wb.team.actor_for("ada", "session")):
+        wb.shell.add_site_command("ops-status *", 1)
+    with acting_as(wb.team.actor_for("ana", "session")):
+        _settings, panel = _shell_tab(wb)
+        assert [c.command_template for c in panel.site_commands] == ["ops-status *"]
+        assert panel._w_s_add.disabled and panel._w_site_remove.disabled

@@ -3,8 +3,8 @@
 A thin view over ``wb.shell`` and ``wb.settings``: turn ``chat_shell_tool`` on or off (off by
 default), approve or deny pending commands (approving runs them; a command a chat turn here is
 waiting on is answered through ``wb.approvals`` so the turn goes on), upload, activate and delete
-kubeconfigs (their contexts and namespaces listed, never their credentials), and list, add,
-enable, disable and remove policies. Each part is shown to every role but only usable by the
+kubeconfigs (their contexts and namespaces listed, never their credentials), list, add,
+enable, disable and remove policies, and list, add and remove site commands. Each part is shown to every role but only usable by the
 roles the kernel allows (it checks every call anyway): the toggle needs ``settings:manage``,
 kubeconfigs and policies ``shell:manage`` (admins), pending commands ``shell:run`` to read and
 the action's approval level to decide."""
@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipywidgets as W
 
 from tftsr_kernel.errors import TftsrError
+from tftsr_kernel.shell.rules import SITE_CATEGORIES
 
 from . import _html
 from ._base import Background, Panel, button, guarded, may, set_options
@@ -115,7 +116,29 @@ class ShellSettings(Panel):
         self._w_policy_remove.on_click(self._on_policy_remove)
         self._w_p_add.on_click(self._on_policy_add)
 
-        for w in (self._w_kube, self._w_kube_use, self._w_kube_remove, self._w_kube_name, self._w_kube_file,
+        # site commands (shell_commands)
+        self._site = []
+        self._w_site_table = W.HTML()
+        self._w_site_table.add_class("tftsr-site-table")
+        self._w_site = W.Dropdown(description="Command", options=[], layout=W.Layout(width="360px"))
+        self._w_site.add_class("tftsr-site-select")
+        self._w_site_remove = button("Remove", "tftsr-site-remove", style="danger", icon="trash")
+        self._w_s_template = W.Text(description="Template", placeholder="ops-status *  (a last * takes any arguments)",
+                                    layout=W.Layout(width="95%"))
+        self._w_s_template.add_class("tftsr-site-template")
+        self._w_s_tier = W.Dropdown(description="Tier", options=[("1: runs at once", 1), ("2: needs approval", 2),
+                                                                 ("3: refused", 3)], value=1)
+        self._w_s_tier.add_class("tftsr-site-tier")
+        self._w_s_category = W.Dropdown(description="Category", options=list(SITE_CATEGORIES), value="general")
+        self._w_s_description = W.Text(description="Note", placeholder="optional: what it does",
+                                       layout=W.Layout(width="95%"))
+        self._w_s_add = button("Add site command", "tftsr-site-add", style="primary", icon="plus")
+        self._w_site_remove.on_click(self._on_site_remove)
+        self._w_s_add.on_click(self._on_site_add)
+
+        for w in (self._w_site, self._w_site_remove, self._w_s_template, self._w_s_tier, self._w_s_category,
+                  self._w_s_description, self._w_s_add,
+                  self._w_kube, self._w_kube_use, self._w_kube_remove, self._w_kube_name, self._w_kube_file,
                   self._w_kube_add, self._w_policy, self._w_policy_toggle, self._w_policy_remove, self._w_p_name,
                   self._w_p_condition, self._w_p_action, self._w_p_level, self._w_p_priority, self._w_p_description,
                   self._w_p_add):
@@ -150,6 +173,13 @@ class ShellSettings(Panel):
             W.HTML("<b>Add a policy</b>"), self._w_p_name, self._w_p_condition,
             W.HTML(f'<div class="tftsr-muted" style="margin-left:90px;line-height:1.5">{CONDITION_HELP}</div>'),
             W.HBox([self._w_p_action, self._w_p_level, self._w_p_priority]), self._w_p_description, self._w_p_add,
+            _section("Site commands (this site's programs and their tiers)"),
+            self._w_site_table, W.HBox([self._w_site, self._w_site_remove]),
+            W.HTML("<b>Add a site command</b>"), self._w_s_template,
+            W.HBox([self._w_s_tier, self._w_s_category]), self._w_s_description, self._w_s_add,
+            W.HTML('<div class="tftsr-muted">A site command gives a program the classifier does not know its tier '
+                   "and may raise any command's tier; it never lowers a known program (<code>rm</code> stays 3) nor "
+                   "a command with computed arguments. The program matches as written.</div>"),
             self._w_status])
 
     @guarded
@@ -163,6 +193,7 @@ class ShellSettings(Panel):
         self.refresh_pending()
         self.refresh_kubeconfigs()
         self.refresh_policies()
+        self.refresh_site_commands()
 
     # -- the chat tool ---------------------------------------------------------------------------------
     @guarded
@@ -430,6 +461,41 @@ class ShellSettings(Panel):
         self._wb.shell.remove_policy(p.id)
         self.refresh_policies()
         self.set_status(f"Policy {p.name} removed.", "ok")
+
+    # -- site commands ------------------------------------------------------------------------------
+    @guarded
+    def refresh_site_commands(self) -> None:
+        self._site = self._wb.shell.list_site_commands() if may(self._wb, "shell:classify") else []
+        rows = [(c.command_template, c.tier, c.category, c.description or "") for c in self._site]
+        self._w_site_table.value = (_html.table(rows, ["Template", "Tier", "Category", "Note"]) if rows else
+                                    '<div class="tftsr-muted">No site commands: a program the classifier does not '
+                                    "know needs approval (tier 2).</div>")
+        set_options(self._w_site, [(c.command_template, c.id) for c in self._site])
+        for w in (self._w_site, self._w_site_remove):
+            w.disabled = not self._site or not self.can_manage
+
+    @property
+    def site_commands(self) -> list:
+        return list(self._site)
+
+    @guarded
+    def _on_site_add(self, _b=None):
+        c = self._wb.shell.add_site_command(self._w_s_template.value, int(self._w_s_tier.value),
+                                            category=self._w_s_category.value,
+                                            description=self._w_s_description.value.strip() or None)
+        self._w_s_template.value = self._w_s_description.value = ""
+        self.refresh_site_commands()
+        self._w_site.value = c.id
+        self.set_status(f"Site command {c.command_template} added: tier {c.tier}.", "ok")
+
+    @guarded
+    def _on_site_remove(self, _b=None):
+        if not self._w_site.value:
+            self.set_status("Select a site command first.", "error")
+            return
+        c = self._wb.shell.remove_site_command(self._w_site.value)
+        self.refresh_site_commands()
+        self.set_status(f"Site command {c.command_template} removed.", "ok")
 
     # -- static ----------------------------------------------------------------------------------------
     def to_html(self) -> str:

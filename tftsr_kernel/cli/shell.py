@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 
+from ..shell.rules import SITE_CATEGORIES
 from ._common import Output, UsageError, _table, _wb, path_arg
 
 _ASK = "approve? [o]nce / [s]ession / [d]eny / [l]ater: "
@@ -201,8 +202,7 @@ def register(sub, add) -> None:
     p = add(g, "add", cmd_site_add, "declare a command: an unknown program gets this tier; a known one may only go up")
     p.add_argument("template", metavar="TEMPLATE", help="e.g. 'ops-status *' (a last word * takes any arguments)")
     p.add_argument("--tier", type=int, required=True, choices=(1, 2, 3))
-    p.add_argument("--category", default="general",
-                   choices=("general", "kubectl", "proxmox", "systemd", "network", "database", "windows", "runbook"))
+    p.add_argument("--category", default="general", choices=SITE_CATEGORIES)
     p.add_argument("--description")
     add(g, "list", cmd_site_list, "the site's commands (viewers may read them)")
     p = add(g, "remove", cmd_site_remove, "remove a site command")

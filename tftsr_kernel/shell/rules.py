@@ -181,3 +181,8 @@ LOADER_ENV = {"LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "PATH", "BASH_ENV", "
               "RUBYLIB", "RUBYOPT", "NODE_OPTIONS", "NODE_PATH", "LESSOPEN", "LESSCLOSE", "PAGER", "EDITOR",
               "VISUAL", "MANPAGER", "SYSTEMD_PAGER", "KUBECONFIG", "KUBE_EDITOR", "GIT_SSH_COMMAND", "GIT_EXEC_PATH",
               "HOME", "DYLD_INSERT_LIBRARIES", "SUDO_ASKPASS", "BASH_FUNC"}
+
+
+#: what a site command (``shell_commands``) is about: the reference's 'kubectl', 'proxmox',
+#: 'general', and the rest
+SITE_CATEGORIES = ("general", "kubectl", "proxmox", "systemd", "network", "database", "windows", "runbook")

@@ -28,6 +28,7 @@ from ..team.actor import require
 from . import policies as pol
 from . import runner
 from .classify import Verdict, classify
+from .rules import SITE_CATEGORIES
 from .errors import KubeconfigError, ShellError
 from .lexer import ParseError, parse
 
@@ -139,8 +140,6 @@ class SiteCommandRecord:
         return asdict(self)
 
 
-#: what a site command is about (the reference's 'kubectl', 'proxmox', 'general', and the rest)
-SITE_CATEGORIES = ("general", "kubectl", "proxmox", "systemd", "network", "database", "windows", "runbook")
 
 
 @dataclass
