@@ -10,8 +10,8 @@ Every call is approved first (:class:`Approvals`, ``wb.approvals``): each tool h
 ``deny``) from the approver the caller gave (the terminal) or from :meth:`Approvals.decide`
 (a panel), up to :attr:`Approvals.timeout` seconds, then it is denied and the model is told.
 Decisions are stored in ``approval_decisions``; ``allow_session`` holds for the rest of the
-approval session (:attr:`Approvals.session_id`, one per opened workbench until
-:meth:`Approvals.new_session`) and never after it.
+approval session (:attr:`Approvals.session_id`: the dashboard sign-in session, else the terminal
+session, as for shell commands; :meth:`Approvals.new_session` ends it) and never after it.
 """
 
 from __future__ import annotations
@@ -116,14 +116,27 @@ class Approvals:
         self._db = wb.db
         self._pending: dict[str, ApprovalRequest] = {}
         self._lock = threading.Lock()
-        self.session_id = uuid7()
+        self._ended: str | None = None   # the session new_session() ended, and the one it started
+        self._own: str | None = None
         #: seconds an ``ask`` waits (the setting is read per request when present)
         self.timeout = APPROVAL_TIMEOUT_S
 
+    @property
+    def session_id(self) -> str:
+        """The approval session (``tftsr_kernel.team.approval_session``): the actor's sign-in
+        session, else the terminal session, until :meth:`new_session` starts one of its own."""
+        from ..team.approval_session import current_session
+
+        natural = current_session(self._wb.team.actor)
+        if self._own is not None and self._ended == natural:
+            return self._own
+        return natural
+
     def new_session(self) -> str:
         """End the approval session: "allow for this session" decisions stop holding."""
-        self.session_id = uuid7()
-        return self.session_id
+        self._ended = self.session_id if self._own is None else self._ended
+        self._own = f"broker:{uuid7()}"
+        return self._own
 
     def pending(self) -> list[dict]:
         """Requests waiting for a decision (oldest first)."""
@@ -145,8 +158,13 @@ class Approvals:
 
     def session_allows(self, pattern: str, session_id: str | None = None) -> bool:
         """True when ``pattern`` was allowed for the rest of the (current) approval session."""
+        from ..team.approval_session import session_alive
+
+        session = session_id or self.session_id
+        if not session_alive(self._db, session):
+            return False
         row = self._db.query_one("SELECT 1 FROM approval_decisions WHERE command_pattern = ? AND session_id = ?"
-                                 " AND decision = 'allow_session' LIMIT 1", (pattern, session_id or self.session_id))
+                                 " AND decision = 'allow_session' LIMIT 1", (pattern, session))
         return row is not None
 
     def _record(self, pattern: str, decision: str, session_id: str, reason: str | None = None) -> None:

@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from .._util import from_json, to_json, utc_now, uuid7
 from ..errors import ConflictError, NotFoundError, ValidationError
 from ..team.actor import require
+from ..team.approval_session import current_session, session_alive
 from . import policies as pol
 from . import runner
 from .classify import Verdict, classify
@@ -195,31 +196,10 @@ class ShellService:
         return self._wb.team.actor
 
     def _session(self, session_id: str | None) -> str:
-        if session_id:
-            return str(session_id)
-        actor = self._actor()
-        if actor.session_id:
-            return f"signin:{actor.session_id}"
-        # The terminal session's leader; when it is gone or outside this PID namespace (a CI
-        # runner, a daemon, a container), this process itself is the session.
-        sid = os.getsid(0)
-        start = _start_time(sid) if sid > 0 else ""
-        if not start:
-            sid = os.getpid()
-            start = _start_time(sid)
-        return f"proc:{sid}:{start}"
+        return str(session_id) if session_id else current_session(self._actor())
 
     def _session_alive(self, session: str) -> bool:
-        if session.startswith("signin:"):
-            row = self._db.query_one("SELECT revoked_at, expires_at FROM sessions WHERE id = ?", (session[7:],))
-            return bool(row) and not row["revoked_at"] and (not row["expires_at"] or row["expires_at"] > utc_now())
-        if session.startswith("proc:"):
-            try:
-                _, sid, start = session.split(":", 2)
-                return _start_time(int(sid)) == start and start != ""
-            except ValueError:
-                return False
-        return True
+        return session_alive(self._db, session)
 
     def _facts(self, issue_id: str, command: str, verdict: Verdict, source: str) -> dict:
         issue = self._wb.issues.get_issue_record(issue_id)
@@ -681,13 +661,3 @@ def _pattern(actor: str, level: str, command: str) -> str:
 def _short(command: str, limit: int = 200) -> str:
     one = " ".join(command.split())
     return one if len(one) <= limit else one[: limit - 1] + "…"
-
-
-def _start_time(pid: int) -> str:
-    """The start time (clock ticks since boot) of ``pid``, '' when it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            data = fh.read().decode("ascii", "replace")
-        return data.rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return ""

@@ -1,0 +1,49 @@
+""""Allow for this session" means the same for MCP tools and shell commands: the dashboard
+sign-in session, else the terminal session (a second ``tftsr`` process in the same terminal still
+holds it, a new terminal does not), and never after the session ends."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+from tftsr_kernel.team import acting_as
+
+ASK = textwrap.dedent("""
+    import sys, tftsr_kernel
+    wb = tftsr_kernel.open(sys.argv[1])
+    answer = sys.argv[2]
+    print(wb.approvals.request("mcp:ops.restart", "ops.restart()", {}, approver=lambda req: answer, timeout=5))
+    wb.close()
+""")
+
+
+def _ask(data_dir, answer, **kw) -> str:
+    out = subprocess.run([sys.executable, "-c", ASK, str(data_dir), answer], capture_output=True, text=True,
+                         check=True, timeout=60, **kw)
+    return out.stdout.strip()
+
+
+def test_the_terminal_session_spans_processes_and_a_new_terminal_asks_again(data_dir, wb):
+    assert _ask(data_dir, "allow_session") == "allow_session"
+    assert _ask(data_dir, "deny") == "allow_session"                            # same terminal: remembered
+    assert _ask(data_dir, "deny", start_new_session=True) == "deny"             # another terminal: asked again
+    assert wb.approvals.session_allows("mcp:ops.restart")                       # this process's terminal too
+    wb.approvals.new_session()                                                   # ended here
+    assert not wb.approvals.session_allows("mcp:ops.restart")
+
+
+def test_a_sign_in_session_holds_until_sign_out(wb):
+    wb.team.create_user("ada", "admin")
+    wb.team.create_user("ana", "analyst", password="correct horse battery staple")
+    signed = wb.team.sign_in("ana", "correct horse battery staple")
+    with acting_as(wb.team.authenticate_session(signed.token)):
+        assert wb.approvals.session_id == f"signin:{signed.session.id}"
+        assert wb.approvals.request("mcp:ops.restart", "s", {}, approver=lambda r: "allow_session") == "allow_session"
+        assert wb.approvals.request("mcp:ops.restart", "s", {}, approver=lambda r: "deny") == "allow_session"
+    wb.team.sign_out(signed.token)
+    again = wb.team.sign_in("ana", "correct horse battery staple")     # a new sign-in is a new session
+    with acting_as(wb.team.authenticate_session(again.token)):
+        assert wb.approvals.request("mcp:ops.restart", "s", {}, approver=lambda r: "deny") == "deny"
+        assert not wb.approvals.session_allows("mcp:ops.restart", f"signin:{signed.session.id}")  # ended
