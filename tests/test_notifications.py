@@ -28,14 +28,17 @@ def test_events_reach_each_subscribed_channel_redacted(wb, hooks):
     n.add_channel("ops-teams", "teams", url=hooks.url + hooks.TEAMS_PATH, events=["resolved", "root_cause_identified"])
     n.add_channel("ingest", "webhook", url=hooks.url + hooks.HOOK_PATH, events=list(n_events()))
     issue = wb.issues.create_issue(f"Key {LEAK_KEY} leaked in logs", f"reported by {LEAK_MAIL}", "medium")
+    assert n.drain()
     [slack] = hooks.received(hooks.SLACK_PATH)
     assert "Issue opened" in slack.body["text"] and LEAK_KEY not in slack.body["text"]
     wb.issues.update_issue(issue.id, severity="critical")
     wb.issues.update_issue(issue.id, severity="low")  # lowered: no event
+    assert n.drain()
     assert len(hooks.received(hooks.SLACK_PATH)) == 2
     assert "from medium to critical" in hooks.received(hooks.SLACK_PATH)[1].body["text"]
     wb.whys.record_root_cause(issue.id, f"A deploy script echoed {LEAK_KEY}")
     wb.issues.update_issue(issue.id, status="resolved")
+    assert n.drain()
     teams = hooks.received(hooks.TEAMS_PATH)
     assert [t.body["summary"].split(":")[0] for t in teams] == ["[TFTSR] Root cause identified", "[TFTSR] Issue resolved"]
     generic = [r.body for r in hooks.received(hooks.HOOK_PATH)]
@@ -64,17 +67,20 @@ def test_failures_are_retried_a_bounded_number_of_times_and_shown(wb, hooks):
     n.add_channel("flaky", "slack", url=hooks.url + hooks.SLACK_PATH, events="issue_created")
     hooks.fail_next(429, retry_after="0")
     wb.issues.create_issue("First")
+    assert n.drain()
     [d] = n.list_deliveries("flaky")
     assert d.status == "sent" and d.attempts == 2
     hooks.fail_next(503, times=notifications.ATTEMPTS)
     issue = wb.issues.create_issue("Second")  # the change happens even though the delivery fails
     assert wb.issues.get_issue_record(issue.id).title == "Second"
+    assert n.drain()
     d = n.list_deliveries("flaky")[0]
     assert d.status == "failed" and d.attempts == notifications.ATTEMPTS and "503" in d.error
     [ch] = n.list_channels()
     assert ch.failures == 1 and ch.deliveries == 2 and ch.last_status == "failed"
     n.add_channel("revoked", "slack", url=hooks.url + "/services/T0001/B0001/revokedtoken999", events="issue_created")
     wb.issues.create_issue("Third")
+    assert n.drain()
     d = n.list_deliveries("revoked")[0]
     assert d.status == "failed" and d.attempts == 1 and "invalid_token" in d.error  # 403: not retried
     assert "revokedtoken999" not in d.error
@@ -89,6 +95,7 @@ def test_email_channel_over_smtp_with_auth(wb):
                                      to_addrs="sre@example.com,lead@example.com", username="tftsr",
                                      password=SMTP_PASSWORD)
         wb.issues.create_issue("Mail relay down", f"seen by {LEAK_MAIL}", "high")
+        assert wb.notifications.drain()
         [m] = smtp.messages
         assert m["to"] == ["sre@example.com", "lead@example.com"] and m["from"] == "tftsr@example.com"
         msg = message_from_bytes(m["data"])
@@ -140,6 +147,7 @@ def test_document_published_is_notified(wb, hooks):
         issue = wb.issues.create_issue("Cache stampede", None, "high")
         doc = wb.documents.generate_rca(issue.id)
         page = wb.integrations.publish_to_confluence(doc.id)
+        assert wb.notifications.drain()
     [hook] = hooks.received(hooks.HOOK_PATH)
     # the URL went through the guard too (the fake's 127.0.0.1 reads as an address placeholder)
     assert hook.body["event"] == "document_published" and f"/spaces/OPS/pages/{page.id}" in hook.body["text"]
@@ -158,3 +166,24 @@ def test_notify_cli(cli, hooks, monkeypatch, wb):
     bad = cli("notify", "add", "w", "--type", "webhook", "--url-env", "NOPE_NOT_SET", "--events", "resolved")
     assert bad.code == 2 and "NOPE_NOT_SET" in bad.stderr
     assert cli("notify", "remove", "ops").code == 0 and cli("notify", "list", "--json").json == []
+
+
+def test_a_slow_channel_never_holds_up_the_change(wb, hooks):
+    """The webhook answers only when the test lets it: were delivery part of the change,
+    ``update_issue`` could not return before that (the fake would give up and the check fail)."""
+    import threading
+
+    n = wb.notifications
+    n.add_channel("slow", "webhook", url=hooks.url + hooks.HOOK_PATH, events="resolved,severity_raised")
+    issue = wb.issues.create_issue("Checkout down", None, "medium")
+    release = threading.Event()
+    hooks.hold_next(release)
+    wb.issues.update_issue(issue.id, status="resolved")          # returns with the delivery still held
+    assert hooks.wait_held(20), "the delivery never started"
+    assert wb.issues.get_issue_record(issue.id).status == "resolved"
+    wb.issues.update_issue(issue.id, severity="critical")        # queued behind the held one
+    assert n.list_deliveries("slow") == []
+    release.set()
+    assert n.drain(30)
+    assert [d.event for d in reversed(n.list_deliveries("slow"))] == ["resolved", "severity_raised"]
+    assert {d.status for d in n.list_deliveries("slow")} == {"sent"} and not hooks.hold_timed_out

@@ -149,9 +149,15 @@ class Workbench:
             for k, v in list(_shared.items()):
                 if v is self:
                     del _shared[k]
+        self._drain_notifications()
         if "mcp" in self.__dict__:  # live MCP connections (server processes, HTTP sessions)
             self.mcp.close()
         self.db.close()
+
+    def _drain_notifications(self) -> None:
+        """Deliver what is still queued before the store closes (bounded: 60 s)."""
+        if "notifications" in self.__dict__:
+            self.notifications.drain(60.0)
 
     # -- maintenance
     def verify(self, expect_head: str | None = None):
@@ -283,12 +289,22 @@ class Workbench:
         return where
 
 
+def drain_notifications(timeout: float = 60.0) -> None:
+    """Wait for the queued notifications of every workbench this process opened."""
+    with _open_lock:
+        opened = list(_shared.values())
+    for wb in opened:
+        if "notifications" in wb.__dict__:
+            wb.notifications.drain(timeout)
+
+
 def close_all() -> None:
     """Close every workbench this process opened (tests, long-lived servers shutting down)."""
     with _open_lock:
         opened = list(_shared.values())
         _shared.clear()
     for wb in opened:
+        wb._drain_notifications()
         wb.db.close()
 
 

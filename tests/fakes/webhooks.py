@@ -24,10 +24,30 @@ class FakeWebhooks(FakeRest):
     TEAMS_PATH = "/webhookb2/11111111-2222/IncomingWebhook/abcdef0123/33333333"
     HOOK_PATH = "/hook"
 
+    def __init__(self):
+        super().__init__()
+        self._hold: threading.Event | None = None
+        self._held = threading.Event()
+        self.hold_timed_out = False
+
+    def hold_next(self, release: threading.Event) -> None:
+        """The next request waits for ``release`` (up to 8 s, under the client's 10 s timeout)
+        before it is answered; :meth:`wait_held` tells when it arrived."""
+        self._held.clear()
+        self._hold = release
+
+    def wait_held(self, timeout: float) -> bool:
+        return self._held.wait(timeout)
+
     def error_body(self, status, message):
         return message.encode()
 
     def route(self, req: Request):
+        hold, self._hold = self._hold, None
+        if hold is not None:
+            self._held.set()
+            if not hold.wait(8):
+                self.hold_timed_out = True
         if req.method != "POST":
             return 405, b"method_not_allowed", {"Content-Type": "text/plain"}
         if req.path.startswith("/services/"):

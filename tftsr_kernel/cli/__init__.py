@@ -157,7 +157,15 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(TftsrError(f"internal error ({type(exc).__name__}): {exc}. "
                                 "Set TFTSR_DEBUG=1 for details."), as_json)
     _emit(out, args.json)
+    _drain_notifications()
     return getattr(out, "exit_code", 0)
+
+
+def _drain_notifications() -> None:
+    """A command's notifications go out before it ends (they are queued so a slow channel does
+    not hold up the change; the output is already printed)."""
+    if "tftsr_kernel.workbench" in sys.modules:
+        sys.modules["tftsr_kernel.workbench"].drain_notifications()
 
 
 def run() -> None:

@@ -27,9 +27,9 @@ def install_events(wb) -> None:
 
     def fire(event, issue_id, detail=None):
         try:
-            wb.notifications.emit(event, issue_id, detail)
-        except TftsrError as exc:  # each channel's failure is recorded by emit; an event never fails the change
-            log.warning("notification %s for issue %s not delivered: %s", event, issue_id, exc)
+            wb.notifications.emit_later(event, issue_id, detail)   # delivered in the background, in order
+        except TftsrError as exc:  # an event never fails the change
+            log.warning("notification %s for issue %s not queued: %s", event, issue_id, exc)
 
     issues, whys = wb.issues, wb.whys
     create, update, root = issues.create_issue, issues.update_issue, whys.record_root_cause

@@ -14,12 +14,19 @@ the change that caused it (events fire after the change is committed).
 
 Events come from the services themselves (``events.install_events`` wraps ``issues.create_issue``,
 ``issues.update_issue`` and ``whys.record_root_cause`` on the workbench, as the guard does; the
-integrations service emits ``document_published``).
+integrations service emits ``document_published``). They are queued (:meth:`NotificationService.emit_later`)
+and delivered in order by one background thread per workbench, so the change returns at once;
+closing the workbench or leaving the process waits for the queue (up to 60 s).
 """
 
 from __future__ import annotations
 
+import atexit
+import contextvars
 import json
+import logging
+import queue
+import threading
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -35,6 +42,7 @@ MAX_WAIT = 5.0
 TIMEOUT = 10.0
 _SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 _PURPOSE = "notification_secret"
+_log = logging.getLogger("tftsr.notifications")
 
 
 @dataclass
@@ -94,6 +102,51 @@ class NotificationService:
     def __init__(self, wb):
         self._wb = wb
         self._db = wb.db
+        self._queue: "queue.Queue | None" = None
+        self._worker: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    # --- events in the background ----------------------------------------------------------------
+    def emit_later(self, event: str, issue_id: str | None, detail: str | None = None) -> None:
+        """Queue ``event`` for delivery by this workbench's delivery thread and return at once, so
+        a slow or failing channel never holds up the change that caused it (a dashboard click,
+        an alert intake, a CLI command). Events are delivered in order, as the actor who caused
+        them; each outcome is recorded as :meth:`emit` records it. :meth:`drain` waits for the
+        queue (the workbench's ``close`` and the process's exit do, so nothing queued is lost)."""
+        if event not in EVENTS:
+            raise ValidationError(f"unknown event {event!r}")
+        with self._start_lock:
+            if self._worker is None or not self._worker.is_alive():
+                self._queue = queue.Queue()
+                self._worker = threading.Thread(target=self._deliver_queued, name="tftsr-notifications", daemon=True)
+                self._worker.start()
+                atexit.register(self.drain, 60.0)
+        self._queue.put((contextvars.copy_context(), event, issue_id, detail))
+
+    def _deliver_queued(self) -> None:
+        q = self._queue
+        while True:
+            ctx, event, issue_id, detail = q.get()
+            try:
+                ctx.run(self.emit, event, issue_id, detail)
+            except Exception as exc:  # recorded per channel by emit; a closed store or a bug: logged, never raised
+                _log.warning("notification %s for issue %s not delivered: %s", event, issue_id, exc)
+            finally:
+                q.task_done()
+
+    def drain(self, timeout: float | None = 60.0) -> bool:
+        """Wait until every queued event was delivered or recorded as failed; False on timeout."""
+        q = self._queue
+        if q is None:
+            return True
+        end = None if timeout is None else time.monotonic() + timeout
+        with q.all_tasks_done:
+            while q.unfinished_tasks:
+                left = None if end is None else end - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                q.all_tasks_done.wait(left)
+        return True
 
     # --- channels ------------------------------------------------------------------------------
     def add_channel(self, name: str, channel_type: str, *, events, url: str | None = None,

@@ -349,8 +349,8 @@ class IntegrationService:
         from ..errors import TftsrError
 
         try:
-            self._wb.notifications.emit(event, issue_id, detail)
-        except TftsrError:  # each channel's failure is recorded by emit; the page is published
+            self._wb.notifications.emit_later(event, issue_id, detail)   # in the background, in order
+        except TftsrError:  # never fails the publication
             pass
 
     def update_confluence_page(self, doc_id: str, *, page_id: str | None = None, version: int | None = None,

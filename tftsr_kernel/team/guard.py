@@ -144,7 +144,8 @@ METHOD_PERMISSIONS: dict[str, dict] = {
     # notification channels are configured by admins; emit is the kernel's own step after a change
     "notifications": {"add_channel": "integrations:manage", "remove_channel": "integrations:manage",
                       "test_channel": "integrations:manage", "list_channels": "providers:read",
-                      "get_channel": "providers:read", "list_deliveries": "providers:read", "emit": NO_CHECK},
+                      "get_channel": "providers:read", "list_deliveries": "providers:read", "emit": NO_CHECK,
+                      "emit_later": NO_CHECK, "drain": NO_CHECK},
     # shell and kubectl: approving checks the action's level inside (analyst or admin)
     "shell": {"classify": "shell:classify",
               "run_shell_command": "shell:run", "list_actions": "shell:run", "get_action": "shell:run",
