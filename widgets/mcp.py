@@ -199,3 +199,75 @@ def _auth_label(server) -> str:
     if server.auth_type != "oauth2":
         return server.auth_type
     return "oauth2 (signed in)" if (server.oauth or {}).get("signed_in") else "oauth2 (not signed in)"
+
+
+class ResourcePicker:
+    """The chat's *Attach resource* control: a server, one of its discovered resources, and the
+    resources picked for the next message (read and redacted by the kernel when it is sent)."""
+
+    def __init__(self, wb):
+        self._wb = wb
+        self._picked: list[dict] = []
+        self._w_server = W.Dropdown(description="Resource", options=[], layout=W.Layout(width="260px"))
+        self._w_server.add_class("tftsr-chat-resource-server")
+        self._w_uri = W.Dropdown(options=[], layout=W.Layout(width="320px"))
+        self._w_uri.add_class("tftsr-chat-resource-uri")
+        self._w_add = button("Attach resource", "tftsr-chat-resource-add", icon="paperclip")
+        self._w_clear = button("", "tftsr-chat-resource-clear", icon="times", tooltip="Attach no resources",
+                               width="36px")
+        self._w_picked = W.HTML()
+        self._w_picked.add_class("tftsr-chat-resources")
+        self._w_server.observe(lambda _c: self._load_resources(), names="value")
+        self._w_add.on_click(lambda _b: self.add())
+        self._w_clear.on_click(lambda _b: self.clear())
+        self.layout = W.VBox([W.HBox([self._w_server, self._w_uri, self._w_add, self._w_clear]), self._w_picked])
+        self.refresh()
+
+    @property
+    def value(self) -> list[dict]:
+        """``[{"server": id, "uri": uri}]`` for ``chat_message(attach_resources=...)``."""
+        return [{"server": p["server"], "uri": p["uri"]} for p in self._picked]
+
+    @property
+    def labels(self) -> list[str]:
+        return [f"{p['name']}: {p['uri']}" for p in self._picked]
+
+    def refresh(self) -> None:
+        """The enabled servers that have resources (an error leaves the picker empty and says so)."""
+        try:
+            servers = [s for s in self._wb.mcp.list_mcp_servers() if s.enabled]
+            offer = [(s.name, s.id) for s in servers if self._wb.mcp.get_mcp_server_status(s.id).resource_count]
+        except Exception as exc:  # a viewer, a locked store: no picker, the chat still works
+            offer = []
+            self._w_picked.value = f'<span class="tftsr-muted">{_html.esc(_html.one_line(str(exc), 160))}</span>'
+        current = self._w_server.value
+        set_options(self._w_server, offer)
+        if current in {v for _, v in offer}:
+            self._w_server.value = current
+        self.layout.layout.display = "" if offer else "none"
+        self._load_resources()
+
+    def _load_resources(self) -> None:
+        sid = self._w_server.value
+        resources = self._wb.mcp.list_mcp_resources(sid) if sid else []
+        set_options(self._w_uri, [(_html.one_line(r.name or r.uri, 40) + f" ({_html.one_line(r.uri, 60)})", r.uri)
+                                  for r in resources])
+        self._w_add.disabled = not resources
+
+    def add(self) -> None:
+        sid, uri = self._w_server.value, self._w_uri.value
+        if not sid or not uri:
+            return
+        name = next((label for label, v in self._w_server.options if v == sid), sid)
+        if not any(p["server"] == sid and p["uri"] == uri for p in self._picked):
+            self._picked.append({"server": sid, "uri": uri, "name": name})
+        self._show()
+
+    def clear(self) -> None:
+        self._picked = []
+        self._show()
+
+    def _show(self) -> None:
+        self._w_picked.value = "".join(
+            f'<span class="tftsr-chip">{_html.esc(_html.one_line(label, 80))}'
+            '<span class="tftsr-muted"> redacted when sent</span></span>' for label in self.labels)
