@@ -220,6 +220,8 @@ class McpService:
         ``oauth_client_id`` (and a confidential client's ``oauth_client_secret``) when the
         authorization server has no dynamic client registration; ``oauth_scope`` overrides the
         scope the server asks for."""
+        if auth_type == "oauth2" and auth_value:
+            raise ValidationError("auth oauth2 takes no token: add the server, then sign in with tftsr mcp login NAME")
         name, url, config = self._validated(name, transport_type, url, command, args, env, secret_env, headers,
                                             auth_type, auth_value, api_key_header, oauth_client_id, oauth_scope)
         if auth_type == "oauth2":
