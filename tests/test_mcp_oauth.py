@@ -258,3 +258,22 @@ def test_roles_sign_in_is_admin_and_the_callback_needs_none(wb, auth, protected)
         assert wb.mcp.complete_login(back["state"], back["code"]) == "ops"  # the state is the proof
     with acting_as(ada):
         assert wb.mcp.get_mcp_server("ops").oauth["signed_in"]
+
+
+def test_updates_keep_or_drop_the_sign_in_and_the_cli_refuses_mixed_options(wb, cli, auth, protected):
+    wb.mcp.create_mcp_server("ops", "http", url=protected.url, auth_type="oauth2")
+    _kernel_login(wb, auth)
+    server = wb.mcp.update_mcp_server("ops", oauth_client_secret="a-new-client-secret-123")
+    assert server.oauth["signed_in"] and server.oauth["has_client_secret"]  # a new secret keeps the sign-in
+    server = wb.mcp.update_mcp_server("ops", url=protected.url + "/")
+    assert not server.oauth["signed_in"] and server.oauth["has_client_secret"]  # another URL: sign in again
+    assert "tftsr mcp login ops" in wb.mcp.discover_mcp_server("ops").error
+    server = wb.mcp.update_mcp_server("ops", auth_type="none")
+    assert server.auth_type == "none" and server.oauth is None and not server.has_auth
+    assert wb.mcp.update_mcp_server("ops", auth_type="oauth2").oauth["signed_in"] is False
+    with pytest.raises(Exception, match="needs a value"):  # the stored sign-in is no bearer token
+        wb.mcp.update_mcp_server("ops", auth_type="bearer")
+    r = cli("mcp", "add", "x", "--http", protected.url, "--auth", "oauth2", "--auth-env", "HOME")
+    assert r.code != 0 and "tftsr mcp login" in r.stderr
+    r = cli("mcp", "add", "y", "--http", protected.url, "--client-id", "abc")
+    assert r.code != 0 and "--auth oauth2" in r.stderr

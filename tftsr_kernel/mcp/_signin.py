@@ -12,6 +12,7 @@ verifier or secret.
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
 from .._util import utc_now
 from ..errors import NotFoundError, ValidationError
@@ -67,7 +68,10 @@ class McpSignIn:
         if row["auth_type"] != "oauth2":
             raise ValidationError(f"MCP server {row['name']!r} uses auth {row['auth_type']}, not oauth2; change it "
                                   "with --auth oauth2 to sign in")
-        redirect_uri = mcp_oauth.check_endpoint(redirect_uri, "redirect URI")
+        parts = urlsplit(redirect_uri if isinstance(redirect_uri, str) else "")
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment or \
+                any(c in redirect_uri for c in "\r\n\x00 "):
+            raise ValidationError("the redirect URI must be an absolute http(s) URL without a fragment")
         config = json.loads(row["transport_config"] or "{}")
         found = mcp_oauth.discover(row["url"], config.get("headers") or {})
         blob = self._oauth_blob(row)
