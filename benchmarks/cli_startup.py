@@ -1,6 +1,7 @@
 """Start-up of the ``tftsr`` command: ``tftsr pii scan`` on a two-line file (the fast path that
 imports and builds only the ``pii`` command group) next to ``tftsr issue list --help`` (the
-whole parser, every group imported) in the same run.
+issues group; before each command word got its own group, the whole parser with every group
+imported) in the same run.
 
     .venv/bin/python benchmarks/cli_startup.py [--runs 40] [--tree NAME=PATH ...]
 
@@ -45,7 +46,8 @@ def main() -> None:
                         env["PYTHONPATH"] = path
                     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
                     t0 = time.perf_counter()
-                    subprocess.run([sys.executable, "-m", "tftsr_kernel.cli", *argv], env=env,
+                    # cwd outside every tree: ``-m`` puts the cwd first on sys.path, before PYTHONPATH
+                    subprocess.run([sys.executable, "-m", "tftsr_kernel.cli", *argv], env=env, cwd=tmp,
                                    stdout=subprocess.DEVNULL, check=True)
                     times.setdefault((label, name), []).append((time.perf_counter() - t0) * 1000)
                     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -107,3 +107,22 @@ def test_real_console_script_contract(tftsr_proc):
     assert r.code == 1 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
     r = tftsr_proc("--help")
     assert r.code == 0 and "tftsr" in r.stdout
+
+
+def test_each_command_word_builds_only_its_own_group():
+    """``tftsr issue ...`` builds only the issues group's parser (start-up); the map it uses
+    must name the group that really registers each word, and every word must be in it."""
+    from tftsr_kernel.cli import COMMAND_GROUPS, GROUPS, _hooks, _parser_for
+
+    def words(parser):
+        sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+        return set(sub.choices)
+
+    assert set(COMMAND_GROUPS) == words(build_parser())
+    for entry in GROUPS:
+        assert words(build_parser(_hooks([entry]))) == {w for w, e in COMMAND_GROUPS.items() if e == entry}, entry
+    assert words(_parser_for(["--json", "issue", "list"])) == {"issue"}
+    assert words(_parser_for(["--data-dir", "x", "site-command", "list"])) == {"policy", "kubeconfig", "shell",
+                                                                                "site-command"}
+    assert words(_parser_for(["no-such-command"])) == set(COMMAND_GROUPS)   # its error lists every command
+    assert words(_parser_for(["--help"])) == set(COMMAND_GROUPS)

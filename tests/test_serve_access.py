@@ -79,7 +79,8 @@ def test_no_token_no_page_on_loopback(dash):
     assert status == 302
     status, body, _ = dash.get("", token=False, headers={"Authorization": "token wrong-token-0123456789"})
     assert status == 302
-    status, body, _ = dash.get("?token=" + dash.token[:-1] + "x", token=False)
+    near = dash.token[:-1] + ("y" if dash.token.endswith("x") else "x")   # one character off (never the token)
+    status, body, _ = dash.get("?token=" + near, token=False)
     assert status == 302
     for path in ("api/kernels", f"api/kernels/{_pool_id(dash)}", "voila/static/voila.js",
                  "voila/api/themes/@jupyterlab/theme-light-extension/index.css"):

@@ -1,4 +1,4 @@
-"""Bounded kernels on a real ``tftsr dashboard --cull-idle 15``: a page that never opens its
+"""Bounded kernels on a real ``tftsr dashboard --cull-idle 10``: a page that never opens its
 WebSocket loses its kernel after the grace period, a disconnected page's kernel is culled after
 the idle timeout, an open page keeps its kernel, a closed tab releases it at once, and the
 preheated kernel is never culled."""
@@ -16,7 +16,7 @@ from tests.dashboard import CHROMIUM, CHROMIUM_ARGS, running_dashboard
 
 pytestmark = [pytest.mark.slow]
 websockets_sync = pytest.importorskip("websockets.sync.client")
-CULL = 15  # seconds; the grace period is the same, the culler looks every 5 s
+CULL = 10  # seconds; the grace period is the same, the culler looks every 3 s
 SLACK = 25  # a busy machine: the culler's interval plus time to answer
 
 

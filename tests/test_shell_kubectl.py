@@ -3,18 +3,45 @@ server over real HTTPS; no decrypted kubeconfig remains on disk afterwards."""
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
-import shutil
 import stat
+import subprocess
+import sys
 
 import pytest
 
 from tests.fakes.kubernetes import FakeKubeAPI
 from tftsr_kernel.shell import runner
 
-pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None,
-                                reason="kubectl missing: .ci/workbench test installs kubernetes-client")
+
+
+def _debian_kubectl() -> str | None:
+    """Debian's kubectl (package kubernetes-client): installed, or unpacked under .venv/debian by
+    ``.ci/workbench test`` when /usr/bin/kubectl belongs to another package."""
+    try:
+        owner = subprocess.run(["dpkg", "-S", "/usr/bin/kubectl"], capture_output=True, text=True).stdout
+    except OSError:
+        owner = ""
+    if owner.startswith("kubernetes-client:"):
+        return "/usr/bin/kubectl"
+    unpacked = os.path.join(sys.prefix, "debian", "kubernetes-client", "usr", "bin", "kubectl")
+    return unpacked if os.access(unpacked, os.X_OK) else None
+
+
+KUBECTL = _debian_kubectl()
+pytestmark = pytest.mark.skipif(KUBECTL is None, reason="Debian's kubectl missing: .ci/workbench test installs it")
+
+
+@pytest.fixture(autouse=True)
+def _debian_kubectl_first(monkeypatch):
+    monkeypatch.setenv("PATH", os.path.dirname(KUBECTL) + os.pathsep + os.environ.get("PATH", ""))
+
+
+def _kubectl_version() -> str:
+    out = subprocess.run([KUBECTL, "version", "--client", "-o", "json"], capture_output=True, text=True).stdout
+    return json.loads(out)["clientVersion"]["gitVersion"]
 
 TOKEN = "kube-token-" + secrets.token_hex(16)   # made per run: no other file holds it
 
@@ -56,6 +83,8 @@ def test_kubectl_get_pods_with_an_uploaded_kubeconfig(wb, issue, tmp_path):
         assert "api-5b7c-x1" in res.stdout and "api-5b7c-x2" in res.stdout
         assert ("GET", "/api/v1/namespaces/payments/pods", True) in api.requests
         assert all(ok for _m, _p, ok in api.requests)           # the bearer token went with every request
+        # it was Debian's kubectl that ran (its User-Agent names its version)
+        assert api.user_agents and all(f"kubectl/{_kubectl_version()} " in ua for ua in api.user_agents), api.user_agents
         action = wb.shell.get_action(res.action_id)
         assert action.target == {"kubeconfig": "lab", "context": "fake-ctx"}
         # through a pipe (bash -c) too

@@ -303,12 +303,12 @@ def test_four_processes_creating_250_issues_each(tmp_path, wb, data_dir):
 # --- first use by several processes at once ------------------------------------------------------
 @pytest.mark.slow
 def test_six_processes_first_use_at_once_lose_nothing(tmp_path):
-    """20 rounds: six real `tftsr` processes start together on a fresh data directory (key-file
+    """12 rounds: six real `tftsr` processes start together on a fresh data directory (key-file
     mode), each creating an issue. Every write must be there and the database must open."""
     exe = Path(sys.executable).with_name("tftsr")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "tftsr_kernel.cli"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("TFTSR_")}
-    for rnd in range(20):
+    for rnd in range(12):
         d = tmp_path / f"round{rnd}"
         procs = [subprocess.Popen(cmd + ["--data-dir", str(d), "issue", "create", "--title", f"r{rnd} p{n}", "--json"],
                                   env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for n in range(6)]

@@ -86,6 +86,7 @@ CREATIONS = (
     ("command_executions", "command_execution", ("shell_command_execution",)),
     ("kubeconfig_files", "kubeconfig", ("add_kubeconfig",)),
     ("policies", "policy", ("add_policy",)),
+    ("shell_commands", "site_command", ("add_site_command",)),
 )
 
 

@@ -42,8 +42,11 @@ CSS = """
 .tftsr-msg{border-left:3px solid #90caf9;padding:4px 8px;margin:6px 0;background:#fbfdff}
 .tftsr-msg.user{border-left-color:#bdbdbd;background:#fafafa}
 .widget-html-content .tftsr-pre,.widget-html-content .tftsr-table,.widget-html-content .tftsr-md,
-.widget-html-content .tftsr-msg,.widget-html-content .tftsr-section{line-height:1.4}
+.widget-html-content .tftsr-msg,.widget-html-content .tftsr-section,.widget-html-content div.tftsr-muted{line-height:1.4}
 .tftsr-pii{padding:0 1px;border-radius:2px}
+div.widget-html-content pre.tftsr-pre{font-family:monospace;font-size:12px;border:1px solid #e0e0e0;padding:6px;
+ line-height:1.4}
+.tftsr-panel .widget-vbox>.widget-button{align-self:flex-start}
 """
 
 
@@ -71,6 +74,7 @@ def status_line(message: str | None, kind: str = "info") -> str:
     """The panel status line: escaped text, coloured by kind (info, ok, error, busy)."""
     if not message:
         return ""
+    kind = "ok" if kind == "success" else kind
     color = {"error": "#c62828", "ok": "#2e7d32", "busy": "#1565c0"}.get(kind, "#424242")
     icon = {"error": "\u26a0 ", "ok": "\u2713 ", "busy": "\u2026 "}.get(kind, "")
     return f'<span class="tftsr-status tftsr-status-{esc(kind)}" style="color:{color}">{icon}{esc(message)}</span>'

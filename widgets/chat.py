@@ -18,7 +18,8 @@ from tftsr_kernel.ai.transcript import split_attachments
 from tftsr_kernel.errors import CancelledError, TftsrError
 
 from . import _html
-from ._base import Background, Panel, button, changes, guarded
+from ._base import Background, Panel, button, changes, guarded, may
+from .chat_tools import TOOLS_CSS, ToolActivity, place_tool_calls, tool_call_html
 from .keys import SubmitKey
 
 USER_PREVIEW = 1_500       # characters of a (long) user message shown in the transcript
@@ -64,6 +65,8 @@ class ChatPanel(Panel):
 
         self._pending_user: str | None = None
         self._pending_logs: list[str] = []
+        self._tool_calls: list[dict] = []  # stored calls of the conversation (placeholders)
+        self._tools = ToolActivity(self._wb, on_status=self.set_status, on_change=self._push_live)
         self._w_provider = W.Dropdown(options=[], description="Provider", layout=W.Layout(width="360px"))
         self._w_provider.add_class("tftsr-chat-provider")
         self._w_reload = button("", "tftsr-chat-reload", icon="refresh", tooltip="Reload the providers and logs",
@@ -128,6 +131,16 @@ class ChatPanel(Panel):
     def last_response(self):
         return self._last_response
 
+    @property
+    def approval_cards(self):
+        """The approval cards of the turn in flight (:class:`widgets.chat_tools.ApprovalCard`)."""
+        return list(self._tools.cards)
+
+    @property
+    def tool_calls(self) -> list[dict]:
+        """The conversation's stored tool calls, as the transcript shows them (placeholders)."""
+        return list(self._tool_calls)
+
     def wait(self, timeout: float = 30) -> bool:
         """Wait for a running reply or analysis (for scripts and tests)."""
         return self._job.join(timeout)
@@ -136,6 +149,7 @@ class ChatPanel(Panel):
     def _build(self):
         return W.VBox([W.HTML(_html.style_tag() + f"<style>{CHAT_CSS}</style>"),
                        W.HBox([self._w_provider, self._w_reload]), self._w_transcript, self._w_live,
+                       self._tools.layout,
                        self._w_message, self._w_key, self._w_attach, self._w_resources.layout,
                        W.HBox([self._w_send, self._w_stop, self._w_analyze, self._w_hint]), self._w_analysis,
                        self._w_status])
@@ -174,6 +188,7 @@ class ChatPanel(Panel):
         shown = self._chat.list_messages(self.issue_id, display=True)
         sent = {m.id: m for m in self._chat.list_messages(self.issue_id)}
         self._messages = shown
+        self._tool_calls = self._chat.list_tool_calls(self.issue_id) if may(self._wb, "chat:read") else []
         self._w_transcript.value = self._transcript_html(sent)
 
     def _transcript_html(self, sent: dict | None = None) -> str:
@@ -183,7 +198,7 @@ class ChatPanel(Panel):
                     "rejected).</div>")
         return ('<div class="tftsr-muted tftsr-chat-restored-note">Shown on this machine with the original values '
                 "restored; the model saw placeholders such as [Email_1] instead (each attached log says how it "
-                "left).</div>" + _messages_html(self._messages, "You", sent or {}))
+                "left).</div>" + _messages_html(self._messages, "You", sent or {}, self._tool_calls))
 
     # -- handlers -------------------------------------------------------------------------------
     @guarded
@@ -209,6 +224,9 @@ class ChatPanel(Panel):
         self._pending_logs = [label.rsplit(" (", 1)[0] for label, value in self._w_attach.options if value in attach]
         resources = self._w_resources.value
         self._pending_logs += self._w_resources.labels
+        self._tools.reset()
+        if not self._messages:  # the "No messages yet" hint would sit above the first question
+            self._w_transcript.value = ""
         self._w_live.value = self._live_html(pending=True)
         self._w_message.value = ""  # shown above the reply now; put back if the send fails
         self._set_busy(True)
@@ -238,7 +256,9 @@ class ChatPanel(Panel):
     def _send_worker(self, message, attach, resources=()):
         try:
             resp = self._chat.chat_message(self.issue_id, message, attach_log_ids=attach, on_chunk=self._on_chunk,
-                                           cancel=self._cancel, attach_resources=resources)
+                                           cancel=self._cancel, approver=self._tools.approver,
+                                           on_tool=lambda ev: self._tools.on_tool(ev, len(self._live)),
+                                           attach_resources=resources)
             self._last_response = resp
             if resources:
                 self._w_resources.clear()
@@ -271,6 +291,7 @@ class ChatPanel(Panel):
                 self._pending_user = None
                 self._live = ""
                 self._w_live.value = ""
+                self._tools.finish()
                 self._set_busy(False)
 
     def _on_chunk(self, text: str) -> None:
@@ -290,8 +311,15 @@ class ChatPanel(Panel):
             head = (f'<div class="tftsr-msg user"><b>You</b><div style="white-space:pre-wrap">'
                     f"{_html.esc(user[:USER_PREVIEW])}</div>{logs}</div>")
         body = "\u2026" if pending and not self._live else _html.esc(self._live)
+        if self._tools.entries:  # tool calls so far, each where it happened in the reply
+            return (head + '<div class="tftsr-msg assistant tftsr-streaming"><b>Assistant</b>'
+                    f"{self._tools.interleave(self._live)}</div>")
         return (head + '<div class="tftsr-msg assistant tftsr-streaming"><b>Assistant</b>'
                 f'<div style="white-space:pre-wrap">{body}</div></div>')
+
+    def _push_live(self) -> None:
+        """A tool call started or ended: show it now (not throttled like the text)."""
+        self._w_live.value = self._live_html()
 
     def _on_stop(self, _b=None):
         self._cancel.set()
@@ -343,8 +371,9 @@ class ChatPanel(Panel):
         msgs = self._chat.list_messages(self.issue_id)
         if not msgs:
             return _html.style_tag() + _html.heading("AI chat") + '<div class="tftsr-muted">No conversation.</div>'
-        return (_html.style_tag() + f"<style>{CHAT_CSS}</style>" + _html.heading("AI chat")
-                + _messages_html(msgs, "User", {m.id: m for m in msgs}))
+        calls = self._chat.list_tool_calls(self.issue_id)
+        return (_html.style_tag() + f"<style>{CHAT_CSS}{TOOLS_CSS}</style>" + _html.heading("AI chat")
+                + _messages_html(msgs, "User", {m.id: m for m in msgs}, calls))
 
     def _repr_markdown_(self) -> str:
         msgs = self._chat.list_messages(self.issue_id)
@@ -352,12 +381,15 @@ class ChatPanel(Panel):
                 "(each attached log says whether it was redacted).")
 
 
-def _messages_html(messages, user_label: str, sent: dict) -> str:
+def _messages_html(messages, user_label: str, sent: dict, tool_calls=()) -> str:
     """User text escaped (long messages cut) with its attached logs as chips; assistant replies
     as sanitised Markdown. ``sent`` maps message ids to the stored (as sent) messages: a chip
-    shows the log exactly as the model received it, whatever the rest of the view restores."""
+    shows the log exactly as the model received it, whatever the rest of the view restores.
+    ``tool_calls`` (``wb.chat.list_tool_calls``) show before the reply of their turn."""
     out = []
-    for m in messages:
+    before, after = place_tool_calls(messages, tool_calls)
+    for i, m in enumerate(messages):
+        out.extend(tool_call_html(c) for c in before.get(m.id, ()))
         if m.role == "user":
             text, _shown = split_attachments(m.content)
             as_sent = sent.get(m.id)
@@ -367,6 +399,7 @@ def _messages_html(messages, user_label: str, sent: dict) -> str:
                        f"{_html.esc(text)}</div>{''.join(_chip(a) for a in attachments)}</div>")
         elif m.role == "assistant":
             out.append(f'<div class="tftsr-msg assistant"><b>Assistant</b>{_html.markdown(m.content)}</div>')
+        out.extend(tool_call_html(c) for c in after.get(i, ()))
     return "".join(out)
 
 

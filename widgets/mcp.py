@@ -37,14 +37,18 @@ class McpPanel(Panel):
         self._w_tool = W.Dropdown(description="Tool", options=[])
         self._w_policy = W.Dropdown(description="Approval", options=["auto", "ask", "deny"], value="ask")
         self._w_set_policy = button("Set", "tftsr-mcp-set-policy")
-        self._w_name = W.Text(description="Name")
-        self._w_transport = W.Dropdown(description="Transport", options=["stdio", "http"], value="stdio")
-        self._w_target = W.Text(description="Command/URL", placeholder="mcp-server-time, or https://host/mcp")
-        self._w_args = W.Text(description="Arguments", placeholder="stdio: space-separated arguments")
-        self._w_auth = W.Dropdown(description="Auth", options=["none", "bearer", "api_key", "oauth2"], value="none")
-        self._w_secret = W.Password(description="Token")
-        self._w_client_id = W.Text(description="Client id", placeholder="oauth2: only without dynamic registration")
-        self._w_trusted = W.Checkbox(description="Trusted (gets original values)", value=False)
+        form = {"style": {"description_width": "120px"}, "layout": W.Layout(width="540px")}
+        self._w_name = W.Text(description="Name", **form)
+        self._w_transport = W.Dropdown(description="Transport", options=["stdio", "http"], value="stdio", **form)
+        self._w_target = W.Text(description="Command / URL", placeholder="mcp-server-time, or https://host/mcp", **form)
+        self._w_args = W.Text(description="Arguments", placeholder="stdio: space-separated arguments", **form)
+        self._w_auth = W.Dropdown(description="Auth", options=["none", "bearer", "api_key", "oauth2"], value="none",
+                                  **form)
+        self._w_secret = W.Password(description="Token", **form)
+        self._w_client_id = W.Text(description="Client id", placeholder="oauth2: only without dynamic registration",
+                                   **form)
+        self._w_trusted = W.Checkbox(description="Trusted (gets original values)", value=False,
+                                     layout=W.Layout(width="540px"))
         self._w_add = button("Add server", "tftsr-mcp-add", style="primary", icon="plus")
         self._w_pending = W.VBox([])
         self._w_pending.add_class("tftsr-mcp-pending")
@@ -57,6 +61,7 @@ class McpPanel(Panel):
         self._w_add.on_click(self._on_add)
         self._w_refresh_pending.on_click(lambda _b: self.refresh_pending())
         self._w_server.observe(lambda _c: self._show_tools(), names="value")
+        self._w_tool.observe(lambda _c: self._show_policy(), names="value")
 
     def _build(self):
         self.refresh()
@@ -96,6 +101,13 @@ class McpPanel(Panel):
         self._w_tools.value = _html.table(rows, ["Tool", "Approval", "Description"]) if rows else ""
         set_options(self._w_tool, [t.name for t in self._tools])
         self._w_set_policy.disabled = not self._tools
+        self._show_policy()
+
+    def _show_policy(self) -> None:
+        """The approval picker shows the selected tool's current policy."""
+        tool = next((t for t in self._tools if t.name == self._w_tool.value), None)
+        if tool is not None and tool.approval in self._w_policy.options:
+            self._w_policy.value = tool.approval
 
     @guarded
     def _on_discover(self, _b=None):

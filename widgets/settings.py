@@ -441,11 +441,19 @@ class SettingsPanel(Panel):
             self.mcp_panel = McpPanel(self._wb)
             return self.mcp_panel.layout
 
+        def shell():  # widgets/shell.py: the chat's shell tool, pending commands, kubeconfigs, policies
+            from .shell import ShellSettings
+
+            self.shell_panel = ShellSettings(self._wb)
+            return self.shell_panel.layout
+
         pages = [("PII", pii), ("Ollama", ollama), ("General", general), ("Audit log", audit)]
         if service(self._wb, "integrations") is not None:
             pages.insert(len(pages) - 1, ("Integrations", integrations))
         if service(self._wb, "mcp") is not None:
             pages.insert(len(pages) - 1, ("MCP", mcp))
+        if service(self._wb, "shell") is not None:
+            pages.insert(len(pages) - 1, ("Shell", shell))
         if self._providers is not None:
             pages.insert(0, ("AI providers", providers))
         self._w_tabs = lazy_tabs(pages, css="tftsr-settings-tabs")

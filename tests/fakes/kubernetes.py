@@ -8,7 +8,8 @@ It follows the documented API (https://kubernetes.io/docs/reference/using-api/ap
 ``GET /apis`` (APIGroupList, no groups), ``GET /api/v1`` (APIResourceList with pods and
 namespaces), and ``GET /api/v1/namespaces/NS/pods`` (a v1 PodList; kubectl asks for a Table
 in its Accept header and accepts the plain list). Every request needs ``Authorization: Bearer
-TOKEN``; otherwise a 401 v1 Status. Requests are recorded (method, path, authorization ok).
+TOKEN``; otherwise a 401 v1 Status. Requests are recorded (method, path, authorization ok), and
+the clients' User-Agent headers (which kubectl built them).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class FakeKubeAPI:
         self.token = token
         self.pods = pods or {"default": ["checkout-7d9f-abcde", "checkout-7d9f-fghij"]}
         self.requests: list[tuple[str, str, bool]] = []
+        self.user_agents: set[str] = set()
         self._srv = None
 
     @property
@@ -63,6 +65,7 @@ class FakeKubeAPI:
                 path = urlsplit(self.path).path
                 ok = self.headers.get("Authorization") == f"Bearer {api.token}"
                 api.requests.append(("GET", path, ok))
+                api.user_agents.add(self.headers.get("User-Agent", ""))
                 if not ok:
                     return self._send(401, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
                                             "message": "Unauthorized", "reason": "Unauthorized", "code": 401})

@@ -92,7 +92,9 @@ class FakeMcpHttpServer:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(self._app, log_level="warning", lifespan="on", access_log=False)
+        # a client still holding its stream open must not keep the test waiting at shutdown
+        config = uvicorn.Config(self._app, log_level="warning", lifespan="on", access_log=False,
+                                timeout_graceful_shutdown=1)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
         self._thread.start()

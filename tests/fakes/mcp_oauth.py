@@ -47,7 +47,9 @@ class _Served:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", self.port))
         self.port = sock.getsockname()[1]
-        self._server = uvicorn.Server(uvicorn.Config(self._app, log_level="warning", lifespan="on", access_log=False))
+        # a client still holding its stream open must not keep the test waiting at shutdown
+        self._server = uvicorn.Server(uvicorn.Config(self._app, log_level="warning", lifespan="on", access_log=False,
+                                                     timeout_graceful_shutdown=1))
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
         self._thread.start()
         deadline = time.monotonic() + 30

@@ -739,6 +739,8 @@ class _ChatShellSource:
     shell.run_shell_command``); tier 1 runs at once, tier 3 never. The output is cleared by the
     egress guard inside the tool."""
 
+    source = "shell"
+
     def __init__(self, wb, issue_id, approver, allow_tools):
         from ..shell.tool import ShellToolSource
 
@@ -762,5 +764,8 @@ class _ChatShellSource:
         decision = self._wb.approvals.request(
             "shell:run_shell_command" if allow else f"shell:{action.command}",
             f"tier {action.tier}: {action.tier_reason}: {action.command}", {"command": action.command},
-            approver=self._approver, allow=allow)
+            approver=self._approver, allow=allow, record=False,   # the shell service records the decision
+            details={"kind": "shell", "tool": "run_shell_command", "command": action.command, "tier": action.tier,
+                     "tier_reason": action.tier_reason, "why": action.reason, "approval_level": action.approval_level,
+                     "action_id": action.id, "policy": action.policy_name})
         return None if decision == "timeout" else decision

@@ -74,11 +74,26 @@ class ApprovalRequest:
     session_id: str
     created_at: str = field(default_factory=utc_now)
     decision: str | None = None
+    #: seconds this request waits for a decision before it becomes a denial
+    timeout: float | None = None
+    #: structured facts for a panel's card: ``kind`` ("mcp" | "shell"), ``server`` and ``tool`` of an
+    #: MCP call; ``command``, ``tier``, ``tier_reason``, ``why`` (the model's reason),
+    #: ``approval_level`` and ``action_id`` of a shell command (placeholders only)
+    details: dict = field(default_factory=dict)
     _event: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
+
+    def __post_init__(self):
+        if not self.details.get("kind"):  # what the pattern says ("mcp:SERVER.TOOL", "shell:COMMAND")
+            kind, _, rest = self.pattern.partition(":")
+            facts = {"kind": kind}
+            if kind == "mcp" and "." in rest:
+                facts["server"], facts["tool"] = rest.split(".", 1)
+            self.details = {**facts, **self.details}
 
     def to_dict(self) -> dict:
         return {"id": self.id, "pattern": self.pattern, "summary": self.summary, "arguments": self.arguments,
-                "session_id": self.session_id, "created_at": self.created_at}
+                "session_id": self.session_id, "created_at": self.created_at, "timeout": self.timeout,
+                "details": dict(self.details)}
 
 
 #: an approver: gets the request, returns a decision, or None to leave it to ``decide``/the timeout
@@ -144,33 +159,43 @@ class Approvals:
                 **({"reason": reason} if reason else {})})
 
     def request(self, pattern: str, summary: str, arguments: dict, *, approver: Approver | None = None,
-                allow: Sequence[str] = (), timeout: float | None = None) -> str:
+                allow: Sequence[str] = (), timeout: float | None = None, record: bool = True,
+                details: dict | None = None) -> str:
         """Ask for a decision on one ``ask`` call; returns the decision (``timeout`` when nobody
         answered in time, which counts as a denial). ``allow`` patterns are approved for this
-        call without asking (``tftsr chat --allow-tool``)."""
+        call without asking (``tftsr chat --allow-tool``); ``details`` are structured facts for
+        the approver's card (:attr:`ApprovalRequest.details`).
+
+        ``record=False``: the caller owns the decision and stores it itself (the shell service
+        keeps its own ``approval_decisions`` rows, with the proposer and the approval level), so
+        the broker only asks; nothing is remembered or written here."""
         session = self.session_id
-        if self.session_allows(pattern, session):
+        if record and self.session_allows(pattern, session):
             return "allow_session"
         if pattern in allow:
-            self._record(pattern, "allow_once", session, "allowed for the turn by the caller")
+            if record:
+                self._record(pattern, "allow_once", session, "allowed for the turn by the caller")
             return "allow_once"
-        req = ApprovalRequest(uuid7(), pattern, summary, arguments, session)
+        wait = self.timeout if timeout is None else timeout
+        req = ApprovalRequest(uuid7(), pattern, summary, arguments, session, timeout=wait, details=dict(details or {}))
         with self._lock:
             self._pending[req.id] = req
         try:
             decision = approver(req) if approver is not None else None
             if decision is None:
-                req._event.wait(self.timeout if timeout is None else timeout)
+                req._event.wait(wait)
                 decision = req.decision
         finally:
             with self._lock:
                 self._pending.pop(req.id, None)
         if decision is None:
-            self._record(pattern, "deny", session, "timed out")
+            if record:
+                self._record(pattern, "deny", session, "timed out")
             return "timeout"
         if decision not in DECISIONS:
             decision = "deny"
-        self._record(pattern, decision, session)
+        if record:
+            self._record(pattern, decision, session)
         return decision
 
 
@@ -210,11 +235,13 @@ def run_calls(sources: Sequence[ToolSource], calls: Sequence[ToolCall], *, on_to
                 outcome = ToolOutcome("error", "policy_deny", f"there is no tool named {call.name!r}", None, call.name)
             else:
                 if on_tool is not None:
-                    on_tool({"event": "call", "round": round_no, "tool": call.name,
+                    on_tool({"event": "call", "round": round_no, "tool": call.name, "call_id": call.id,
+                             "source": getattr(source, "source", None),
                              "arguments": json.dumps(call.arguments, ensure_ascii=False)})
                 outcome = source.run(call)
         if on_tool is not None:
-            on_tool({"event": "result", "round": round_no, "tool": call.name, "status": outcome.status,
-                     "decision": outcome.decision, "content": outcome.content[:2000]})
+            on_tool({"event": "result", "round": round_no, "tool": call.name, "call_id": call.id,
+                     "server": outcome.server, "status": outcome.status, "decision": outcome.decision,
+                     "content": outcome.content[:2000], "length": len(outcome.content)})
         done.append((call, outcome))
     return ToolRound(round_no, done)

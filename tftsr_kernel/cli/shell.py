@@ -1,4 +1,4 @@
-"""``tftsr shell ...``, ``tftsr kubeconfig ...`` and ``tftsr policy ...``: commands on the host and
+"""``tftsr shell ...``, ``tftsr kubeconfig ...``, ``tftsr policy ...`` and ``tftsr site-command ...``: commands on the host and
 the cluster in three tiers (see ``tftsr_kernel/shell``).
 
 ``tftsr shell run`` runs tier 1 at once; tier 2 asks on the terminal (once / session / deny /
@@ -127,6 +127,32 @@ def cmd_policy_remove(args):
     return Output(p.to_dict(), f"removed policy {p.name}")
 
 
+def cmd_policy_enable(args):
+    p = _wb(args).shell.set_policy_enabled(args.name, True)
+    return Output(p.to_dict(), f"enabled policy {p.name}")
+
+
+def cmd_policy_disable(args):
+    p = _wb(args).shell.set_policy_enabled(args.name, False)
+    return Output(p.to_dict(), f"disabled policy {p.name} (kept; it no longer decides)")
+
+
+def cmd_site_add(args):
+    c = _wb(args).shell.add_site_command(args.template, args.tier, category=args.category,
+                                         description=args.description)
+    return Output(c.to_dict(), f"added site command {c.command_template}: tier {c.tier}")
+
+
+def cmd_site_list(args):
+    rows = [c.to_dict() for c in _wb(args).shell.list_site_commands()]
+    return Output(rows, _table(rows, ["command_template", "tier", "category", "description"]))
+
+
+def cmd_site_remove(args):
+    c = _wb(args).shell.remove_site_command(args.template)
+    return Output(c.to_dict(), f"removed site command {c.command_template}")
+
+
 def register(sub, add) -> None:
     g = add.group(sub, "shell", "classify, run, approve and review shell and kubectl commands")
     p = add(g, "classify", cmd_classify, "the tier (1 read-only, 2 needs approval, 3 refused) and why")
@@ -164,5 +190,20 @@ def register(sub, add) -> None:
     p.add_argument("--priority", type=int, default=100, help="lower is checked first (default 100)")
     p.add_argument("--description")
     add(g, "list", cmd_policy_list, "policies in the order they are checked")
+    p = add(g, "enable", cmd_policy_enable, "turn a disabled policy back on")
+    p.add_argument("name", metavar="NAME")
+    p = add(g, "disable", cmd_policy_disable, "keep a policy but stop it deciding")
+    p.add_argument("name", metavar="NAME")
     p = add(g, "remove", cmd_policy_remove, "remove a policy")
     p.add_argument("name", metavar="NAME")
+
+    g = add.group(sub, "site-command", "this site's own commands and their tiers (admin; shell_commands)")
+    p = add(g, "add", cmd_site_add, "declare a command: an unknown program gets this tier; a known one may only go up")
+    p.add_argument("template", metavar="TEMPLATE", help="e.g. 'ops-status *' (a last word * takes any arguments)")
+    p.add_argument("--tier", type=int, required=True, choices=(1, 2, 3))
+    p.add_argument("--category", default="general",
+                   choices=("general", "kubectl", "proxmox", "systemd", "network", "database", "windows", "runbook"))
+    p.add_argument("--description")
+    add(g, "list", cmd_site_list, "the site's commands (viewers may read them)")
+    p = add(g, "remove", cmd_site_remove, "remove a site command")
+    p.add_argument("template", metavar="TEMPLATE_OR_ID")

@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import re
@@ -262,14 +263,8 @@ class PiiService:
         """
         if not isinstance(text, str):
             raise ValidationError("egress text must be a string")
-        try:
+        with _fail_closed("text"):
             spans = detect(text, self.config())
-        except EgressBlockedError:
-            raise  # the engine's own message says what failed
-        except TftsrError as exc:
-            raise EgressBlockedError(f"the egress guard could not clear the text ({exc}); nothing was sent") from None
-        except Exception as exc:  # fail closed whatever went wrong
-            raise EgressBlockedError(f"the egress guard failed ({type(exc).__name__}: {exc}); nothing was sent") from None
         if not spans:
             return EgressText(_clean(text), sha256_hex(_clean(text)), 0, [])
         with self._db.write() as conn:
@@ -322,7 +317,7 @@ class PiiService:
         each finding replaces its whole escaped span, so ``abc\\~def`` never leaves half
         redacted. Then the plain pass runs on the result too.
         """
-        try:
+        with _fail_closed("request"):
             released_by_log = self.released_by_log(issue_id)
             config = self.config()
             with self._db.write() as conn:
@@ -386,12 +381,6 @@ class PiiService:
 
                 out = _walk(payload, clean)
                 self._persist(conn, issue_id, pseudo)
-        except EgressBlockedError:
-            raise
-        except TftsrError as exc:
-            raise EgressBlockedError(f"the egress guard could not clear the request ({exc}); nothing was sent") from None
-        except Exception as exc:  # fail closed whatever went wrong
-            raise EgressBlockedError(f"the egress guard failed ({type(exc).__name__}: {exc}); nothing was sent") from None
         return Outbound(issue_id, out, stats["spans"], sorted(stats["types"]), stats["released"])
 
     def review_state(self, log_file_id: str) -> dict:
@@ -446,7 +435,7 @@ class PiiService:
         log = self._log(log_file_id)
         if log["issue_id"] != issue_id:
             raise ValidationError("that log belongs to another issue")
-        try:
+        with _fail_closed("text"):
             released = self.released_by_log(issue_id).get(log_file_id, frozenset())
             config = self.config()
             with self._db.write() as conn:
@@ -479,14 +468,23 @@ class PiiService:
                     text = redact(text, spans, pseudo.placeholder)
                     count += len(spans)
                 self._persist(conn, issue_id, pseudo)
-        except EgressBlockedError:
-            raise
-        except TftsrError as exc:
-            raise EgressBlockedError(f"the egress guard could not clear the text ({exc}); nothing was sent") from None
-        except Exception as exc:  # fail closed whatever went wrong
-            raise EgressBlockedError(f"the egress guard failed ({type(exc).__name__}: {exc}); nothing was sent") from None
         out = _clean(text)
         return EgressText(out, sha256_hex(out), count, types)
+
+
+@contextlib.contextmanager
+def _fail_closed(what: str):
+    """The guard's rule for failure, in one place: whatever goes wrong while clearing ``what``
+    (an engine that cannot run, a bad rule, a bug) becomes :class:`EgressBlockedError`, so the
+    caller sends nothing; an ``EgressBlockedError`` raised inside keeps its own message."""
+    try:
+        yield
+    except EgressBlockedError:
+        raise
+    except TftsrError as exc:
+        raise EgressBlockedError(f"the egress guard could not clear the {what} ({exc}); nothing was sent") from None
+    except Exception as exc:  # fail closed whatever went wrong
+        raise EgressBlockedError(f"the egress guard failed ({type(exc).__name__}: {exc}); nothing was sent") from None
 
 
 #: what splits a masked token into the pieces checked against known values

@@ -37,25 +37,89 @@ class Verdict:
         return {"tier": self.tier, "reason": self.reason}
 
 
+@dataclass(frozen=True)
+class SiteCommand:
+    """A command this site declared with its tier (table ``shell_commands``): ``template`` is a
+    command line whose words match with shell wildcards (``*``, ``?``, ``[...]``) word by word, a
+    last word ``*`` standing for any number of words. It may give a program the classifier does
+    not know its tier (``ops-status *`` reads only: tier 1), and may raise any command's tier
+    (``systemctl restart payments`` is tier 3 here); it never lowers a program the classifier
+    knows (``rm`` stays 3, ``curl`` stays 2), nor a command with computed arguments (``$X``,
+    wildcards). The program matches as written: ``ops-status`` is not ``/tmp/x/ops-status``."""
+
+    template: str
+    tier: int
+    description: str | None = None
+    words: tuple = ()
+
+
+def site_command(template: str, tier: int, description: str | None = None) -> SiteCommand:
+    """Parse and check a template (one simple command of literal words; a literal program name)."""
+    if not isinstance(template, str) or not template.strip():
+        raise ValueError("give the command template, e.g. 'ops-status *'")
+    if tier not in (1, 2, 3):
+        raise ValueError("the tier must be 1, 2 or 3")
+    try:
+        script = parse(template.strip())
+    except ParseError as exc:
+        raise ValueError(f"the template cannot be read ({exc})") from None
+    if len(script.commands) != 1 or script.operators or script.functions:
+        raise ValueError("a template is one simple command (no ;, &&, |, functions)")
+    cmd = script.commands[0]
+    if cmd.assigns or cmd.redirects or cmd.pseudo or not cmd.words:
+        raise ValueError("a template has no variable assignments, redirections or compound commands")
+    if any(w.subs or w.expands or w.brace or w.tilde for w in cmd.words):
+        raise ValueError("a template holds plain words and wildcards only (no $, `...` or $(...))")
+    first = cmd.words[0]
+    if first.glob or not first.text.strip():
+        raise ValueError("a template starts with the program's name, without wildcards")
+    words = tuple(w.text for w in cmd.words)
+    return SiteCommand(" ".join(w.raw for w in cmd.words), tier, description, words)
+
+
+def _site_match(site, name: str, texts: list[str]):
+    """The site commands matching a simple command: its program as written (``ops-status`` is
+    not ``/tmp/x/ops-status``, a template may name a full path) and its argument ``texts``."""
+    import fnmatch
+
+    found = []
+    for sc in site:
+        pats = sc.words
+        if pats[0] != name:
+            continue
+        rest = list(pats[1:])
+        if rest and rest[-1] == "*":
+            fixed = rest[:-1]
+            ok = len(texts) >= len(fixed)
+        else:
+            fixed = rest
+            ok = len(texts) == len(fixed)
+        if ok and all(fnmatch.fnmatchcase(t, p) for t, p in zip(texts, fixed)):
+            found.append(sc)
+    return found
+
+
 class _Acc:
-    def __init__(self):
+    def __init__(self, site=()):
         self.tier, self.reason = 1, ""
         self.programs: list[str] = []
+        self.site = tuple(site)
 
     def add(self, tier: int, reason: str) -> None:
         if tier > self.tier or not self.reason:
             self.tier, self.reason = max(tier, self.tier), reason
 
 
-def classify(command: str) -> Verdict:
-    """The tier of ``command`` and why (see the module docstring)."""
+def classify(command: str, site=()) -> Verdict:
+    """The tier of ``command`` and why (see the module docstring); ``site``: the site's declared
+    commands (:class:`SiteCommand`, from ``wb.shell``), none by default."""
     if not isinstance(command, str):
         return Verdict(3, "not a command line (expected text)")
     if len(command) > MAX_CHARS:
         return Verdict(3, f"longer than {MAX_CHARS} characters: refused")
     if not command.strip():
         return Verdict(3, "an empty command: nothing to run")
-    acc = _Acc()
+    acc = _Acc(site)
     try:
         script = _classify_script(command, acc, 0)
     except ParseError as exc:
@@ -84,7 +148,7 @@ def _classify_script(src: str, acc: _Acc, depth: int):
 
 def _payload(src: str, acc: _Acc, depth: int, at_least: int, why: str) -> None:
     """Classify code that another command runs; the result is at least ``at_least``."""
-    sub = _Acc()
+    sub = _Acc(acc.site)
     _classify_script(src, sub, depth + 1)
     acc.programs.extend(sub.programs)
     if sub.tier >= at_least:
@@ -165,22 +229,44 @@ def _opts_and_rest(words: list[Word], with_value: set, *, stop_at_first: bool = 
 
 
 def _classify_words(words: list[Word], cmd: Command, acc: _Acc, depth: int) -> None:
+    matches = []
+    if acc.site and not (words[0].expands or words[0].glob or words[0].brace):
+        matches = _site_match(acc.site, words[0].text, [w.text for w in words[1:]])
+    if not matches:
+        _builtin_words(words, cmd, acc, depth)
+        return
+    sub = _Acc(acc.site)
+    known = _builtin_words(words, cmd, sub, depth)
+    acc.programs.extend(sub.programs)
+    top = max(matches, key=lambda sc: sc.tier)
+    why = f"a site command ({top.template}, tier {top.tier})" + (f": {top.description}" if top.description else "")
+    literal = all(w.literal and not w.subs for w in words[1:])
+    if not known and literal:
+        acc.add(top.tier, why)   # a program the rules do not know: the site's word decides
+        return
+    acc.add(sub.tier, sub.reason)
+    if top.tier > sub.tier:
+        acc.add(top.tier, why)
+
+
+def _builtin_words(words: list[Word], cmd: Command, acc: _Acc, depth: int) -> bool:
+    """The built-in rules for one simple command; False when its program is unknown to them."""
     first = words[0]
     if first.brace:
         expanded = expand_braces(first)
         if expanded is None:
             acc.add(2, "the command name is a large brace expansion")
-            return
+            return True
         rest = [Word(text=t, raw=t) for t in expanded] + words[1:]
         if [w.text for w in rest] != [w.text for w in words]:
             _classify_words(rest, cmd, acc, depth)
-            return
+            return True
     if first.expands:
         acc.add(2, f"the command name ({first.raw}) is computed when it runs")
-        return
+        return True
     if first.glob:
         acc.add(2, f"the command name ({first.raw}) holds a wildcard")
-        return
+        return True
     name = _name(first)
     args = words[1:]
     acc.programs.append(name)
@@ -189,45 +275,46 @@ def _classify_words(words: list[Word], cmd: Command, acc: _Acc, depth: int) -> N
 
     if name.startswith("mkfs") or name.startswith("mkfs."):
         acc.add(3, f"{first.text} formats a device")
-        return
+        return True
     rule = _RULES.get(name)
     if rule is not None:
         rule(name, args, texts, cmd, acc, depth)
-        return
+        return True
     if name in rules.DESTRUCTIVE:
         acc.add(3, rules.DESTRUCTIVE[name])
-        return
+        return True
     if name in rules.SHELLS:
         _shell(name, args, texts, cmd, acc, depth)
-        return
+        return True
     if name in rules.WRAPPERS:
         _wrapper(name, args, texts, cmd, acc, depth)
-        return
+        return True
     if name in rules.POWERSHELLS:
         _powershell(name, args, texts, cmd, acc, depth)
-        return
+        return True
     if name in rules.READ_ONLY:
         if name in _ARG_SENSITIVE_NAMES and computed:
             acc.add(2, f"{name}'s arguments are computed when it runs (they could add a writing option)")
         else:
             acc.add(1, f"{name} reads only")
-        return
+        return True
     if re.fullmatch(r"get-[a-z0-9-]+", name) or re.fullmatch(r"(show|test|find|search|measure|resolve)-[a-z0-9-]+", name):
         acc.add(1, f"{first.text} reads only")
-        return
+        return True
     if name in rules.CHANGES:
         acc.add(2, rules.CHANGES[name])
-        return
+        return True
     m = re.fullmatch(r"(set|new|import|export|add|enable|disable|install|update|register|rename|move|copy|"
                      r"mount|dismount|reset|restore|grant|revoke|unblock|block|publish|save|send|connect|"
                      r"start|stop|suspend|resume|receive|lock|unlock|protect|unprotect)-[a-z0-9-]+", name)
     if m or name.endswith("-job"):
         acc.add(2, f"{first.text} changes something")
-        return
+        return True
     if re.fullmatch(r"(remove|clear|uninstall|unregister|format|erase|delete)-[a-z0-9-]+", name):
         acc.add(3, f"{first.text} deletes or erases something")
-        return
+        return True
     acc.add(2, f"{name} is not a known read-only command")
+    return False
 
 
 # --- rules for programs whose effect depends on their arguments -----------------------------------
@@ -758,7 +845,7 @@ def _r_hash(name, args, texts, cmd, acc, depth):
     if "-p" in texts:
         k = texts.index("-p")
         prog = os.path.basename(texts[k + 1]) if k + 1 < len(texts) else ""
-        sub = _Acc()
+        sub = _Acc(acc.site)
         if prog:
             _classify_words([Word(text=prog, raw=prog)], cmd, sub, depth + 1)
         acc.add(max(2, sub.tier), f"hash -p makes a name run {prog or 'another program'}")
@@ -816,7 +903,7 @@ def _r_ssh(name, args, texts, cmd, acc, depth):
 
 
 def _payload_words(words: list[Word], cmd, acc, depth, at_least, why):
-    sub = _Acc()
+    sub = _Acc(acc.site)
     if depth >= MAX_DEPTH:
         raise ParseError(f"code nested more than {MAX_DEPTH} levels deep")
     if words:

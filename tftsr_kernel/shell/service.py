@@ -125,6 +125,25 @@ class Policy:
 
 
 @dataclass
+class SiteCommandRecord:
+    """A command this site declared with its tier (``shell_commands``)."""
+
+    id: str
+    command_template: str
+    tier: int
+    category: str
+    description: str | None
+    created_at: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+#: what a site command is about (the reference's 'kubectl', 'proxmox', 'general', and the rest)
+SITE_CATEGORIES = ("general", "kubectl", "proxmox", "systemd", "network", "database", "windows", "runbook")
+
+
+@dataclass
 class Kubeconfig:
     id: str
     name: str
@@ -158,8 +177,19 @@ class ShellService:
 
     # -- classification ----------------------------------------------------------------------------
     def classify(self, command: str) -> Verdict:
-        """The tier and reason of ``command`` (pure; nothing runs)."""
-        return classify(command)
+        """The tier and reason of ``command``, with this site's declared commands (nothing runs)."""
+        return classify(command, self._site())
+
+    def _site(self) -> tuple:
+        from .classify import site_command
+
+        out = []
+        for r in self._db.query("SELECT command_template, tier, description FROM shell_commands ORDER BY created_at, id"):
+            try:
+                out.append(site_command(r["command_template"], r["tier"], r["description"]))
+            except ValueError:
+                continue   # a row written by another tool that is not a template: ignored, never loosening
+        return tuple(out)
 
     # -- running and proposing ---------------------------------------------------------------------
     def _actor(self):
@@ -240,7 +270,7 @@ class ShellService:
         if not isinstance(priority, int) or not 1 <= priority <= 100:
             raise ValidationError("priority must be a whole number from 1 to 100")
         command = command.strip()
-        verdict = classify(command)
+        verdict = classify(command, self._site())
         actor = self._actor()
         session = self._session(session_id)
         active = self._active_kubeconfig_row() if set(verdict.programs) & KUBE_PROGRAMS else None
@@ -339,7 +369,7 @@ class ShellService:
         if row["status"] != "pending":
             raise ConflictError(f"shell action {action_id} is {row['status']}, not pending")
         self._check_level(row)
-        verdict = classify(row["command"])   # the rules may have changed since it was proposed
+        verdict = classify(row["command"], self._site())   # the rules may have changed since it was proposed
         if verdict.tier == 3:
             self._set_decision(action_id, "denied", "refused", "now tier 3")
             self._decided(action_id, "refused", f"refused: tier 3 ({verdict.reason})", self._actor().name)
@@ -407,7 +437,7 @@ class ShellService:
 
     def _execute(self, action_id: str, approval: str, approved_by: str | None) -> ShellResult:
         row = self._load(action_id)
-        verdict = classify(row["command"])
+        verdict = classify(row["command"], self._site())
         env = runner.scrubbed_env()
         kube_row = None
         content = None
@@ -514,12 +544,71 @@ class ShellService:
     def list_policies(self) -> list[Policy]:
         return [self._policy(r["id"]) for r in self._db.query("SELECT id FROM policies ORDER BY priority, id")]
 
+    def set_policy_enabled(self, name_or_id: str, enabled: bool) -> Policy:
+        """Turn a policy on or off (a disabled policy is kept but no longer decides)."""
+        p = self._policy(name_or_id)
+        if not isinstance(enabled, bool):
+            raise ValidationError("enabled must be true or false")
+        if p.enabled != enabled:
+            with self._db.write() as conn:
+                conn.execute("UPDATE policies SET enabled = ?, updated_at = ? WHERE id = ?",
+                             (int(enabled), utc_now(), p.id))
+                self._wb.audit.write_audit_event("enable_policy" if enabled else "disable_policy", "policy", p.id,
+                                                 {"name": p.name})
+        return self._policy(p.id)
+
     def remove_policy(self, name_or_id: str) -> Policy:
         p = self._policy(name_or_id)
         with self._db.write():
             self._db.execute("DELETE FROM policies WHERE id = ?", (p.id,))
             self._wb.audit.write_audit_event("remove_policy", "policy", p.id, {"name": p.name})
         return p
+
+    # -- site commands ----------------------------------------------------------------------------------
+    def add_site_command(self, template: str, tier: int, *, category: str = "general",
+                         description: str | None = None) -> SiteCommandRecord:
+        """Declare a command of this site with its tier (see :class:`~.classify.SiteCommand`:
+        it gives an unknown program its tier and may raise any command's, never lower a known one)."""
+        from .classify import site_command
+
+        if isinstance(tier, bool) or not isinstance(tier, int):
+            raise ValidationError("the tier must be 1, 2 or 3")
+        try:
+            sc = site_command(template, tier, description)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+        if category not in SITE_CATEGORIES:
+            raise ValidationError(f"category must be one of: {', '.join(SITE_CATEGORIES)}")
+        if description is not None and (not isinstance(description, str) or len(description) > 500):
+            raise ValidationError("a description is text of at most 500 characters")
+        cid, now = uuid7(), utc_now()
+        with self._db.write() as conn:
+            if conn.execute("SELECT 1 FROM shell_commands WHERE command_template = ?", (sc.template,)).fetchone():
+                raise ConflictError(f"the site command {sc.template!r} exists; remove it first")
+            conn.execute("INSERT INTO shell_commands(id, command_template, tier, description, category, created_at)"
+                         " VALUES (?,?,?,?,?,?)", (cid, sc.template, tier, description, category, now))
+            self._wb.audit.write_audit_event("add_site_command", "site_command", cid, {
+                "template": sc.template, "tier": tier, "category": category})
+        return self._site_command(cid)
+
+    def _site_command(self, ref: str) -> SiteCommandRecord:
+        r = self._db.query_one("SELECT * FROM shell_commands WHERE id = ? OR command_template = ?", (ref, ref))
+        if r is None:
+            raise NotFoundError(f"site command {ref} not found (tftsr shell commands list)")
+        return SiteCommandRecord(r["id"], r["command_template"], r["tier"], r["category"], r["description"],
+                                 r["created_at"])
+
+    def list_site_commands(self) -> list[SiteCommandRecord]:
+        return [self._site_command(r["id"]) for r in
+                self._db.query("SELECT id FROM shell_commands ORDER BY category, command_template")]
+
+    def remove_site_command(self, ref: str) -> SiteCommandRecord:
+        c = self._site_command(ref)
+        with self._db.write():
+            self._db.execute("DELETE FROM shell_commands WHERE id = ?", (c.id,))
+            self._wb.audit.write_audit_event("remove_site_command", "site_command", c.id,
+                                             {"template": c.command_template})
+        return c
 
     # -- kubeconfigs -------------------------------------------------------------------------------------
     def add_kubeconfig(self, name: str, content, *, activate: bool | None = None) -> Kubeconfig:

@@ -1,7 +1,8 @@
 """The model's ``run_shell_command`` tool: its definition and its handler, for the chat's tool loop.
 
-The handler runs the same path as ``tftsr shell run`` (classify, policies, remembered session
-decisions, approval through ``decide``), then builds the text the model gets back and clears it
+The handler puts the issue's real values back into the placeholders of the model's command (the
+command runs on this host), runs the same path as ``tftsr shell run`` (classify, policies,
+remembered session decisions, approval through ``decide``), then builds the text the model gets back and clears it
 through ``wb.pii.guard_outbound(issue_id, ...)``: output holding an address or a token reaches the
 provider as placeholders, and if the guard cannot run nothing is returned
 (:class:`~tftsr_kernel.errors.EgressBlockedError` propagates: the loop must send nothing).
@@ -86,7 +87,13 @@ def handle_run_shell_command(wb, issue_id: str, arguments: dict, *, session_id: 
     if not isinstance(priority, int) or isinstance(priority, bool):
         priority = 50
     reason = arguments.get("reason")
-    result = wb.shell.run_shell_command(issue_id, arguments["command"], reason=reason if isinstance(reason, str) else None,
+    # The model only ever saw placeholders ("grep [Email_1] app.log"); the command runs on this host,
+    # so it gets the issue's real values back (like a trusted MCP server's arguments). It is
+    # classified, shown for approval and stored as it will run, never as the model wrote it.
+    command = wb.pii.restore_placeholders(issue_id, arguments["command"])
+    if isinstance(reason, str):
+        reason = wb.pii.restore_placeholders(issue_id, reason)
+    result = wb.shell.run_shell_command(issue_id, command, reason=reason if isinstance(reason, str) else None,
                                         priority=min(100, max(1, priority)), source="chat", session_id=session_id,
                                         decide=decide)
     cleared = wb.pii.guard_outbound(issue_id, result_text(result))

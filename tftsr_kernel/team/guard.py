@@ -153,6 +153,9 @@ METHOD_PERMISSIONS: dict[str, dict] = {
               "get_execution": "shell:run", "end_session": "shell:run",
               "approve": "shell:approve", "deny": "shell:approve",
               "add_policy": "shell:manage", "list_policies": "shell:manage", "remove_policy": "shell:manage",
+              "set_policy_enabled": "shell:manage",
+              "add_site_command": "shell:manage", "list_site_commands": "shell:classify",
+              "remove_site_command": "shell:manage",
               "add_kubeconfig": "shell:manage", "list_kubeconfigs": "shell:manage",
               "use_kubeconfig": "shell:manage", "remove_kubeconfig": "shell:manage"},
 }
