@@ -125,8 +125,10 @@ def test_unreachable_and_refused_configurations(wb, tmp_path):
                     (dict(command=str(tmp_path)), "not an executable")):
         with pytest.raises(errors.ValidationError, match=msg):
             wb.mcp.create_mcp_server("x", "stdio", **kw)
-    with pytest.raises(errors.ValidationError, match="OAuth2"):
+    with pytest.raises(errors.ValidationError, match="tftsr mcp login"):  # OAuth2 signs in (test_mcp_oauth.py)
         wb.mcp.create_mcp_server("o", "http", url="http://127.0.0.1:9/mcp", auth_type="oauth2", auth_value="t")
+    with pytest.raises(errors.ValidationError, match="HTTP servers"):
+        wb.mcp.create_mcp_server("o", "stdio", command="ls", auth_type="oauth2")
     with pytest.raises(errors.ValidationError, match="set by the MCP client"):
         wb.mcp.create_mcp_server("h", "http", url="http://127.0.0.1:9/mcp", headers={"Mcp-Session-Id": "x"})
     ls = wb.mcp.create_mcp_server("ls", "stdio", command="ls", secret_env={"API_TOKEN": "s3cret-value"})

@@ -83,6 +83,9 @@ class ChatPanel(Panel):
         self._w_attach = W.SelectMultiple(options=[], rows=3, description="Attach logs",
                                           layout=W.Layout(width="60%"))
         self._w_attach.add_class("tftsr-chat-attach")
+        from .mcp import ResourcePicker  # "Attach resource": an MCP server's resource, redacted when sent
+
+        self._w_resources = ResourcePicker(self._wb)
         self._w_send = button("Send", "tftsr-chat-send", style="primary", icon="paper-plane")
         self._w_stop = button("Stop", "tftsr-chat-stop", style="warning", icon="stop")
         self._w_stop.disabled = True
@@ -147,7 +150,7 @@ class ChatPanel(Panel):
         return W.VBox([W.HTML(_html.style_tag() + f"<style>{CHAT_CSS}</style>"),
                        W.HBox([self._w_provider, self._w_reload]), self._w_transcript, self._w_live,
                        self._tools.layout,
-                       self._w_message, self._w_key, self._w_attach,
+                       self._w_message, self._w_key, self._w_attach, self._w_resources.layout,
                        W.HBox([self._w_send, self._w_stop, self._w_analyze, self._w_hint]), self._w_analysis,
                        self._w_status])
 
@@ -160,6 +163,7 @@ class ChatPanel(Panel):
         self._w_attach.options = [(_html.one_line(l.file_name, 50) + f" ({_ATTACH_NOTE[self._wb.pii.review_state(l.id)['state']]})",
                                    l.id) for l in logs]
         self._w_attach.value = tuple(i for _, i in self._w_attach.options if i in keep)
+        self._w_resources.refresh()
         self._reload_transcript()
 
     @guarded
@@ -218,6 +222,8 @@ class ChatPanel(Panel):
         self._live = ""
         self._pending_user = message
         self._pending_logs = [label.rsplit(" (", 1)[0] for label, value in self._w_attach.options if value in attach]
+        resources = self._w_resources.value
+        self._pending_logs += self._w_resources.labels
         self._tools.reset()
         if not self._messages:  # the "No messages yet" hint would sit above the first question
             self._w_transcript.value = ""
@@ -225,7 +231,7 @@ class ChatPanel(Panel):
         self._w_message.value = ""  # shown above the reply now; put back if the send fails
         self._set_busy(True)
         self.set_status("Waiting for the assistant\u2026", "busy")
-        self._job.start(self._send_worker, message, attach)
+        self._job.start(self._send_worker, message, attach, resources)
 
     def _on_submit_key(self, text: str) -> None:
         """Ctrl+Enter in the message box: the box's text, then Send."""
@@ -247,12 +253,15 @@ class ChatPanel(Panel):
         typed = self._w_message.value
         self._w_message.value = message if not typed.strip() else f"{message}\n\n{typed}"
 
-    def _send_worker(self, message, attach):
+    def _send_worker(self, message, attach, resources=()):
         try:
             resp = self._chat.chat_message(self.issue_id, message, attach_log_ids=attach, on_chunk=self._on_chunk,
                                            cancel=self._cancel, approver=self._tools.approver,
-                                           on_tool=lambda ev: self._tools.on_tool(ev, len(self._live)))
+                                           on_tool=lambda ev: self._tools.on_tool(ev, len(self._live)),
+                                           attach_resources=resources)
             self._last_response = resp
+            if resources:
+                self._w_resources.clear()
             note = f"Why level {resp.why_level}." if resp.why_level else "Reply received."
             if resp.pii_redacted:
                 note += f" {resp.pii_redacted} PII value(s) were redacted before sending."

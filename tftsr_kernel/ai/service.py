@@ -41,6 +41,8 @@ _EDITABLE = ("provider_type", "api_url", "model", "max_tokens", "temperature", "
 #: characters of one log attached to a chat message; a larger log goes as its template summary
 #: (ai/log_context.py), told to the model as such
 ATTACHMENT_BUDGET_CHARS = 8_000
+#: MCP resources attached to one chat message at most (each read from its server, in bounded time)
+MAX_ATTACHED_RESOURCES = 5
 _PLACEHOLDER_TAIL = re.compile(r"\[[A-Za-z0-9_]{0,40}$")
 
 
@@ -367,6 +369,30 @@ class ChatService:
         block = f"\n\nAttached log `{_nul_free(log.file_name)}` ({label}):\n```log\n{text}\n```"
         return block, log.file_name, part.state, part.spans_redacted
 
+    def _resource_attachment(self, issue_id: str, ref, budget: int) -> tuple[str, dict]:
+        """(block for the message, attachment record) of one MCP resource ``{"server", "uri"}``:
+        read from its server (``wb.mcp.read_mcp_resource``: bounded time, text only), cut at
+        ``budget``, and cleared by the egress guard as an attached log is (it fails closed)."""
+        if not isinstance(ref, dict) or not isinstance(ref.get("server"), str) or not isinstance(ref.get("uri"), str):
+            raise ValidationError('an attached resource is {"server": NAME, "uri": URI}')
+        wb = self._wb
+        res = wb.mcp.read_mcp_resource(ref["server"], ref["uri"])
+        text, notes = _nul_free(res.text), []
+        if res.chars > budget:
+            text = text[:budget]
+            notes.append(f"cut at {budget:,} of {res.chars:,} characters")
+        if res.skipped:
+            notes.append(f"{len(res.skipped)} binary part(s) left out")
+        cleared = wb.pii.guard_outbound(issue_id, text)
+        label = (f"PII redacted automatically: {cleared.spans_redacted} value(s)" if cleared.spans_redacted
+                 else "MCP resource: no PII detected") + "".join("; " + n for n in notes)
+        name = _nul_free(f"{res.server}: {res.uri}").replace("`", "'").replace("\n", " ")[:200]
+        body = cleared.payload.replace("```", chr(39) * 3)
+        block = f"\n\nAttached resource `{name}` ({label}):\n```text\n{body}\n```"
+        return block, {"server": res.server, "resource_uri": res.uri, "file_name": name,
+                       "state": "redacted" if cleared.spans_redacted else "clean", "label": label,
+                       "redacted": cleared.spans_redacted}
+
     def system_prompt(self, issue_id: str, extra: str | None = None) -> str:
         """The system prompt of a chat about the issue, before the egress guard: the domain prompt,
         the issue (title, severity, status, category, tags, assignee, description), the 5-Whys so
@@ -379,7 +405,7 @@ class ChatService:
 
     # -- the chat turn
     def chat_message(self, issue_id: str, message: str, *, attach_log_ids: Sequence[str] = (),
-                     system_prompt: str | None = None, conversation_id: str | None = None,
+                     attach_resources: Sequence[dict] = (), system_prompt: str | None = None, conversation_id: str | None = None,
                      provider: str | None = None,
                      on_chunk: Callable[[str], None] | None = None, cancel: threading.Event | None = None,
                      stream: bool = True, tools: bool = True, approver=None, allow_tools: Sequence[str] = (),
@@ -391,6 +417,8 @@ class ChatService:
         the provider for this conversation (kept on it; the active provider is not changed). The
         reply streams to ``on_chunk`` (markers hidden, placeholders restored); ``cancel`` stops it
         (``CancelledError``, with what arrived stored). Answered why-levels become resolution steps.
+        ``attach_resources`` (``{"server": NAME_OR_ID, "uri": URI}`` each) are read from their MCP
+        servers and attached like logs, through the egress guard (a binary resource is refused).
 
         Tools (``tools=True``, a provider format that has them): the tools of enabled, connected MCP
         servers are declared; the model may call them over at most ``MAX_TOOL_ROUNDS`` rounds. Each
@@ -422,6 +450,14 @@ class ChatService:
             attachments.append({"log_file_id": log_id, "file_name": name, "state": state["state"],
                                 "label": state["label"]})
             reviewed += approved if state["state"] != "unreviewed" else 0
+        if len(attach_resources) > MAX_ATTACHED_RESOURCES:
+            raise ValidationError(f"attach at most {MAX_ATTACHED_RESOURCES} MCP resources to one message")
+        resource_refs = []
+        for ref in attach_resources:
+            block, att = self._resource_attachment(issue_id, ref, ATTACHMENT_BUDGET_CHARS)
+            source += block
+            attachments.append(att)
+            resource_refs.append({"server": att["server"], "uri": att["resource_uri"]})
         history = self._history(conv.id)
         outgoing = [ChatMessage("system", self.system_prompt(issue_id, system_prompt)), *history,
                     ChatMessage("user", source)]
@@ -454,7 +490,9 @@ class ChatService:
                      "pii_redacted": redacted_count, "pii_types": user_part.types,
                      "payload_pii_redacted": out.spans_redacted, "released_values": out.released,
                      "attached_log_ids": list(attach_log_ids),
-                     "attachments": [{"log_file_id": a["log_file_id"], "review": a["state"]} for a in attachments]}
+                     "attachments": [{"log_file_id": a["log_file_id"], "review": a["state"]} for a in attachments
+                                     if "log_file_id" in a],
+                     **({"attached_resources": resource_refs} if resource_refs else {})}
             mapping_before = wb.pii.placeholder_map(issue_id)
             if on_chunk is not None:
                 display_sink = _RestoringStream(lambda t: restore(t, mapping_before), on_chunk)

@@ -2,7 +2,7 @@
 
 A chat turn with attached logs is stored as one text (what the model saw): the message, then one
 block per log, ``Attached log `NAME` (LABEL):`` and the log text in a fenced block (see
-``ChatService._attachment``). :func:`split_attachments` takes such a text apart again so a view
+``ChatService._attachment``); an attached MCP resource is ``Attached resource `SERVER: URI` (LABEL):``. :func:`split_attachments` takes such a text apart again so a view
 can show the message, and each log as a chip with its redaction state and its full text, instead
 of one long code fence. Pure: no database, no display.
 """
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 __all__ = ["Attachment", "split_attachments", "redaction_state"]
 
 _BLOCK = re.compile(
-    r"\n\nAttached log `(?P<name>[^`\n]*)` \((?P<label>[^\n]*)\):\n```[\w-]*\n(?P<body>.*?)\n```"
-    r"(?=\n\nAttached log `|\s*\Z)",
+    r"\n\nAttached (?P<kind>log|resource) `(?P<name>[^`\n]*)` \((?P<label>[^\n]*)\):\n```[\w-]*\n(?P<body>.*?)\n```"
+    r"(?=\n\nAttached (?:log|resource) `|\s*\Z)",
     re.DOTALL,
 )
 _PLACEHOLDER = re.compile(r"\[[A-Za-z][A-Za-z0-9]*_\d+\]")
@@ -30,6 +30,8 @@ class Attachment:
     label: str
     #: the text sent for it (redacted unless the reviewer released values)
     text: str
+    #: "log" or "resource" (an MCP resource)
+    kind: str = "log"
 
     @property
     def state(self) -> str:
@@ -66,7 +68,7 @@ def split_attachments(content: str) -> tuple[str, list[Attachment]]:
     for m in reversed(list(_BLOCK.finditer(content))):
         if content[m.end():pos].strip():
             break
-        found.append(Attachment(m.group("name"), m.group("label"), m.group("body")))
+        found.append(Attachment(m.group("name"), m.group("label"), m.group("body"), m.group("kind")))
         start = pos = m.start()
     if start is None:
         return content, []

@@ -73,6 +73,8 @@ def cmd_chat(args):
             from .mcp import terminal_approver
 
             box["result"] = wb.chat.chat_message(args.issue_id, args.message, attach_log_ids=args.attach or (),
+                                                 attach_resources=[{"server": s, "uri": u}
+                                                                   for s, u in args.resource or ()],
                                                  provider=args.provider,
                                                  on_chunk=write if streaming else None, cancel=cancel,
                                                  stream=not args.no_stream, approver=terminal_approver(),
@@ -225,6 +227,8 @@ def register(sub, add):
     sp.add_argument("issue_id")
     sp.add_argument("message")
     sp.add_argument("--attach", action="append", metavar="LOG_ID", help="attach a log (redacted before sending)")
+    sp.add_argument("--resource", action="append", nargs=2, metavar=("SERVER", "URI"),
+                    help="attach an MCP resource (read from the server, redacted before sending; repeatable)")
     sp.add_argument("--provider", metavar="NAME",
                     help="use this provider for the issue's conversation (kept on it; the active provider is unchanged)")
     sp.add_argument("--no-stream", action="store_true", help="wait for the whole reply")

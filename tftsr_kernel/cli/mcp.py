@@ -1,5 +1,5 @@
-"""``tftsr mcp ...``: MCP servers (register, discover, enable/disable, remove), their tools, and a
-direct tool call through the same approval and egress guard as chat."""
+"""``tftsr mcp ...``: MCP servers (register, sign in, discover, enable/disable, remove), their tools,
+and a direct tool call through the same approval and egress guard as chat."""
 
 from __future__ import annotations
 
@@ -35,7 +35,19 @@ def cmd_add(args):
     if bool(args.stdio) == bool(args.http):
         raise UsageError("give exactly one of --stdio CMD [ARGS...] or --http URL")
     value = None
-    if args.auth != "none":
+    oauth = {}
+    if args.auth == "oauth2":
+        if args.auth_env:
+            raise UsageError("--auth oauth2 signs in with tftsr mcp login NAME; it takes no --auth-env "
+                             "(a confidential client's secret: --client-secret-env VAR)")
+        oauth = {"oauth_client_id": args.client_id, "oauth_scope": args.scope}
+        if args.client_secret_env:
+            oauth["oauth_client_secret"] = os.environ.get(args.client_secret_env)
+            if not oauth["oauth_client_secret"]:
+                raise ValidationError(f"environment variable {args.client_secret_env} is not set or empty")
+    elif args.client_id or args.client_secret_env or args.scope:
+        raise UsageError("--client-id, --client-secret-env and --scope go with --auth oauth2")
+    elif args.auth != "none":
         if not args.auth_env:
             raise UsageError(f"--auth {args.auth} needs --auth-env VAR (the variable holding the secret)")
         value = os.environ.get(args.auth_env)
@@ -64,9 +76,11 @@ def cmd_add(args):
                                           secret_env=secret_env or None, trusted=args.trusted)
     else:
         server = wb.mcp.create_mcp_server(args.name, "http", url=args.http, headers=headers, auth_type=args.auth,
-                                          auth_value=value, api_key_header=args.api_key_header, trusted=args.trusted)
+                                          auth_value=value, api_key_header=args.api_key_header, trusted=args.trusted,
+                                          **oauth)
+    nxt = f"tftsr mcp login {server.name}" if server.auth_type == "oauth2" else f"tftsr mcp discover {server.name}"
     return Output(server.to_dict(), f"added MCP server {server.name} ({server.transport_type}"
-                                    f"{', trusted' if server.trusted else ''}); next: tftsr mcp discover {server.name}")
+                                    f"{', trusted' if server.trusted else ''}); next: {nxt}")
 
 
 def cmd_list(args):
@@ -94,6 +108,50 @@ def cmd_discover(args):
 
         raise McpError(text)
     return Output(status.to_dict(), text)
+
+
+def cmd_login(args):
+    """Sign in to an oauth2 server: the authorization URL is printed (and opened), the browser
+    comes back to a loopback listener, the code is exchanged and the tokens stored encrypted."""
+    from ..errors import TftsrError
+    from ..integrations.oauth import LoopbackListener, callback_page
+
+    wb = _wb(args)
+    failure: list[TftsrError] = []
+
+    def complete(query):
+        try:
+            name = wb.mcp.complete_login(query.get("state") or "", query.get("code") or "", error=query.get("error"))
+        except TftsrError as exc:
+            failure.append(exc)
+            return 400, callback_page(False, str(exc))
+        return 200, callback_page(True, f"MCP server {name} is signed in to TFTSR Workbench.")
+
+    try:
+        listener = LoopbackListener(args.port, command=f"tftsr mcp login {args.name}").start()
+    except OSError as exc:
+        raise UsageError(f"cannot listen on 127.0.0.1:{args.port} for the sign-in callback ({exc.strerror}); "
+                         "choose another --port") from None
+    try:
+        start = wb.mcp.begin_login(args.name, listener.redirect_uri)
+        print(f"Open this URL to sign in to MCP server {start.service} (waiting on {listener.redirect_uri} "
+              f"for {int(args.timeout)} s):\n{start.auth_url}", file=sys.stderr, flush=True)
+        if not args.no_browser:
+            import webbrowser
+
+            try:
+                webbrowser.open(start.auth_url)
+            except Exception:  # no browser here: the URL is printed
+                pass
+        listener.wait(complete, args.timeout)
+    finally:
+        listener.close()
+    if failure:
+        raise failure[0]
+    server = wb.mcp.get_mcp_server(args.name)
+    return Output(server.to_dict(), f"signed in to MCP server {server.name} (token expires "
+                                    f"{(server.oauth or {}).get('expires_at')} UTC, refreshed automatically); "
+                                    f"next: tftsr mcp discover {server.name}")
 
 
 def cmd_toggle(args):
@@ -141,9 +199,15 @@ def register(sub, add):
     sp.add_argument("name")
     sp.add_argument("--http", metavar="URL", help="a Streamable HTTP server")
     sp.add_argument("--auth", choices=["none", "bearer", "api_key", "oauth2"], default="none",
-                    help="HTTP auth (oauth2: not built yet, refused)")
+                    help="HTTP auth (oauth2: sign in afterwards with tftsr mcp login NAME)")
     sp.add_argument("--auth-env", metavar="VAR", help="read the token or key from this environment variable")
     sp.add_argument("--api-key-header", metavar="NAME", help="--auth api_key: the header (default X-API-Key)")
+    sp.add_argument("--client-id", metavar="ID",
+                    help="--auth oauth2: a client id registered at the authorization server (else the client "
+                         "registers itself when the server offers dynamic registration)")
+    sp.add_argument("--client-secret-env", metavar="VAR",
+                    help="--auth oauth2: a confidential client's secret, read from this variable, stored encrypted")
+    sp.add_argument("--scope", help="--auth oauth2: the scope to ask for (default: what the server asks for)")
     sp.add_argument("--header", action="append", metavar="NAME:VALUE", help="a custom HTTP header")
     sp.add_argument("--env", action="append", metavar="NAME=VALUE", help="stdio: an environment variable")
     sp.add_argument("--secret-env", action="append", metavar="VAR",
@@ -158,6 +222,13 @@ def register(sub, add):
                               ("remove", cmd_remove, "remove a server with its tools")):
         sp = add(grp, name, func, help_)
         sp.add_argument("name")
+    sp = add(grp, "login", cmd_login, "sign in to an oauth2 server (browser, PKCE; the token is stored encrypted)")
+    sp.add_argument("name")
+    sp.add_argument("--port", type=int, default=0,
+                    help="loopback port for the callback (default: any free one; a pre-registered client id "
+                         "needs the port its redirect URI names)")
+    sp.add_argument("--timeout", type=float, default=300, help="seconds to wait for the browser (default 300)")
+    sp.add_argument("--no-browser", action="store_true", help="only print the URL")
     sp = add(grp, "enable", cmd_toggle, "offer a server's tools to chat again")
     sp.add_argument("name")
     sp.set_defaults(enable=True)

@@ -15,9 +15,16 @@
 - :meth:`OAuthFlow.refresh` trades the refresh token for a new access token shortly before the
   old one expires (:data:`REFRESH_MARGIN`).
 
+The same flow signs in to OAuth2-protected MCP servers (``wb.mcp.begin_login``): their states
+have service ``mcp`` and the server's id (``subject``), their extra request parameters (the
+RFC 8707 ``resource``) come in the ``oauth`` dict (``params`` for the authorization URL,
+``token_params`` for every token request), and their tokens go to the store the caller gives
+(``store=``) instead of the integrations' ``credentials`` table.
+
 Two ways to receive the callback, both calling :meth:`complete`: :class:`LoopbackListener` (the
-CLI's ``tftsr integration login``: ``http://127.0.0.1:PORT/oauth/callback``) and
-:func:`tornado_callback_handler` (to mount at ``/oauth/callback`` in the dashboard's server).
+CLI's ``tftsr integration login`` and ``tftsr mcp login``: ``http://127.0.0.1:PORT/oauth/callback``)
+and :func:`tornado_callback_handler` (to mount at ``/oauth/callback`` in the dashboard's server);
+:func:`handle_callback` sends a state to the service that began it.
 """
 
 from __future__ import annotations
@@ -90,6 +97,23 @@ def loopback_redirect(port: int) -> str:
     return f"http://127.0.0.1:{int(port)}{CALLBACK_PATH}"
 
 
+def _again(service: str | None) -> str:
+    """How to start a sign-in again, for the service a state belongs to."""
+    if service == "mcp":
+        return "Start again with tftsr mcp login NAME (or Sign in under Settings \u2192 MCP)"
+    if service is None:
+        return "Start again with tftsr integration login SERVICE or tftsr mcp login NAME"
+    return "Start again with tftsr integration login"
+
+
+def state_service(db, state: str) -> tuple[str, str | None] | None:
+    """(service, subject) of the login that made ``state``, or None for an unknown one."""
+    if not isinstance(state, str) or not state or len(state) > 200:
+        return None
+    row = db.query_one("SELECT service, server_id FROM oauth_states WHERE state_hash = ?", (sha256_hex(state),))
+    return (row["service"], row["server_id"]) if row else None
+
+
 class OAuthFlow:
     """The protocol steps over one workbench (used by the integrations service)."""
 
@@ -100,7 +124,10 @@ class OAuthFlow:
         self._timeout = http_timeout
 
     # -- begin
-    def begin(self, service: str, oauth: dict, redirect_uri: str, *, now: datetime | None = None) -> OAuthStart:
+    def begin(self, service: str, oauth: dict, redirect_uri: str, *, now: datetime | None = None,
+              subject: str | None = None) -> OAuthStart:
+        """A new login: ``subject`` is the MCP server's id for service ``mcp``; ``oauth["params"]``
+        are extra authorization-request parameters (e.g. ``resource``)."""
         now = now or datetime.now(timezone.utc)
         state, verifier = b64url(_secrets.token_bytes(32)), new_verifier()
         expires = now + STATE_TTL
@@ -108,38 +135,45 @@ class OAuthFlow:
         with self._db.write() as conn:
             # expired states are of no use to anyone: drop them as new ones are made
             conn.execute("DELETE FROM oauth_states WHERE expires_at < ?", (_ts(now - timedelta(days=1)),))
-            conn.execute("INSERT INTO oauth_states(id, service, state_hash, encrypted_verifier, redirect_uri,"
-                         " created_at, expires_at) VALUES (?,?,?,?,?,?,?)",
-                         (sid, service, sha256_hex(state), self._wb.secrets.encrypt(verifier, VERIFIER_PURPOSE),
-                          redirect_uri, _ts(now), _ts(expires)))
+            conn.execute("INSERT INTO oauth_states(id, service, server_id, state_hash, encrypted_verifier,"
+                         " redirect_uri, created_at, expires_at) VALUES (?,?,?,?,?,?,?,?)",
+                         (sid, service, subject, sha256_hex(state),
+                          self._wb.secrets.encrypt(verifier, VERIFIER_PURPOSE), redirect_uri, _ts(now), _ts(expires)))
             self._wb.audit.write_audit_event("oauth_begin", "oauth_state", sid, {
-                "service": service, "redirect_uri": redirect_uri, "expires_at": _ts(expires)})
+                "service": service, "redirect_uri": redirect_uri, "expires_at": _ts(expires),
+                **({"server_id": subject} if subject else {})})
         params = {"response_type": "code", "client_id": oauth["client_id"], "redirect_uri": redirect_uri,
                   "scope": oauth.get("scope") or "", "state": state, "code_challenge": challenge_for(verifier),
                   "code_challenge_method": "S256"}
         params.update(DEFAULTS.get(service, {}).get("extra", {}) if oauth.get("default_endpoints") else {})
+        params.update(oauth.get("params") or {})
+        if not params["scope"] and service == "mcp":  # no scope known: the server's default applies
+            del params["scope"]
         sep = "&" if "?" in oauth["auth_url"] else "?"
         return OAuthStart(service, oauth["auth_url"] + sep + urlencode(params), state, redirect_uri, _ts(expires))
 
     # -- complete
-    def claim_state(self, state: str, *, service: str | None = None, now: datetime | None = None):
-        """Mark the state used and return (service, verifier, redirect_uri); refuse an unknown,
-        used or expired one (nothing is sent then)."""
+    def claim_state(self, state: str, *, service: str | None = None, now: datetime | None = None,
+                    subject: str | None = None):
+        """Mark the state used and return (id, service, verifier, redirect_uri); refuse an unknown,
+        used or expired one, or one of another service or MCP server (nothing is sent then)."""
         now = now or datetime.now(timezone.utc)
         if not isinstance(state, str) or not state or len(state) > 200:
-            raise OAuthError("the login callback has no valid state; start again with tftsr integration login")
+            raise OAuthError("the login callback has no valid state; no token was stored. " + _again(service))
         with self._db.write() as conn:
-            row = conn.execute("SELECT id, service, encrypted_verifier, redirect_uri, expires_at, used_at"
+            row = conn.execute("SELECT id, service, server_id, encrypted_verifier, redirect_uri, expires_at, used_at"
                                " FROM oauth_states WHERE state_hash = ?", (sha256_hex(state),)).fetchone()
             if row is None:
                 raise OAuthError("the login callback's state is unknown (not started here, or forged); "
-                                 "no token was stored. Start again with tftsr integration login")
+                                 "no token was stored. " + _again(service))
             if row["used_at"]:
                 raise OAuthError("the login callback's state was already used; a state is single-use, so no "
-                                 "token was stored. Start again with tftsr integration login")
+                                 "token was stored. " + _again(row["service"]))
             if service is not None and row["service"] != service:
                 raise OAuthError(f"the login callback's state belongs to {row['service']}, not {service}; "
                                  "no token was stored")
+            if subject is not None and row["server_id"] != subject:
+                raise OAuthError("the login callback's state belongs to another MCP server; no token was stored")
             expires = _parse_ts(row["expires_at"])
             conn.execute("UPDATE oauth_states SET used_at = ? WHERE id = ?", (_ts(now), row["id"]))
             expired = expires is None or now > expires
@@ -148,42 +182,49 @@ class OAuthFlow:
                                                  {"service": row["service"], "reason": "expired"})
         if expired:  # raised after the commit: the state stays spent
             raise OAuthError("the login took too long and its state expired; no token was stored. "
-                             "Start again with tftsr integration login")
+                             + _again(row["service"]))
         verifier = self._wb.secrets.decrypt(row["encrypted_verifier"], VERIFIER_PURPOSE)
         return row["id"], row["service"], verifier, row["redirect_uri"]
 
     def complete(self, state: str, code: str, oauth: dict, client_secret: str | None, *,
-                 service: str | None = None, error: str | None = None):
-        """Finish a login: check and spend the state, exchange the code, store the token."""
-        sid, svc, verifier, redirect_uri = self.claim_state(state, service=service)
+                 service: str | None = None, error: str | None = None, subject: str | None = None,
+                 store=None):
+        """Finish a login: check and spend the state, exchange the code, store the token
+        (``store(secret, expires_at)`` when given, else the integrations' credentials)."""
+        sid, svc, verifier, redirect_uri = self.claim_state(state, service=service, subject=subject)
+        label = oauth.get("label") or svc  # how messages name what is signed in to
         if error:
             self._wb.audit.write_audit_event("oauth_refused", "oauth_state", sid, {"service": svc, "reason": "denied"})
-            raise OAuthError(f"the {svc} login was not granted ({error[:100]}); no token was stored")
+            raise OAuthError(f"the {label} login was not granted ({error[:100]}); no token was stored")
         if not isinstance(code, str) or not code or len(code) > 4096:
             raise OAuthError("the login callback has no authorization code; no token was stored")
         form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
                 "client_id": oauth["client_id"], "code_verifier": verifier}
         if client_secret:
             form["client_secret"] = client_secret
+        form.update(oauth.get("token_params") or {})
         try:
-            tokens = self._token_request(svc, oauth["token_url"], form, (code, verifier, client_secret))
+            tokens = self._token_request(label, oauth["token_url"], form, (code, verifier, client_secret))
         except OAuthError:
             self._wb.audit.write_audit_event("oauth_refused", "oauth_state", sid,
                                              {"service": svc, "reason": "token endpoint refused"})
             raise
-        return svc, self._store(svc, tokens, None)
+        return svc, self._store(svc, tokens, None, store)
 
-    def refresh(self, service: str, secret: dict, oauth: dict, client_secret: str | None) -> dict:
+    def refresh(self, service: str, secret: dict, oauth: dict, client_secret: str | None, *,
+                store=None, login_hint: str | None = None) -> dict:
         """A new access token from the refresh token; stored and returned."""
         if not secret.get("refresh_token"):
             raise OAuthError(f"the {service} access token expired and there is no refresh token; "
-                             f"log in again with tftsr integration login {service}")
+                             + (login_hint or f"log in again with tftsr integration login {service}"))
         form = {"grant_type": "refresh_token", "refresh_token": secret["refresh_token"],
                 "client_id": oauth["client_id"]}
         if client_secret:
             form["client_secret"] = client_secret
-        tokens = self._token_request(service, oauth["token_url"], form, (secret["refresh_token"], client_secret))
-        return self._store(service, tokens, secret.get("refresh_token"))
+        form.update(oauth.get("token_params") or {})
+        tokens = self._token_request(oauth.get("label") or service, oauth["token_url"], form,
+                                     (secret["refresh_token"], client_secret))
+        return self._store(service, tokens, secret.get("refresh_token"), store)
 
     @staticmethod
     def needs_refresh(secret: dict, now: datetime | None = None) -> bool:
@@ -211,7 +252,7 @@ class OAuthFlow:
             raise OAuthError(f"the {service} token endpoint answered without an access token; no token was stored")
         return data
 
-    def _store(self, service: str, tokens: dict, old_refresh: str | None) -> dict:
+    def _store(self, service: str, tokens: dict, old_refresh: str | None, store=None) -> dict:
         try:
             lifetime = int(tokens.get("expires_in") or 3600)
         except (TypeError, ValueError):
@@ -220,7 +261,10 @@ class OAuthFlow:
         secret = {"type": "oauth", "access_token": tokens["access_token"],
                   "refresh_token": tokens.get("refresh_token") or old_refresh,
                   "token_type": tokens.get("token_type") or "Bearer", "expires_at": expires_at}
-        self._creds.save(service, secret, expires_at)
+        if store is not None:
+            store(secret, expires_at)
+        else:
+            self._creds.save(service, secret, expires_at)
         return secret
 
 
@@ -238,9 +282,13 @@ def handle_callback(wb, query: dict[str, str]) -> tuple[int, str]:
     The page never holds a token; a refused state or code gives 400 and stores nothing."""
     from ..errors import TftsrError
 
+    state = query.get("state") or ""
     try:
-        service = wb.integrations.complete_login(query.get("state") or "", query.get("code") or "",
-                                                 error=query.get("error"))
+        found = state_service(wb.db, state)
+        if found is not None and found[0] == "mcp":
+            name = wb.mcp.complete_login(state, query.get("code") or "", error=query.get("error"))
+            return 200, callback_page(True, f"MCP server {name} is signed in to TFTSR Workbench.")
+        service = wb.integrations.complete_login(state, query.get("code") or "", error=query.get("error"))
     except TftsrError as exc:
         return 400, callback_page(False, str(exc))
     return 200, callback_page(True, f"{service} is connected to TFTSR Workbench.")
@@ -252,8 +300,9 @@ class LoopbackListener:
     The HTTP thread only hands the query to the thread that waits (:meth:`wait`), which completes
     the login on the workbench's own connection and gives the page back to the browser."""
 
-    def __init__(self, port: int = 0):
+    def __init__(self, port: int = 0, *, command: str = "tftsr integration login"):
         listener = self
+        self.command = command
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def log_message(self, *args):  # no query strings (codes) in any log
@@ -312,7 +361,7 @@ class LoopbackListener:
         """Wait for the callback, ``handle(query) -> (status, page)``; returns the page's message."""
         if not self._got.wait(timeout):
             raise OAuthError(f"no login callback arrived within {int(timeout)} s; no token was stored. "
-                             "Run tftsr integration login again")
+                             f"Run {self.command} again")
         try:
             self._answer = handle(self._query)
         finally:

@@ -26,6 +26,32 @@ CONNECT_TIMEOUT_S = 60.0
 REQUEST_TIMEOUT_S = 30.0
 
 
+class BearerSlot:
+    """The current OAuth2 access token of a live connection: the service puts a refreshed one
+    here before each use, and :class:`_SlotAuth` reads it on every HTTP request."""
+
+    def __init__(self, token: str):
+        self.token = token
+
+    def __repr__(self) -> str:
+        return "BearerSlot(<hidden>)"
+
+
+def _slot_auth(slot: BearerSlot, on_refused):
+    """The bearer on every request; a 401 calls ``on_refused`` (the SDK would otherwise leave
+    the waiting request to its read timeout)."""
+    import httpx
+
+    class _SlotAuth(httpx.Auth):
+        def auth_flow(self, request):
+            request.headers["Authorization"] = f"Bearer {slot.token}"
+            response = yield request
+            if response.status_code == 401:
+                on_refused()
+
+    return _SlotAuth()
+
+
 @dataclass
 class ServerSpec:
     """How to reach one server (secrets included: never shown, never stored in clear)."""
@@ -37,9 +63,11 @@ class ServerSpec:
     env: dict[str, str] = field(default_factory=dict)
     url: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    bearer: BearerSlot | None = None       # oauth2: the access token, refreshed by the service
 
     def secrets(self) -> list[str]:
-        return [v for v in (*self.env.values(), *self.headers.values()) if v and len(v) >= 4]
+        extra = [self.bearer.token] if self.bearer is not None else []
+        return [v for v in (*self.env.values(), *self.headers.values(), *extra) if v and len(v) >= 4]
 
     def __repr__(self) -> str:
         return f"ServerSpec({self.kind}, {self.name!r})"
@@ -83,6 +111,7 @@ class Connection:
         self._stop: asyncio.Event | None = None
         self._errlog = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")
         self.closed = False
+        self._refused: asyncio.Event | None = None  # oauth2: the server refused the token
 
     def stderr_tail(self, limit: int = 300) -> str:
         try:
@@ -98,6 +127,8 @@ class Connection:
         from mcp import ClientSession
 
         self._stop = asyncio.Event()
+        if self.spec.bearer is not None:
+            self._refused = asyncio.Event()
         try:
             async with contextlib.AsyncExitStack() as stack:
                 spec = self.spec
@@ -113,6 +144,7 @@ class Connection:
 
                     http = await stack.enter_async_context(httpx.AsyncClient(
                         headers=dict(spec.headers), follow_redirects=False,
+                        auth=_slot_auth(spec.bearer, self._refused.set) if spec.bearer is not None else None,
                         timeout=httpx.Timeout(CONNECT_TIMEOUT_S, read=REQUEST_TIMEOUT_S + 5)))
                     read, write, _ = await stack.enter_async_context(streamable_http_client(spec.url, http_client=http))
                 session = await stack.enter_async_context(
@@ -153,8 +185,24 @@ class Connection:
         if self.session is None or self.closed:
             raise McpConnectionError(f"the connection to MCP server {self.spec.name!r} is closed")
         session = self.session
+        refused = self._refused
+        name = self.spec.name
+
+        async def guarded():
+            if refused is None:
+                return await make_coro(session)
+            work = asyncio.ensure_future(make_coro(session))
+            waiter = asyncio.ensure_future(refused.wait())
+            done, _ = await asyncio.wait({work, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            if work in done:
+                waiter.cancel()
+                return work.result()
+            work.cancel()
+            raise McpAuthError(f"MCP server {name!r} refused its sign-in token (HTTP 401); "
+                               f"sign in again: tftsr mcp login {name}")
+
         try:
-            return _Loop.get().run(make_coro(session), timeout, what)
+            return _Loop.get().run(guarded(), timeout, what)
         except McpError:
             raise
         except BaseException as exc:
@@ -212,6 +260,9 @@ def translate(exc: BaseException, conn: Connection | None) -> McpError:
         return first
     if isinstance(first, httpx.HTTPStatusError):
         status = first.response.status_code
+        if status in (401, 403) and spec is not None and spec.bearer is not None:
+            return McpAuthError(f"MCP server {name!r} at {where} refused its sign-in token (HTTP {status}); "
+                                f"sign in again: tftsr mcp login {name}")
         if status in (401, 403):
             return McpAuthError(f"MCP server {name!r} at {where} refused the credentials (HTTP {status}); "
                                 "check the token or key (tftsr mcp add NAME --http URL --auth bearer --auth-env VAR)")
@@ -289,7 +340,8 @@ def call_tool(conn: Connection, name: str, arguments: dict, timeout: float = REQ
                         f"the call of tool {name!r} on MCP server {conn.spec.name!r}", timeout + 5)
 
 
-def read_resource(conn: Connection, uri: str):
+def read_resource(conn: Connection, uri: str, timeout: float = REQUEST_TIMEOUT_S):
     from pydantic import AnyUrl
 
-    return conn.request(lambda s: s.read_resource(AnyUrl(uri)), f"reading {uri} from {conn.spec.name!r}")
+    return conn.request(lambda s: s.read_resource(AnyUrl(uri)), f"reading {uri} from MCP server {conn.spec.name!r}",
+                        timeout)

@@ -23,8 +23,11 @@ class McpServer(Record):
     discovery_error: str | None
     created_at: str
     updated_at: str
-    has_auth: bool = False
+    has_auth: bool = False           # oauth2: signed in (an access token is stored)
     secret_env_names: list[str] = field(default_factory=list)
+    #: oauth2 only: client_id, client_registered, scope, has_client_secret, issuer, signed_in,
+    #: expires_at (never a token, code, verifier or secret)
+    oauth: dict | None = None
 
 
 @dataclass
@@ -59,6 +62,22 @@ class McpResource(Record):
     name: str | None
     description: str | None
     mime_type: str | None
+
+
+@dataclass
+class McpResourceContent(Record):
+    """The text of one resource as read from its server (original text: it leaves the machine
+    only through the egress guard, e.g. attached to a chat message)."""
+
+    server_id: str
+    server: str
+    uri: str
+    name: str | None
+    mime_type: str | None
+    text: str
+    chars: int                       # characters the server sent (before any cut)
+    truncated: bool
+    skipped: list[str] = field(default_factory=list)   # binary parts left out, by MIME type
 
 
 @dataclass

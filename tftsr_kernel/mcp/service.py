@@ -1,8 +1,17 @@
 """``wb.mcp``: MCP server configurations, discovery, and tool calls through approval and the guard.
 
+(Past 600 lines because configuration, discovery, resource reads and tool calls share one
+connection cache and its retry rules (``_connection``/``_using``); the OAuth2 sign-in is the
+mixin in ``_signin.py``, the discovery of authorization servers ``oauth.py``.)
+
 Servers (``mcp_servers``): stdio (an absolute or PATH-resolved executable, stored resolved;
 loader variables refused; secret environment values AES-256-GCM encrypted in ``env_config``) or
-Streamable HTTP (custom headers; ``bearer`` / ``api_key`` auth encrypted in ``auth_value``).
+Streamable HTTP (custom headers; ``bearer`` / ``api_key`` auth encrypted in ``auth_value``, or
+``oauth2``: :meth:`McpService.begin_login` / :meth:`McpService.complete_login` sign in with PKCE
+and a single-use state (:mod:`.oauth` finds the authorization server, the integrations'
+``OAuthFlow`` does the protocol); the tokens, a registered client and a configured client secret
+are one JSON object encrypted in ``auth_value``; the access token is sent as a bearer on every
+request and refreshed before it expires, or after the server refuses it).
 No result ever carries a secret. Discovery stores the full JSON Schema of each tool.
 
 Tool calls (:meth:`McpService.call_tool`, and chat through :class:`McpToolSource`): the policy
@@ -27,7 +36,8 @@ from .._util import sha256_hex, utc_now, uuid7
 from ..errors import ConflictError, NotFoundError, ValidationError
 from . import _runtime
 from .errors import McpAuthError, McpConnectionError, McpError
-from .models import McpCallResult, McpResource, McpServer, McpServerStatus, McpTool
+from ._signin import McpSignIn
+from .models import McpCallResult, McpResource, McpResourceContent, McpServer, McpServerStatus, McpTool
 
 TRANSPORTS = ("stdio", "http")
 AUTH_TYPES = ("none", "api_key", "bearer", "oauth2")
@@ -41,7 +51,12 @@ _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _COLS = ("id, name, url, transport_type, transport_config, auth_type, auth_value, env_config, enabled, trusted,"
          " last_discovered_at, discovery_status, discovery_error, created_at, updated_at")
 _EDITABLE = ("name", "url", "command", "args", "env", "secret_env", "headers", "auth_type", "auth_value",
-             "enabled", "trusted", "api_key_header")
+             "enabled", "trusted", "api_key_header", "oauth_client_id", "oauth_client_secret", "oauth_scope")
+#: seconds ``tftsr mcp login`` waits for the browser to come back
+LOGIN_TIMEOUT_S = 300
+#: seconds reading one resource may take, and the characters of it kept at most
+RESOURCE_TIMEOUT_S = 20.0
+RESOURCE_MAX_CHARS = 200_000
 
 
 def sanitize(text: str) -> str:
@@ -122,7 +137,7 @@ def _check_url(url: str) -> str:
     return url
 
 
-class McpService:
+class McpService(McpSignIn):
     def __init__(self, wb):
         self._wb = wb
         self._db = wb.db
@@ -140,10 +155,19 @@ class McpService:
         names = []
         if row["env_config"]:
             names = sorted(json.loads(self._wb.secrets.decrypt(row["env_config"], "mcp_env")))
+        oauth, has_auth = None, row["auth_value"] is not None
+        if row["auth_type"] == "oauth2":
+            blob = self._oauth_blob(row)
+            cfg = json.loads(row["transport_config"] or "{}").get("oauth") or {}
+            has_auth = bool(blob.get("access_token"))
+            oauth = {"client_id": cfg.get("client_id") or blob.get("client_id"),
+                     "client_registered": bool(blob.get("registered")), "scope": cfg.get("scope") or blob.get("scope"),
+                     "has_client_secret": bool(blob.get("client_secret")), "issuer": blob.get("issuer"),
+                     "signed_in": has_auth, "expires_at": blob.get("expires_at") if has_auth else None}
         return McpServer(row["id"], row["name"], row["url"], row["transport_type"], row["transport_config"],
                          row["auth_type"], None, bool(row["enabled"]), bool(row["trusted"]),
                          row["last_discovered_at"], row["discovery_status"], row["discovery_error"],
-                         row["created_at"], row["updated_at"], row["auth_value"] is not None, names)
+                         row["created_at"], row["updated_at"], has_auth, names, oauth)
 
     def list_mcp_servers(self) -> list[McpServer]:
         """Every server (auth values are never returned)."""
@@ -153,7 +177,7 @@ class McpService:
         return self._server(self._row(ref))
 
     def _validated(self, name, transport_type, url, command, args, env, secret_env, headers, auth_type,
-                   auth_value, api_key_header):
+                   auth_value, api_key_header, oauth_client_id=None, oauth_scope=None):
         name = (name or "").strip()
         if not name or len(name) > 100 or any(c in name for c in "\r\n\x00"):
             raise ValidationError("an MCP server needs a name of one line (at most 100 characters)")
@@ -161,12 +185,9 @@ class McpService:
             raise ValidationError(f"transport must be one of {', '.join(TRANSPORTS)}")
         if auth_type not in AUTH_TYPES:
             raise ValidationError(f"auth must be one of {', '.join(AUTH_TYPES)}")
-        if auth_type == "oauth2":
-            raise ValidationError("OAuth2 sign-in for MCP servers is not built yet; use --auth bearer with a "
-                                  "token you obtained")
         if auth_type != "none" and transport_type == "stdio":
             raise ValidationError("auth applies to HTTP servers; give a stdio server its secrets with secret env")
-        if auth_type != "none" and not auth_value:
+        if auth_type not in ("none", "oauth2") and not auth_value:
             raise ValidationError(f"auth {auth_type} needs a value (e.g. --auth-env VAR)")
         config: dict[str, Any]
         if transport_type == "stdio":
@@ -184,16 +205,33 @@ class McpService:
                 if not _HEADER_NAME.match(hdr):
                     raise ValidationError(f"{hdr!r} is not a valid HTTP header name")
                 config["api_key_header"] = hdr
+            if auth_type == "oauth2":
+                for what, v in (("client id", oauth_client_id), ("scope", oauth_scope)):
+                    if v is not None and (not isinstance(v, str) or len(v) > 500 or any(c in v for c in "\r\n\x00")):
+                        raise ValidationError(f"the OAuth {what} must be one line of text")
+                config["oauth"] = {"client_id": (oauth_client_id or "").strip() or None,
+                                   "scope": (oauth_scope or "").strip() or None}
         return name, url, config
 
     def create_mcp_server(self, name: str, transport_type: str, *, url: str | None = None,
                           command: str | None = None, args: Sequence[str] = (), env: dict | None = None,
                           secret_env: dict | None = None, headers: dict | None = None, auth_type: str = "none",
                           auth_value: str | None = None, api_key_header: str | None = None,
-                          enabled: bool = True, trusted: bool = False) -> McpServer:
-        """Register a server (secrets encrypted). Status is ``pending`` until discovery."""
+                          enabled: bool = True, trusted: bool = False, oauth_client_id: str | None = None,
+                          oauth_client_secret: str | None = None, oauth_scope: str | None = None) -> McpServer:
+        """Register a server (secrets encrypted). Status is ``pending`` until discovery.
+
+        ``auth_type="oauth2"``: sign in with :meth:`begin_login` (``tftsr mcp login NAME``);
+        ``oauth_client_id`` (and a confidential client's ``oauth_client_secret``) when the
+        authorization server has no dynamic client registration; ``oauth_scope`` overrides the
+        scope the server asks for."""
+        if auth_type == "oauth2" and auth_value:
+            raise ValidationError("auth oauth2 takes no token: add the server, then sign in with tftsr mcp login NAME")
         name, url, config = self._validated(name, transport_type, url, command, args, env, secret_env, headers,
-                                            auth_type, auth_value, api_key_header)
+                                            auth_type, auth_value, api_key_header, oauth_client_id, oauth_scope)
+        if auth_type == "oauth2":
+            auth_value = json.dumps({"type": "oauth2", "client_secret": oauth_client_secret}) \
+                if oauth_client_secret else None
         sid, now = uuid7(), utc_now()
         box = self._wb.secrets
         with self._db.write() as conn:
@@ -204,7 +242,7 @@ class McpService:
                 " env_config, enabled, trusted, discovery_status, created_at, updated_at)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,'pending',?,?)",
                 (sid, name, url, transport_type, json.dumps(config), auth_type,
-                 box.encrypt(auth_value, "mcp_auth") if auth_type != "none" else None,
+                 box.encrypt(auth_value, "mcp_auth") if auth_type != "none" and auth_value else None,
                  box.encrypt(json.dumps(secret_env), "mcp_env") if secret_env else None,
                  int(bool(enabled)), int(bool(trusted)), now, now))
             self._wb.audit.write_audit_event("create_mcp_server", "mcp_server", sid, {
@@ -230,11 +268,30 @@ class McpService:
             "secret_env": fields.get("secret_env", cur_env), "headers": fields.get("headers", config.get("headers")),
             "auth_type": fields.get("auth_type", row["auth_type"]), "auth_value": fields.get("auth_value", cur_auth),
             "api_key_header": fields.get("api_key_header", config.get("api_key_header")),
+            "oauth_client_id": fields.get("oauth_client_id", (config.get("oauth") or {}).get("client_id")),
+            "oauth_scope": fields.get("oauth_scope", (config.get("oauth") or {}).get("scope")),
         }
-        if merged["auth_type"] == "none":
+        if merged["auth_type"] == "none" or (row["auth_type"] == "oauth2" and merged["auth_type"] != "oauth2"
+                                             and "auth_value" not in fields):
             merged["auth_value"] = None
+        if merged["auth_type"] == "oauth2":
+            # the stored sign-in holds while the server, the client and the scope stay the same
+            blob = json.loads(cur_auth) if row["auth_type"] == "oauth2" and cur_auth else {}
+            if ("url" in fields and fields["url"] != row["url"]) or row["auth_type"] != "oauth2" or \
+                    merged["oauth_client_id"] != (config.get("oauth") or {}).get("client_id") or \
+                    merged["oauth_scope"] != (config.get("oauth") or {}).get("scope"):
+                blob = {k: blob[k] for k in ("type", "client_secret") if k in blob}
+            if "oauth_client_secret" in fields:
+                blob = {k: v for k, v in blob.items() if k != "client_secret"}
+                if fields["oauth_client_secret"]:
+                    blob["client_secret"] = fields["oauth_client_secret"]
+            merged["auth_value"] = json.dumps({**blob, "type": "oauth2"}) if blob.get("client_secret") or \
+                blob.get("access_token") or blob.get("client_id") else None
         name, url, new_config = self._validated(**merged)
         reach = set(fields) - {"name", "enabled", "trusted"}
+        if merged["auth_type"] == "oauth2" and not (set(fields) & {"url", "headers", "auth_type", "oauth_client_id",
+                                                                  "oauth_scope"}):
+            reach = set()  # a new client secret changes no connection
         with self._db.write() as conn:
             if name != row["name"] and conn.execute("SELECT 1 FROM mcp_servers WHERE name = ?", (name,)).fetchone():
                 raise ConflictError(f"an MCP server named {name!r} exists")
@@ -292,6 +349,9 @@ class McpService:
             return _runtime.ServerSpec("stdio", row["name"], command=_resolve_command(config.get("command", "")),
                                        args=list(config.get("args") or []), env=env)
         headers = dict(config.get("headers") or {})
+        if row["auth_type"] == "oauth2":
+            return _runtime.ServerSpec("http", row["name"], url=row["url"], headers=headers,
+                                       bearer=_runtime.BearerSlot(self._access_token(row["id"])))
         if row["auth_value"]:
             secret = box.decrypt(row["auth_value"], "mcp_auth")
             if row["auth_type"] == "bearer":
@@ -316,7 +376,26 @@ class McpService:
             if conn is None:
                 conn = _runtime.Connection(self._spec(row)).open()
                 self._live[row["id"]] = conn
+            elif conn.spec.bearer is not None:  # a live OAuth2 session: a token refreshed in time
+                conn.spec.bearer.token = self._access_token(row["id"])
             return conn
+
+    def _using(self, row, fn, *, fresh: bool = False, retry_broken: bool = True):
+        """``fn(connection)``; a broken live session gets one fresh connection, and a refused
+        OAuth2 token one refresh (then a fresh connection) before the error is the caller's."""
+        refreshed = False
+        while True:
+            try:
+                return fn(self._connection(row, fresh=fresh))
+            except McpAuthError:
+                if row["auth_type"] != "oauth2" or refreshed:
+                    raise
+                refreshed, fresh = True, True
+                self._access_token(row["id"], force_refresh=True)
+            except McpConnectionError:
+                if not retry_broken:
+                    raise
+                retry_broken, fresh = False, True
 
     def close(self) -> None:
         """Close every live connection (the workbench does this when it closes)."""
@@ -332,8 +411,7 @@ class McpService:
         if not row["enabled"]:
             raise ConflictError(f"MCP server {row['name']!r} is disabled; enable it first (tftsr mcp enable NAME)")
         try:
-            conn = self._connection(row, fresh=True)
-            found = _runtime.discover(conn)
+            found = self._using(row, _runtime.discover, fresh=True, retry_broken=False)
         except McpError as exc:
             self._drop(row["id"])
             status = "unreachable" if isinstance(exc, McpConnectionError) and exc.unreachable else "error"
@@ -404,6 +482,47 @@ class McpService:
                 for r in self._db.query("SELECT id, server_id, uri, name, description, mime_type FROM mcp_resources"
                                         " WHERE server_id = ? ORDER BY uri", (sid,))]
 
+    def read_mcp_resource(self, ref: str, uri: str) -> McpResourceContent:
+        """Read one resource (``resources/read``, bounded time): its text contents joined, cut at
+        ``RESOURCE_MAX_CHARS``; binary contents are left out and named in ``skipped``, and a
+        resource with no text at all is refused. The text is the original: send it anywhere only
+        through the egress guard (a chat attachment does)."""
+        row = self._row(ref)
+        if not row["enabled"]:
+            raise ConflictError(f"MCP server {row['name']!r} is disabled; enable it first (tftsr mcp enable NAME)")
+        if not isinstance(uri, str) or not uri.strip() or len(uri) > 2000 or any(c in uri for c in "\r\n\x00"):
+            raise ValidationError("a resource URI is one line of text (at most 2000 characters)")
+        uri = uri.strip()
+        known = self._db.query_one("SELECT name, mime_type FROM mcp_resources WHERE server_id = ? AND uri = ?",
+                                   (row["id"], uri))
+        try:
+            result = self._using(row, lambda conn: _runtime.read_resource(conn, uri, RESOURCE_TIMEOUT_S))
+        except McpError as exc:
+            raise type(exc)(f"could not read {uri} from MCP server {row['name']!r}: {exc}") \
+                if type(exc) in (McpError, McpAuthError) else exc from None
+        texts, skipped, mime = [], [], known["mime_type"] if known else None
+        for part in getattr(result, "contents", None) or []:
+            text = getattr(part, "text", None)
+            if isinstance(text, str):
+                texts.append(text.replace("\x00", ""))
+                mime = mime or getattr(part, "mimeType", None)
+            else:
+                skipped.append(getattr(part, "mimeType", None) or "application/octet-stream")
+        if not texts:
+            what = f" (it holds {', '.join(sorted(set(skipped)))})" if skipped else ""
+            raise ValidationError(f"the resource {uri} of MCP server {row['name']!r} has no text content{what}; "
+                                  "only text resources can be attached")
+        text = "\n".join(texts)
+        chars = len(text)
+        truncated = chars > RESOURCE_MAX_CHARS
+        if truncated:
+            text = text[:RESOURCE_MAX_CHARS]
+        self._wb.audit.write_audit_event("read_mcp_resource", "mcp_server", row["id"], {
+            "server": row["name"], "uri": uri[:300], "chars": chars, "sha256": sha256_hex(text),
+            "skipped": len(skipped)})
+        return McpResourceContent(row["id"], row["name"], uri, known["name"] if known else None, mime, text, chars,
+                                  truncated, skipped)
+
     def set_tool_approval(self, ref: str, tool: str, policy: str) -> McpTool:
         """Set a tool's policy: ``auto`` (run without asking), ``ask`` or ``deny``."""
         from ..ai.tools import POLICIES
@@ -462,13 +581,8 @@ class McpService:
                 sent = _restore(model_args, wb.pii.placeholder_map(issue_id))
             else:
                 sent = model_args
-            try:
-                conn = self._connection(srow)
-                try:
-                    result = _runtime.call_tool(conn, tool, sent)
-                except McpConnectionError:  # the live session died: one fresh connection
-                    conn = self._connection(srow, fresh=True)
-                    result = _runtime.call_tool(conn, tool, sent)
+            try:  # a dead live session gets one fresh connection, a refused token one refresh
+                result = self._using(srow, lambda conn: _runtime.call_tool(conn, tool, sent))
                 text = _result_text(result)
                 status = "error" if result.isError else "ok"
             except McpError as exc:

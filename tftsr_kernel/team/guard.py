@@ -116,7 +116,9 @@ METHOD_PERMISSIONS: dict[str, dict] = {
             "create_mcp_server": "integrations:manage", "update_mcp_server": "integrations:manage",
             "delete_mcp_server": "integrations:manage", "toggle_mcp_server": "integrations:manage",
             "discover_mcp_server": "integrations:manage", "set_tool_approval": "integrations:manage",
-            "call_tool": "chat:write", "close": NO_CHECK},
+            "call_tool": "chat:write", "read_mcp_resource": "chat:write", "close": NO_CHECK,
+            # OAuth2 sign-in is configuration; its callback needs no role (the single-use state is the proof)
+            "begin_login": "integrations:manage", "complete_login": NO_CHECK},
     "approvals": {"pending": "chat:read", "session_allows": "chat:read", "decide": "chat:write",
                   "request": "chat:write", "new_session": "chat:write"},
     "secrets": {"encrypt": "settings:manage", "decrypt": "settings:manage"},
