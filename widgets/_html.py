@@ -28,6 +28,7 @@ PII_STATUS_COLORS = {"pending": "#fff59d", "approved": "#a5d6a7", "rejected": "#
 
 #: small stylesheet shown once by the dashboard and embedded in static renderings
 CSS = """
+a.tftsr-link,a.tftsr-link:visited{color:#1565c0;text-decoration:underline;font-weight:600}
 .tftsr-table{border-collapse:collapse;font-size:13px;width:100%}
 .tftsr-table th,.tftsr-table td{border-bottom:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}
 .tftsr-table th{background:#f5f5f5}

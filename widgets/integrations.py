@@ -19,7 +19,7 @@ _NAMES = dict((v, k) for k, v in SERVICES)
 def _link(url: str | None, text: str) -> str:
     """A link only to http(s); anything else is shown as text."""
     if url and url.lower().startswith(("http://", "https://")):
-        return (f'<a href="{_html.esc(url)}" target="_blank" rel="noopener noreferrer nofollow">'
+        return (f'<a class="tftsr-link" href="{_html.esc(url)}" target="_blank" rel="noopener noreferrer nofollow">'
                 f"{_html.esc(text)}</a>")
     return _html.esc(text)
 
@@ -136,7 +136,7 @@ class IntegrationsSettings(Panel):
             return
         start = self._wb.integrations.begin_login(svc, base.rstrip("/") + "/oauth/callback")
         self._w_login_link.value = (
-            f'<div>Open <a href="{_html.esc(start.auth_url)}" target="_blank" rel="noopener noreferrer">'
+            f'<div>Open <a class="tftsr-link" href="{_html.esc(start.auth_url)}" target="_blank" rel="noopener noreferrer">'
             f"the {_html.esc(_NAMES[svc])} sign-in page</a>; it returns to this dashboard, which stores the "
             f"token. The link works once, until {_html.esc(start.expires_at)} UTC.</div>")
         self.set_status(f"{_NAMES[svc]}: sign in on the page linked above, then Refresh.", "ok")

@@ -132,7 +132,7 @@ class McpPanel(Panel):
             return
         start = self._wb.mcp.begin_login(server.id, base.rstrip("/") + "/oauth/callback")
         self._w_login_link.value = (
-            f'<div>Open <a href="{_html.esc(start.auth_url)}" target="_blank" rel="noopener noreferrer">'
+            f'<div>Open <a class="tftsr-link" href="{_html.esc(start.auth_url)}" target="_blank" rel="noopener noreferrer">'
             f"the sign-in page of {_html.esc(server.name)}</a>; it returns to this dashboard, which stores the "
             f"token encrypted. The link works once, until {_html.esc(start.expires_at)} UTC.</div>")
         self.set_status(f"{server.name}: sign in on the page linked above, then Discover.", "success")
