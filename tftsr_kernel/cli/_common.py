@@ -178,3 +178,45 @@ def _fail(err: TftsrError, as_json: bool, extra=None) -> int:
             doc["result"] = extra
         sys.stdout.write(_dump(doc) + "\n")
     return err.exit_code
+
+
+def loopback_sign_in(begin, complete, *, port: int, timeout: float, no_browser: bool, command: str, what: str,
+                     done: str) -> None:
+    """The CLI's OAuth2 sign-in (``tftsr integration login``, ``tftsr mcp login``): a loopback
+    listener on ``port``, ``begin(redirect_uri)`` -> an ``OAuthStart`` whose URL is printed (and
+    opened unless ``no_browser``), then ``complete(state, code, error)`` on the workbench's own
+    connection when the browser comes back (the page says ``done`` or the error); raises the
+    error the sign-in ended with."""
+    from ..integrations.oauth import LoopbackListener, callback_page
+
+    failure: list[TftsrError] = []
+
+    def on_callback(query):
+        try:
+            complete(query.get("state") or "", query.get("code") or "", query.get("error"))
+        except TftsrError as exc:
+            failure.append(exc)
+            return 400, callback_page(False, str(exc))
+        return 200, callback_page(True, done)
+
+    try:
+        listener = LoopbackListener(port, command=command).start()
+    except OSError as exc:
+        raise UsageError(f"cannot listen on 127.0.0.1:{port} for the sign-in callback ({exc.strerror}); "
+                         "choose another --port") from None
+    try:
+        start = begin(listener.redirect_uri)
+        print(f"Open this URL to sign in to {what} (waiting on {listener.redirect_uri} for {int(timeout)} s):\n"
+              f"{start.auth_url}", file=sys.stderr, flush=True)
+        if not no_browser:
+            import webbrowser
+
+            try:
+                webbrowser.open(start.auth_url)
+            except Exception:  # no browser here: the URL is printed
+                pass
+        listener.wait(on_callback, timeout)
+    finally:
+        listener.close()
+    if failure:
+        raise failure[0]

@@ -11,7 +11,7 @@ import os
 import sys
 
 from ..errors import ValidationError
-from ._common import Output, UsageError, _records, _table, _wb
+from ._common import Output, UsageError, _records, _table, _wb, loopback_sign_in
 
 SERVICES = ["confluence", "servicenow", "azuredevops"]
 
@@ -87,38 +87,12 @@ def cmd_remove(args):
 
 
 def cmd_login(args):
-    from ..errors import TftsrError
-    from ..integrations.oauth import LoopbackListener, callback_page
-
     wb = _wb(args)
-    failure: list[TftsrError] = []
-
-    def complete(query):
-        try:
-            service = wb.integrations.complete_login(query.get("state") or "", query.get("code") or "",
-                                                     error=query.get("error"))
-        except TftsrError as exc:
-            failure.append(exc)
-            return 400, callback_page(False, str(exc))
-        return 200, callback_page(True, f"{service} is connected to TFTSR Workbench.")
-
-    listener = LoopbackListener(args.port).start()
-    try:
-        start = wb.integrations.begin_login(args.service, listener.redirect_uri)
-        print(f"Open this URL to sign in to {args.service} (waiting on {listener.redirect_uri}):\n{start.auth_url}",
-              file=sys.stderr, flush=True)
-        if not args.no_browser:
-            import webbrowser
-
-            try:
-                webbrowser.open(start.auth_url)
-            except Exception:  # no browser here: the URL is printed
-                pass
-        listener.wait(complete, args.timeout)
-    finally:
-        listener.close()
-    if failure:
-        raise failure[0]
+    loopback_sign_in(lambda redirect: wb.integrations.begin_login(args.service, redirect),
+                     lambda state, code, error: wb.integrations.complete_login(state, code, error=error),
+                     port=args.port, timeout=args.timeout, no_browser=args.no_browser,
+                     command="tftsr integration login", what=args.service,
+                     done=f"{args.service} is connected to TFTSR Workbench.")
     info = wb.integrations.get_integration(args.service).to_dict()
     return Output(info, f"signed in: {_info_text(info)}")
 

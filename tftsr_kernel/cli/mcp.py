@@ -9,7 +9,7 @@ import os
 import sys
 
 from ..errors import ValidationError
-from ._common import Output, UsageError, _records, _table, _wb
+from ._common import Output, UsageError, _records, _table, _wb, loopback_sign_in
 
 
 def terminal_approver(allow_prompt: bool | None = None):
@@ -113,41 +113,13 @@ def cmd_discover(args):
 def cmd_login(args):
     """Sign in to an oauth2 server: the authorization URL is printed (and opened), the browser
     comes back to a loopback listener, the code is exchanged and the tokens stored encrypted."""
-    from ..errors import TftsrError
-    from ..integrations.oauth import LoopbackListener, callback_page
-
     wb = _wb(args)
-    failure: list[TftsrError] = []
-
-    def complete(query):
-        try:
-            name = wb.mcp.complete_login(query.get("state") or "", query.get("code") or "", error=query.get("error"))
-        except TftsrError as exc:
-            failure.append(exc)
-            return 400, callback_page(False, str(exc))
-        return 200, callback_page(True, f"MCP server {name} is signed in to TFTSR Workbench.")
-
-    try:
-        listener = LoopbackListener(args.port, command=f"tftsr mcp login {args.name}").start()
-    except OSError as exc:
-        raise UsageError(f"cannot listen on 127.0.0.1:{args.port} for the sign-in callback ({exc.strerror}); "
-                         "choose another --port") from None
-    try:
-        start = wb.mcp.begin_login(args.name, listener.redirect_uri)
-        print(f"Open this URL to sign in to MCP server {start.service} (waiting on {listener.redirect_uri} "
-              f"for {int(args.timeout)} s):\n{start.auth_url}", file=sys.stderr, flush=True)
-        if not args.no_browser:
-            import webbrowser
-
-            try:
-                webbrowser.open(start.auth_url)
-            except Exception:  # no browser here: the URL is printed
-                pass
-        listener.wait(complete, args.timeout)
-    finally:
-        listener.close()
-    if failure:
-        raise failure[0]
+    server = wb.mcp.get_mcp_server(args.name)
+    loopback_sign_in(lambda redirect: wb.mcp.begin_login(args.name, redirect),
+                     lambda state, code, error: wb.mcp.complete_login(state, code, error=error),
+                     port=args.port, timeout=args.timeout, no_browser=args.no_browser,
+                     command=f"tftsr mcp login {server.name}", what=f"MCP server {server.name}",
+                     done=f"MCP server {server.name} is signed in to TFTSR Workbench.")
     server = wb.mcp.get_mcp_server(args.name)
     return Output(server.to_dict(), f"signed in to MCP server {server.name} (token expires "
                                     f"{(server.oauth or {}).get('expires_at')} UTC, refreshed automatically); "
