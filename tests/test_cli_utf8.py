@@ -66,16 +66,17 @@ def _cases(bad_path: str):
             bad = bad_path if getattr(slot, "tftsr_path", False) else BAD
             argv = list(words)
             for a in leaf._actions:
+                n = a.nargs if isinstance(a.nargs, int) and a.nargs > 1 else 1   # e.g. --resource SERVER URI
                 if a.option_strings:
                     if a is slot:
-                        argv += [a.option_strings[-1], bad]
+                        argv += [a.option_strings[-1]] + [bad] * n
                     elif a.required:
-                        argv += [a.option_strings[-1], _placeholder(a)]
+                        argv += [a.option_strings[-1]] + [_placeholder(a)] * n
                 elif a.nargs != 0 and a.dest != "help":
                     if a is slot:
-                        argv.append(bad)
+                        argv += [bad] * n
                     elif a.nargs != "?":
-                        argv.append(_placeholder(a))
+                        argv += [_placeholder(a)] * n
             cases.append((" ".join(words), _action_label(slot), bad is bad_path, argv))
     return cases
 

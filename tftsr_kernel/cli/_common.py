@@ -90,7 +90,9 @@ def check_utf8(args, parser: argparse.ArgumentParser) -> None:
         if getattr(action, "tftsr_path", False):
             continue
         value = getattr(args, action.dest, None)
-        for item in value if isinstance(value, list) else [value]:
+        items = value if isinstance(value, (list, tuple)) else [value]
+        items = [x for it in items for x in (it if isinstance(it, (list, tuple)) else [it])]  # append + nargs=2
+        for item in items:
             if isinstance(item, str) and not is_utf8(item):
                 at = next(i for i, c in enumerate(item) if "\ud800" <= c <= "\udfff")
                 code = ord(item[at])
