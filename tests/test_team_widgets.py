@@ -120,3 +120,28 @@ def test_analyst_reads_the_original_and_the_read_is_audited(team):
     assert "jane.doe@example.org" in logs._w_log_view.value
     rows = wb.db.query("SELECT entity_id FROM audit_log WHERE action = 'read_original' AND user_id = 'ana'")
     assert team["log"].id in {r["entity_id"] for r in rows}
+
+
+def test_viewer_reads_the_chat_as_the_model_saw_it(team):
+    """An analyst's conversation, read by a viewer: placeholders, never the restored originals,
+    and no error (the panel asks only for what the role may read)."""
+    from tests.fakes.servers import FakeProviderServer
+    from widgets.chat import ChatPanel
+
+    wb = team["wb"]
+    with FakeProviderServer("openai", replies=["Looks like a credential stuffing run."]) as srv:
+        wb.team.act_as(wb.team.actor_for("ada", "session"))
+        wb.providers.add_provider("fake", "openai", srv.url, srv.config().model, api_key=srv.config().api_key,
+                                  activate=True)
+        wb.team.act_as(wb.team.actor_for("ana", "session"))
+        wb.chat.chat_message(team["issue"].id, "Who is jane.doe@example.org?")
+    analyst = ChatPanel(team["issue"].id, wb)
+    analyst.layout
+    assert "jane.doe@example.org" in analyst._w_transcript.value      # analysts see originals restored
+    wb.team.act_as(wb.team.actor_for("vic", "session"))
+    viewer = ChatPanel(team["issue"].id, wb)
+    viewer.layout
+    assert viewer.status_kind != "error", viewer.status
+    shown = viewer._w_transcript.value
+    assert "jane.doe@example.org" not in shown and "[Email_" in shown and "credential stuffing" in shown
+    assert "as the model saw it" in shown

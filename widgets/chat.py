@@ -185,7 +185,8 @@ class ChatPanel(Panel):
             self.set_status(f"{len(providers)} provider(s) available; this conversation uses {current}.", "ok")
 
     def _reload_transcript(self) -> None:
-        shown = self._chat.list_messages(self.issue_id, display=True)
+        # originals restored only for those who may read them (viewers read what the model saw)
+        shown = self._chat.list_messages(self.issue_id, display=may(self._wb, "logs:read_original"))
         sent = {m.id: m for m in self._chat.list_messages(self.issue_id)}
         self._messages = shown
         self._tool_calls = self._chat.list_tool_calls(self.issue_id) if may(self._wb, "chat:read") else []
@@ -196,9 +197,12 @@ class ChatPanel(Panel):
             return ('<div class="tftsr-muted">No messages yet. Describe what you see; the assistant walks '
                     "the 5-Whys with you. Text and logs are PII-redacted before they leave (except values a reviewer "
                     "rejected).</div>")
-        return ('<div class="tftsr-muted tftsr-chat-restored-note">Shown on this machine with the original values '
+        note = ('<div class="tftsr-muted tftsr-chat-restored-note">Shown on this machine with the original values '
                 "restored; the model saw placeholders such as [Email_1] instead (each attached log says how it "
-                "left).</div>" + _messages_html(self._messages, "You", sent or {}, self._tool_calls))
+                "left).</div>" if may(self._wb, "logs:read_original") else
+                '<div class="tftsr-muted tftsr-chat-redacted-note">Shown as the model saw it: personal data and '
+                "secrets are placeholders such as [Email_1] (your role reads redacted conversations).</div>")
+        return note + _messages_html(self._messages, "You", sent or {}, self._tool_calls)
 
     # -- handlers -------------------------------------------------------------------------------
     @guarded
