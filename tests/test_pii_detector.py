@@ -600,3 +600,35 @@ def test_dotted_property_names_are_not_hosts(text):
 def test_real_hosts_in_key_position_stay_hosts():
     got = {s.text for s in pii.detect("api.example.com=up db.internal: down -Dx=1 cdn.example.io:443")}
     assert {"api.example.com", "db.internal", "cdn.example.io"} <= got
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="the scan helper needs fork")
+def test_scan_helper_does_whole_chunks_of_non_ascii_text_as_this_process_would(tmp_path):
+    """The helper does chunks whole (scan, handlers, merge and cut), here of a window that is not
+    ASCII (multi-byte characters around the findings and across chunk edges): each chunk it
+    delivers is exactly what this process would have made, and the file's output too."""
+    import time
+
+    from tftsr_kernel.pii import _io
+
+    text = ("café ☕ user=renée.müller@example.org from 10.20.30.40 — token ghp_"
+            "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8 ✓\n" + (FIXTURES / "secrets.txt").read_text()) * 30
+    path = _write(tmp_path, text)
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        gen = _io._chunk_results(path, f, size, None, 3000, _io.MARGIN, 2, fn=_io._redact_range)
+        first = next(gen)
+        helper = gen.gi_frame.f_locals["helper"]
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and len(helper._ready) < 3:
+            helper._drain()
+            time.sleep(0.05)
+        rest = list(gen)
+        assert helper.delivered >= 3
+    with open(path, "rb") as f:
+        again = list(_io._chunk_results(path, f, size, None, 3000, _io.MARGIN, 1, fn=_io._redact_range))
+    assert [first] + rest == again
+    one, two = io.BytesIO(), io.BytesIO()
+    pii.redact_file(path, one, chunk_size=3000, workers=1)
+    pii.redact_file(path, two, chunk_size=3000, workers=2)
+    assert one.getvalue() == two.getvalue() and "renée.müller@example.org" not in two.getvalue().decode()

@@ -13,10 +13,10 @@ last finding written, so a straddling finding is replaced once and completely.  
 block still open at the end of a chunk makes the window grow (up to ``PEM_LIMIT``) until its
 END line is in view.  Memory is a few chunks, whatever the file size.
 
-With ``workers > 1`` (Linux) a forked helper process runs the hyperscan pass from the end of
-the file backwards while this process works forwards, confirming hits, cutting and writing,
-and scanning the chunks the helper has not reached (:class:`_ScanHelper`); results are
-identical to ``workers=1``.
+With ``workers > 1`` (Linux) a forked helper process does whole chunks (the hyperscan pass, the
+rule handlers, merging and cutting) from the end of the file backwards while this process does
+them forwards; this process alone gives out the placeholders and writes, in file order
+(:class:`_ScanHelper`); results are identical to ``workers=1``.
 UTF-16 files (BOM) take a sequential path over decoded text with the same windowing.
 """
 
@@ -27,8 +27,7 @@ import gc
 import os
 import sys
 from bisect import bisect_left, bisect_right
-from array import array
-from itertools import chain, compress
+from itertools import compress
 from operator import gt
 from collections.abc import Callable, Iterator
 from io import BufferedIOBase as BinaryIO
@@ -372,21 +371,23 @@ def _scan_only(f, size, a, b, config, margin, hits=None):
 
 
 class _ScanHelper:
-    """A forked helper process that runs the hyperscan pass over chunk windows *from the end of
-    the file backwards*, while this process works forwards, scanning a chunk itself unless the
-    helper has already delivered its hits.  The two meet somewhere in the file; nobody ever
-    waits for the other (under load, every hand-off of a lock-step pipeline cost a scheduling
-    delay), and the split adapts to how much CPU each process gets.
+    """A forked helper process that does whole chunks, ``fn(f, size, a, b, config, margin)``
+    (:func:`_redact_range`: scan, rule handlers, merge and cut; or :func:`_scan_only`), *from the
+    end of the file backwards*, while this process works forwards, doing a chunk itself unless
+    the helper has already delivered it.  The two meet somewhere in the file; nobody ever waits
+    for the other (under load, every hand-off of a lock-step pipeline cost a scheduling delay),
+    and the split adapts to how much CPU each process gets.  What depends on order (the
+    placeholders' numbering, the output) stays in this process.
 
-    The helper writes each chunk's hits, per rule, as pickled arrays into an unlinked
-    temporary file (``pwrite``: no shared file offset) and then announces ``(chunk, offset,
-    length)`` on a pipe; it stops when it reaches a chunk this process has started (a shared
-    counter).  Results never depend on the helper: if it fails or is killed, :meth:`hits`
-    returns None and this process scans the chunk."""
+    The helper writes each chunk's result, pickled, into an unlinked temporary file
+    (``pwrite``: no shared file offset) and then announces ``(chunk, offset, length)`` on a
+    pipe; it stops when it reaches a chunk this process has started (a shared counter).
+    Results never depend on the helper: if it fails or is killed, :meth:`result` returns None
+    and this process does the chunk."""
 
     _REC = 24  # three unsigned 64-bit integers per announcement
 
-    def __init__(self, path, size: int, cuts: list, margin: int, eng) -> None:
+    def __init__(self, path, size: int, cuts: list, margin: int, fn, config) -> None:
         import mmap
         import pickle
         import struct
@@ -416,9 +417,7 @@ class _ScanHelper:
                         if struct.unpack("q", self._pos[:8])[0] >= i:
                             break  # this process got here first
                         a, b = cuts[i]
-                        data = _window(f, size, a, b, margin)[3]
-                        packed = [(k, array("Q", chain.from_iterable(h))) for k, h in enumerate(eng.scan(data)) if h]
-                        blob = dump(packed, pickle.HIGHEST_PROTOCOL)
+                        blob = dump(fn(f, size, a, b, config, margin), pickle.HIGHEST_PROTOCOL)
                         os.pwrite(fd, blob, off)
                         os.write(w, struct.pack("QQQ", i, off, len(blob)))
                         off += len(blob)
@@ -433,8 +432,7 @@ class _ScanHelper:
         self._r = r
         self._buf = b""
         self._ready: dict[int, tuple[int, int]] = {}
-        self._nrules = len(eng.rules)
-        self.delivered = 0  # chunks whose hits came from the helper
+        self.delivered = 0  # chunks the helper did
 
     def _drain(self) -> None:
         if self._r < 0:
@@ -457,9 +455,9 @@ class _ScanHelper:
             self._ready[i] = (off, ln)
         self._buf = self._buf[n:]
 
-    def hits(self, i: int):
-        """Chunk ``i``'s hits (one list of ``(start, end)`` per rule) if the helper has them,
-        else None (the caller scans).  Tells the helper that this process is at chunk ``i``."""
+    def result(self, i: int):
+        """Chunk ``i``'s result if the helper has it, else None (the caller does the chunk).
+        Tells the helper that this process is at chunk ``i``."""
         self._pos[:8] = self._struct.pack("q", i)
         self._drain()
         got = self._ready.pop(i, None)
@@ -467,16 +465,11 @@ class _ScanHelper:
             return None
         off, ln = got
         try:
-            blob = os.pread(self._store.fileno(), ln, off)
-            packed = self._pickle.loads(blob)
-        except Exception:  # noqa: BLE001 -- a truncated record: scan it here
+            res = self._pickle.loads(os.pread(self._store.fileno(), ln, off))
+        except Exception:  # noqa: BLE001 -- a truncated record: do it here
             return None
-        buckets: list[list] = [[] for _ in range(self._nrules)]
-        for k, flat in packed:
-            it = iter(flat)
-            buckets[k] = list(zip(it, it))
         self.delivered += 1
-        return buckets
+        return res
 
     def close(self) -> None:
         if self._r >= 0:
@@ -528,10 +521,10 @@ def _chunk_results(
     path, f: BinaryIO, size: int, config, chunk_size: int, margin: int, workers: int, fn=_scan_only
 ):
     """Yield ``(a, b, fn(...))`` per chunk, in file order.  ``workers > 1`` (Linux): a helper
-    process runs the hyperscan pass ahead of this process (see :class:`_ScanHelper`)."""
+    process does chunks from the end of the file (see :class:`_ScanHelper`)."""
     if chunk_size < 1 or margin < 0:
         raise PiiError("chunk size must be positive")
-    eng = engine_for(config)  # compile (or load) before forking, so the helper inherits it
+    engine_for(config)  # compile (or load) before forking, so the helper inherits it
     cut_f = open(path, "rb")
     try:
         cuts = list(_cuts(cut_f, size, chunk_size))
@@ -540,14 +533,15 @@ def _chunk_results(
     helper = None
     if workers > 1 and len(cuts) > 1 and sys.platform.startswith("linux"):
         try:
-            helper = _ScanHelper(path, size, cuts, margin, eng)
+            helper = _ScanHelper(path, size, cuts, margin, fn, config)
         except OSError:
             helper = None
     try:
         for i, (a, b) in enumerate(cuts):
-            hits = helper.hits(i) if helper is not None else None
-            with gc_paused():
-                res = fn(f, size, a, b, config, margin, hits)
+            res = helper.result(i) if helper is not None else None
+            if res is None:
+                with gc_paused():
+                    res = fn(f, size, a, b, config, margin)
             yield a, b, res
     finally:
         if helper is not None:
