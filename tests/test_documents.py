@@ -452,6 +452,24 @@ def test_ai_draft_sends_only_redacted_text_and_fills_judgement_sections(wb, tmp_
     _assert_safe(render_markdown(md))
 
 
+def test_ai_draft_uses_the_provider_the_issues_conversation_uses(wb):
+    """Picked in the chat for this issue (the active provider stays another): the draft goes there."""
+    from tests.fakes import FakeProviderServer
+
+    issue = wb.issues.create_issue("Cache stampede", "after the deploy", "high")
+    reply = "## Corrective Actions\n- [ ] Jitter the TTLs\n\n## Lessons Learned\n- Stagger expiry\n"
+    with FakeProviderServer("openai", replies=["Noted.", reply]) as team_llm, \
+            FakeProviderServer("openai", replies=["never used"]) as default_llm:
+        wb.providers.add_provider("default", "openai", default_llm.url, "gpt-4o-mini", api_key="test-key-0123456789",
+                                  activate=True)
+        wb.providers.add_provider("incident-llm", "openai", team_llm.url, "gpt-4o", api_key="test-key-9876543210")
+        wb.chat.chat_message(issue.id, "What happened?", provider="incident-llm")
+        assert wb.providers.active_provider().name == "default"
+        doc = wb.documents.generate_rca(issue.id, ai_draft=True)
+        assert len(team_llm.chat_requests) == 2 and default_llm.chat_requests == []
+    assert "_Drafted by AI (incident-llm, gpt-4o)" in doc.content_md and "Jitter the TTLs" in doc.content_md
+
+
 # --- CLI -----------------------------------------------------------------------------------------
 def test_cli_documents_json_shapes_and_flow(cli, wb, incident, tmp_path):
     r = cli("rca", incident.id, "--json")

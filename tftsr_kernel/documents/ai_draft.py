@@ -90,12 +90,18 @@ def _replace_section(md: str, heading: str, body: str) -> str:
 
 
 def ai_draft(wb, issue_id: str, doc_type: str, content: str) -> tuple[str, dict]:
-    """The document with its judgement sections drafted by the active AI provider.
+    """The document with its judgement sections drafted by the issue's AI provider: the one its
+    conversation uses (picked in the chat, ``tftsr chat --provider``) while it exists, else the
+    active one.
 
     Returns ``(markdown, audit_details)``; raises ValidationError when no provider is configured.
     """
     providers = getattr(wb, "providers", None)
-    active = providers.active_provider() if providers is not None else None
+    active = None
+    if providers is not None:
+        name = wb.chat.conversation_provider(issue_id) if getattr(wb, "chat", None) is not None else None
+        active = next((p for p in providers.list_providers() if p.name == name), None) if name else None
+        active = active or providers.active_provider()
     if active is None:
         raise ValidationError("no AI provider configured: add one with tftsr provider add NAME --type ... "
                               "--url URL --model M, or generate without --ai-draft")
