@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from tests.fakes.kubernetes import SAMPLE_KUBECONFIG as KUBECONFIG
 from tftsr_kernel import errors
 from tftsr_kernel.shell import runner
 from tftsr_kernel.shell.tool import RUN_SHELL_COMMAND_TOOL, ShellToolSource, handle_run_shell_command
@@ -207,21 +208,6 @@ def test_bad_input_is_a_typed_error(wb, issue):
         wb.shell.approve("nope")
 
 
-KUBECONFIG = """apiVersion: v1
-kind: Config
-current-context: prod
-clusters:
-- name: c1
-  cluster: {server: "https://10.0.0.1:6443"}
-contexts:
-- name: prod
-  context: {cluster: c1, user: u1, namespace: payments}
-- name: stage
-  context: {cluster: c1, user: u1}
-users:
-- name: u1
-  user: {token: sekrit-token-value-123456}
-"""
 
 
 def test_kubeconfigs_are_encrypted_and_listed_without_credentials(wb):

@@ -11,24 +11,10 @@ import time
 
 import pytest
 
+from tests.fakes.kubernetes import SAMPLE_KUBECONFIG as KUBECONFIG
 from tests.fakes.servers import FakeProviderServer
 from widgets.settings import SettingsPanel
 
-KUBECONFIG = """apiVersion: v1
-kind: Config
-current-context: prod
-clusters:
-- name: c1
-  cluster: {server: "https://10.0.0.1:6443"}
-contexts:
-- name: prod
-  context: {cluster: c1, user: u1, namespace: payments}
-- name: stage
-  context: {cluster: c1, user: u1}
-users:
-- name: u1
-  user: {token: sekrit-token-value-123456}
-"""
 
 
 def _shell_tab(wb):

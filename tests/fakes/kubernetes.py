@@ -26,6 +26,24 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 
+#: a kubeconfig with two contexts of one cluster and a planted token (no server behind it)
+SAMPLE_KUBECONFIG = """apiVersion: v1
+kind: Config
+current-context: prod
+clusters:
+- name: c1
+  cluster: {server: "https://10.0.0.1:6443"}
+contexts:
+- name: prod
+  context: {cluster: c1, user: u1, namespace: payments}
+- name: stage
+  context: {cluster: c1, user: u1}
+users:
+- name: u1
+  user: {token: sekrit-token-value-123456}
+"""
+
+
 class FakeKubeAPI:
     def __init__(self, token: str, pods: dict[str, list[str]] | None = None):
         self.token = token

@@ -12,9 +12,8 @@ Resources: ``runbook://checkout`` (a short runbook).
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
+from .asgi import Served, ServedFake
+
 
 __all__ = ["FakeMcpHttpServer", "SECRET_RESULT"]
 
@@ -43,7 +42,7 @@ class _BearerGate:
         await self.app(scope, receive, send)
 
 
-class FakeMcpHttpServer:
+class FakeMcpHttpServer(ServedFake):
     def __init__(self, token: str | None = "t0ken-for-tests", name: str = "fake-http"):
         from mcp.server.fastmcp import FastMCP
         from mcp.types import ToolAnnotations
@@ -77,42 +76,4 @@ class FakeMcpHttpServer:
             return "# Checkout runbook\nRestart the payment gateway pods first."
 
         self._app = _BearerGate(mcp.streamable_http_app(), token, self.request_headers)
-        self._server = None
-        self._thread = None
-        self.port = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/mcp"
-
-    def start(self) -> "FakeMcpHttpServer":
-        import uvicorn
-
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        # a client still holding its stream open must not keep the test waiting at shutdown
-        config = uvicorn.Config(self._app, log_level="warning", lifespan="on", access_log=False,
-                                timeout_graceful_shutdown=1)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 30
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("the fake MCP server did not start")
-            time.sleep(0.05)
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-            self._thread.join(timeout=10)
-            self._server = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
+        self._served = Served(self._app)

@@ -23,59 +23,16 @@ Both are built from the official SDK's own pieces and served by uvicorn on 127.0
 from __future__ import annotations
 
 import secrets
-import socket
-import threading
 import time
 from urllib.parse import parse_qs
+
+from .asgi import Served, ServedFake, reserve_port
 
 __all__ = ["FakeMcpAuthServer", "FakeOAuthMcpServer", "MemoryProvider", "serve_asgi"]
 
 
-class _Served:
-    """An ASGI app on 127.0.0.1 with a random port, in a uvicorn thread."""
-
-    def __init__(self, app):
-        self._app = app
-        self._server = None
-        self._thread = None
-        self.port = 0
-
-    def start(self):
-        import uvicorn
-
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", self.port))
-        self.port = sock.getsockname()[1]
-        # a client still holding its stream open must not keep the test waiting at shutdown
-        self._server = uvicorn.Server(uvicorn.Config(self._app, log_level="warning", lifespan="on", access_log=False,
-                                                     timeout_graceful_shutdown=1))
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 30
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("the fake server did not start")
-            time.sleep(0.05)
-        return self
-
-    def stop(self):
-        if self._server is not None:
-            self._server.should_exit = True
-            self._thread.join(timeout=10)
-            self._server = None
-
-
-def serve_asgi(app) -> _Served:
-    return _Served(app).start()
-
-
-def _reserve_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+def serve_asgi(app) -> Served:
+    return Served(app).start()
 
 
 class MemoryProvider:
@@ -202,7 +159,7 @@ class FakeMcpAuthServer:
         self.openid_only = openid_only
         self.scopes = list(scopes)
         self._served = None
-        self.port = _reserve_port()
+        self.port = reserve_port()
 
     @property
     def url(self) -> str:
@@ -233,8 +190,7 @@ class FakeMcpAuthServer:
         return _Recorder(Starlette(routes=routes), self.requests)
 
     def start(self):
-        self._served = _Served(self._app())
-        self._served.port = self.port
+        self._served = Served(self._app(), self.port)
         self._served.start()
         return self
 
@@ -257,7 +213,7 @@ class FakeMcpAuthServer:
         return r.headers["location"]
 
 
-class FakeOAuthMcpServer:
+class FakeOAuthMcpServer(ServedFake):
     def __init__(self, auth: FakeMcpAuthServer, *, name: str = "fake-oauth-mcp", required_scopes=("mcp",)):
         from mcp.server.auth.provider import ProviderTokenVerifier
         from mcp.server.auth.settings import AuthSettings
@@ -267,7 +223,7 @@ class FakeOAuthMcpServer:
 
         from .mcp_http import SECRET_RESULT
 
-        self.port = _reserve_port()
+        self.port = reserve_port()
         self.calls: list[tuple[str, dict]] = []
         self.tokens_seen: list[str] = []
         self.requests: list[dict] = []
@@ -299,22 +255,4 @@ class FakeOAuthMcpServer:
                     seen.append(auth_header[7:])
             await inner(scope, receive, send)
 
-        self._served = _Served(_Recorder(app, self.requests))
-        self._served.port = self.port
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/mcp"
-
-    def start(self):
-        self._served.start()
-        return self
-
-    def stop(self):
-        self._served.stop()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
+        self._served = Served(_Recorder(app, self.requests), self.port)

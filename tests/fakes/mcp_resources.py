@@ -11,7 +11,7 @@ Resources: ``incident://notes`` (text holding an e-mail, a password, an API toke
 
 from __future__ import annotations
 
-from .mcp_oauth import _reserve_port, _Served
+from .asgi import Served, ServedFake, reserve_port
 
 __all__ = ["FakeMcpResourceServer", "NOTES", "PLANTED", "BIG_CHARS"]
 
@@ -23,11 +23,11 @@ NOTES = (f"# Incident notes\nowner: {PLANTED[0]}\npassword={PLANTED[1]}\napi_tok
 BIG_CHARS = 300_000
 
 
-class FakeMcpResourceServer:
+class FakeMcpResourceServer(ServedFake):
     def __init__(self, name: str = "fake-resources"):
         from mcp.server.fastmcp import FastMCP
 
-        self.port = _reserve_port()
+        self.port = reserve_port()
         self.reads: list[str] = []
         mcp = FastMCP(name, host="127.0.0.1", stateless_http=False)
         reads = self.reads
@@ -53,22 +53,4 @@ class FakeMcpResourceServer:
             """Answer pong."""
             return "pong"
 
-        self._served = _Served(mcp.streamable_http_app())
-        self._served.port = self.port
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/mcp"
-
-    def start(self):
-        self._served.start()
-        return self
-
-    def stop(self):
-        self._served.stop()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
+        self._served = Served(mcp.streamable_http_app(), self.port)
