@@ -47,3 +47,15 @@ def test_a_sign_in_session_holds_until_sign_out(wb):
     with acting_as(wb.team.authenticate_session(again.token)):
         assert wb.approvals.request("mcp:ops.restart", "s", {}, approver=lambda r: "deny") == "deny"
         assert not wb.approvals.session_allows("mcp:ops.restart", f"signin:{signed.session.id}")  # ended
+
+
+def test_two_users_in_one_process_each_decide_for_themselves(wb):
+    """The HTTP API acts for many users in one process: one user's "for this session" is not another's."""
+    wb.team.create_user("ada", "admin")
+    wb.team.create_user("ana", "analyst")
+    wb.team.create_user("bob", "analyst")
+    with acting_as(wb.team.actor_for("ana", "api_key")):
+        assert wb.approvals.request("mcp:ops.restart", "s", {}, approver=lambda r: "allow_session") == "allow_session"
+        assert wb.approvals.request("mcp:ops.restart", "s", {}, approver=lambda r: "deny") == "allow_session"
+    with acting_as(wb.team.actor_for("bob", "api_key")):
+        assert wb.approvals.request("mcp:ops.restart", "s", {}, approver=lambda r: "deny") == "deny"

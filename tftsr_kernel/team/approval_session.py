@@ -2,8 +2,9 @@
 
 A session is, in order: the actor's dashboard sign-in session (``signin:<id>``: it ends when they
 sign out, it expires or is revoked), else the terminal session this process runs in
-(``proc:<leader pid>:<leader start time>``: it ends when the terminal's session leader exits, so a
-second ``tftsr chat`` in the same shell still holds the decision, a new terminal does not), else,
+(``proc:<leader pid>:<leader start time>:<actor>``: it ends when the terminal's session leader
+exits, so a second ``tftsr chat`` in the same shell still holds the decision, a new terminal does
+not, and another user acting in the same process is asked again), else,
 when the leader is gone or outside this PID namespace (a CI runner, a daemon, a container), this
 process itself. Any other id (a chat conversation, ``broker:<uuid>`` after
 ``wb.approvals.new_session()``) lives until it is ended explicitly.
@@ -25,7 +26,8 @@ def current_session(actor) -> str:
     if not start:
         sid = os.getpid()
         start = start_time(sid)
-    return f"proc:{sid}:{start}"
+    # one process may act for several users (the HTTP API with their keys): each has their own
+    return f"proc:{sid}:{start}:{getattr(actor, 'name', '') or ''}"
 
 
 def session_alive(db, session: str) -> bool:
@@ -35,7 +37,7 @@ def session_alive(db, session: str) -> bool:
         return bool(row) and not row["revoked_at"] and (not row["expires_at"] or row["expires_at"] > utc_now())
     if session.startswith("proc:"):
         try:
-            _, sid, start = session.split(":", 2)
+            _, sid, start = session.split(":", 3)[:3]
             return start != "" and start_time(int(sid)) == start
         except ValueError:
             return False
