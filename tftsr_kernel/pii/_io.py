@@ -379,8 +379,9 @@ class _ScanHelper:
     and the split adapts to how much CPU each process gets.  What depends on order (the
     placeholders' numbering, the output) stays in this process.
 
-    The helper writes each chunk's result, pickled, into an unlinked temporary file
-    (``pwrite``: no shared file offset) and then announces ``(chunk, offset, length)`` on a
+    The helper writes each chunk's result, pickled, into a memfd (an anonymous file in memory:
+    the results hold the values found, which must not reach a disk; ``pwrite``: no shared file
+    offset) and then announces ``(chunk, offset, length)`` on a
     pipe; it stops when it reaches a chunk this process has started (a shared counter).
     Results never depend on the helper: if it fails or is killed, :meth:`result` returns None
     and this process does the chunk."""
@@ -395,7 +396,14 @@ class _ScanHelper:
 
         self._pickle = pickle
         self._struct = struct
-        self._store = tempfile.TemporaryFile(prefix="tftsr-pii-hits-")
+        # the chunks' results hold the values found (secrets): keep them in memory, never on a
+        # disk (a memfd is an anonymous RAM file both processes share; a temporary file only
+        # where memfd does not exist)
+        if hasattr(os, "memfd_create"):
+            self._store = open(os.memfd_create("tftsr-pii-chunks", getattr(os, "MFD_CLOEXEC", 0)), "r+b",
+                               buffering=0)
+        else:  # pragma: no cover - Linux without memfd
+            self._store = tempfile.TemporaryFile(prefix="tftsr-pii-chunks-")
         self._pos = mmap.mmap(-1, 8)  # shared: the chunk this process works on
         self._pos[:8] = struct.pack("q", -1)
         r, w = os.pipe()
