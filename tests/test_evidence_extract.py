@@ -33,6 +33,11 @@ def make_pdf(lines: list[str]) -> bytes:
         b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
     ]
+    return pdf_bytes(objs)
+
+
+def pdf_bytes(objs: list[bytes]) -> bytes:
+    """A PDF 1.4 file of the objects ``objs`` (object 1 is the catalog), with a valid xref."""
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n")
     offsets = []

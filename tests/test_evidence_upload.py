@@ -17,7 +17,7 @@ import zipfile
 
 import pytest
 
-from tests.test_evidence_extract import EMAIL, make_docx, make_pdf, make_pcap
+from tests.test_evidence_extract import EMAIL, make_docx, make_pcap, make_pdf, pdf_bytes
 from tests.upload_frontend import FrontEnd
 from tftsr_kernel.errors import BinaryFileError, FileRefusedError
 from tftsr_kernel.logs.errors import (ArchiveBombError, EncryptedDocumentError, ExtractionError,
@@ -280,16 +280,7 @@ def _pdf_bomb(mb: int = 64, refs: int = 24) -> bytes:
             b" /Contents [" + b" ".join(b"4 0 R" for _ in range(refs)) + b"] >>",
             b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
             b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for i, body in enumerate(objs, 1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % i + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 6\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets))
-    out.write(b"trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref)
-    return out.getvalue()
+    return pdf_bytes(objs)
 
 
 @pytest.mark.slow

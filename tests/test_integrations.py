@@ -14,6 +14,7 @@ from tftsr_kernel.integrations import errors as ierrors
 from tests.fakes.azuredevops import FakeAzureDevOps
 from tests.fakes.confluence import FakeConfluence
 from tests.fakes.servicenow import FakeServiceNow
+from tests.fakes.rest import basic_auth as basic
 
 # planted secrets: none may reach a service, a list, the audit log or an error
 API_TOKEN = "ATATT3xFfGF0-planted-confluence-token-7f3a9c"
@@ -22,10 +23,6 @@ ADO_PAT = "adopat5z7qk2planted000000000000000000000000000000x"
 LEAK_KEY = "AKIAIOSFODNN7EXAMPLE"
 LEAK_MAIL = "jane.doe@example.org"
 LEAK_IP = "10.20.30.40"
-
-
-def basic(user, secret):
-    return "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ Screenshots go to /tmp/shots/integrations/."""
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from tests.dashboard import CHROMIUM, CHROMIUM_ARGS, running_dashboard
 from tests.fakes.confluence import FakeConfluence
 from tests.fakes.servicenow import FakeServiceNow
+from tests.fakes.rest import basic_auth as basic
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -23,10 +23,6 @@ SHOTS = Path("/tmp/shots/integrations")
 if not Path(CHROMIUM).exists():  # pragma: no cover
     pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
 playwright_api = pytest.importorskip("playwright.sync_api")
-
-
-def basic(user, secret):
-    return "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()
 
 
 def tab(pg, bar: str, title: str):

@@ -3,7 +3,6 @@ over real HTTP against the local fakes."""
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import subprocess
@@ -18,15 +17,12 @@ from tests.fakes.azuredevops import FakeAzureDevOps
 from tests.fakes.confluence import FakeConfluence
 from tests.fakes.oauth import FakeOAuthServer
 from tests.fakes.servicenow import FakeServiceNow
+from tests.fakes.rest import basic_auth as basic
 
 TOKEN = "ATATT3x-cli-planted-token-55aa77bb99"
 PASSWORD = "cli-planted-Passw0rd-31337"
 PAT = "clipat" + "7" * 46
 LEAK = "AKIAIOSFODNN7EXAMPLE"
-
-
-def basic(user, secret):
-    return "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ preview of exactly what is sent) and the incident header's Open ticket, against 
 
 from __future__ import annotations
 
-import base64
 import json
 
 import pytest
@@ -11,13 +10,10 @@ import pytest
 from tests.fakes.azuredevops import FakeAzureDevOps
 from tests.fakes.confluence import FakeConfluence
 from tests.fakes.servicenow import FakeServiceNow
+from tests.fakes.rest import basic_auth as basic
 
 TOKEN = "ATATT3x-widget-planted-token-1234abcd"
 LEAK = "AKIAIOSFODNN7EXAMPLE"
-
-
-def basic(user, secret):
-    return "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()
 
 
 @pytest.fixture

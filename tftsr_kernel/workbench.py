@@ -154,10 +154,10 @@ class Workbench:
             self.mcp.close()
         self.db.close()
 
-    def _drain_notifications(self) -> None:
-        """Deliver what is still queued before the store closes (bounded: 60 s)."""
-        if "notifications" in self.__dict__:
-            self.notifications.drain(60.0)
+    def _drain_notifications(self, timeout: float = 60.0) -> None:
+        """Deliver what is still queued (before the store closes, before a command ends)."""
+        if "notifications" in self.__dict__:   # never loaded: nothing queued
+            self.notifications.drain(timeout)
 
     # -- maintenance
     def verify(self, expect_head: str | None = None):
@@ -294,8 +294,7 @@ def drain_notifications(timeout: float = 60.0) -> None:
     with _open_lock:
         opened = list(_shared.values())
     for wb in opened:
-        if "notifications" in wb.__dict__:
-            wb.notifications.drain(timeout)
+        wb._drain_notifications(timeout)
 
 
 def close_all() -> None:

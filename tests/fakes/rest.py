@@ -31,6 +31,13 @@ class Request:
         return self.headers.get(name.lower())
 
 
+def basic_auth(user: str, secret: str) -> str:
+    """The ``Authorization`` header value of HTTP basic auth (RFC 7617)."""
+    import base64
+
+    return "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()
+
+
 class FakeRest:
     #: a header value the fake accepts as Authorization (None: no check)
     accept_auth: set[str] | None = None

@@ -116,8 +116,8 @@ class Approvals:
         self._db = wb.db
         self._pending: dict[str, ApprovalRequest] = {}
         self._lock = threading.Lock()
-        self._ended: str | None = None   # the session new_session() ended, and the one it started
-        self._own: str | None = None
+        #: after new_session(): (the session it ended, the one it started in its place)
+        self._replaced: tuple[str, str] | None = None
         #: seconds an ``ask`` waits (the setting is read per request when present)
         self.timeout = APPROVAL_TIMEOUT_S
 
@@ -128,15 +128,16 @@ class Approvals:
         from ..team.approval_session import current_session
 
         natural = current_session(self._wb.team.actor)
-        if self._own is not None and self._ended == natural:
-            return self._own
+        if self._replaced is not None and self._replaced[0] == natural:
+            return self._replaced[1]
         return natural
 
     def new_session(self) -> str:
         """End the approval session: "allow for this session" decisions stop holding."""
-        self._ended = self.session_id if self._own is None else self._ended
-        self._own = f"broker:{uuid7()}"
-        return self._own
+        from ..team.approval_session import current_session
+
+        self._replaced = (current_session(self._wb.team.actor), f"broker:{uuid7()}")
+        return self._replaced[1]
 
     def pending(self) -> list[dict]:
         """Requests waiting for a decision (oldest first)."""

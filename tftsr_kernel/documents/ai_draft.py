@@ -99,9 +99,9 @@ def ai_draft(wb, issue_id: str, doc_type: str, content: str) -> tuple[str, dict]
     providers = getattr(wb, "providers", None)
     active = None
     if providers is not None:
-        name = wb.chat.conversation_provider(issue_id) if getattr(wb, "chat", None) is not None else None
-        active = next((p for p in providers.list_providers() if p.name == name), None) if name else None
-        active = active or providers.active_provider()
+        # the conversation's provider while it exists, else the active one (None: no provider at all)
+        name = wb.chat.conversation_provider(issue_id)
+        active = providers.get_provider(name) if name else None
     if active is None:
         raise ValidationError("no AI provider configured: add one with tftsr provider add NAME --type ... "
                               "--url URL --model M, or generate without --ai-draft")
