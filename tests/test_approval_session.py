@@ -14,24 +14,44 @@ ASK = textwrap.dedent("""
     import sys, tftsr_kernel
     wb = tftsr_kernel.open(sys.argv[1])
     answer = sys.argv[2]
-    print(wb.approvals.request("mcp:ops.restart", "ops.restart()", {}, approver=lambda req: answer, timeout=5))
+    decided = wb.approvals.request("mcp:ops.restart", "ops.restart()", {}, approver=lambda req: answer, timeout=5)
+    print(decided, wb.approvals.session_id)
     wb.close()
 """)
 
+# A terminal: a session leader that stays alive while the commands typed into it run, one by one.
+TERMINAL = textwrap.dedent("""
+    import subprocess, sys
+    for answer in sys.argv[3:]:
+        out = subprocess.run([sys.executable, "-c", sys.argv[1], sys.argv[2], answer],
+                             capture_output=True, text=True, check=True, timeout=60)
+        print(out.stdout.strip())
+""")
 
-def _ask(data_dir, answer, **kw) -> str:
-    out = subprocess.run([sys.executable, "-c", ASK, str(data_dir), answer], capture_output=True, text=True,
-                         check=True, timeout=60, **kw)
-    return out.stdout.strip()
+
+def _terminal(data_dir, *answers) -> list[tuple[str, str]]:
+    """Open a new terminal (its own session, whatever the runner's is), ask once per answer in it."""
+    out = subprocess.run([sys.executable, "-c", TERMINAL, ASK, str(data_dir), *answers], capture_output=True,
+                         text=True, check=True, timeout=120, start_new_session=True)
+    return [tuple(line.split(" ", 1)) for line in out.stdout.splitlines()]
 
 
 def test_the_terminal_session_spans_processes_and_a_new_terminal_asks_again(data_dir, wb):
-    assert _ask(data_dir, "allow_session") == "allow_session"
-    assert _ask(data_dir, "deny") == "allow_session"                            # same terminal: remembered
-    assert _ask(data_dir, "deny", start_new_session=True) == "deny"             # another terminal: asked again
-    assert wb.approvals.session_allows("mcp:ops.restart")                       # this process's terminal too
+    (first, session), (second, same) = _terminal(data_dir, "allow_session", "deny")
+    assert first == "allow_session"
+    assert second == "allow_session" and same == session                       # same terminal: remembered
+    assert session.startswith("proc:")
+    [(other, elsewhere)] = _terminal(data_dir, "deny")
+    assert other == "deny" and elsewhere != session                              # another terminal: asked again
+    assert not wb.approvals.session_allows("mcp:ops.restart", session)           # that terminal has closed
+
+
+def test_a_session_ended_here_asks_again(wb):
+    assert wb.approvals.request("mcp:ops.restart", "s", {}, approver=lambda r: "allow_session") == "allow_session"
+    assert wb.approvals.session_allows("mcp:ops.restart")
     wb.approvals.new_session()                                                   # ended here
     assert not wb.approvals.session_allows("mcp:ops.restart")
+    assert wb.approvals.request("mcp:ops.restart", "s", {}, approver=lambda r: "deny") == "deny"
 
 
 def test_a_sign_in_session_holds_until_sign_out(wb):
