@@ -159,6 +159,7 @@ def test_log_upload_from_a_path_with_invalid_utf8_bytes(tftsr_proc, odd_dir, tmp
     assert r.code == 0, r.stderr
     stored = r.json
     assert stored["file_name"] == "app\ufffd.log"  # valid UTF-8: the byte became U+FFFD
+    assert stored["file_path"] == os.path.realpath(str(log)).replace("\udcff", "\ufffd").replace("\udcfe", "\ufffd")
     assert stored["file_size"] == log.stat().st_size
     r = tftsr_proc("log", "upload", issue["id"], str(log))  # the human line prints too
     assert r.code == 0 and "uploaded app\ufffd.log" in r.stdout, r.stderr
@@ -196,6 +197,7 @@ def test_other_path_arguments_with_invalid_utf8_bytes(tftsr_proc, odd_dir, tmp_p
     r = tftsr_proc("image", "add", issue["id"], str(png), "--json")
     assert r.code == 0, r.stderr
     assert r.json["file_name"] == "shot\ufffd.png"
+    assert r.json["file_path"].endswith("in\ufffdcoming/shot\ufffd.png")
     assert tftsr_proc("image", "list", "--json").json[0]["file_name"] == "shot\ufffd.png"
 
     r = tftsr_proc("backup", str(odd_dir), "--json")  # an existing directory with such a name

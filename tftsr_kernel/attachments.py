@@ -84,6 +84,14 @@ def _safe_name(name: str) -> str:
     return name[:255]
 
 
+def _source_path(path) -> str:
+    """Where a file given by content was read from: text that stores as UTF-8 (bytes that were not
+    UTF-8 already shown as U+FFFD by the caller; stray surrogates become U+FFFD here)."""
+    if not isinstance(path, str):
+        raise ValidationError("source_path must be text")
+    return path.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")[:4096]
+
+
 def _mb(n: int) -> str:
     return f"{n / 1048576:.0f} MB" if n >= 1048576 else f"{n:,} bytes"
 
@@ -254,13 +262,15 @@ class AttachmentService:
     def _upload_dir(self) -> Path:
         return Path(self._db.path).parent
 
-    def upload_log_file_by_content(self, issue_id: str, file_name: str, content: bytes | str) -> LogFile:
-        """Store a log given as bytes or text (e.g. from a browser upload)."""
+    def upload_log_file_by_content(self, issue_id: str, file_name: str, content: bytes | str, *,
+                                   source_path: str = "") -> LogFile:
+        """Store a log given as bytes or text (e.g. from a browser upload). ``source_path`` is
+        where it was read from, when the caller read it from disk (text; stored as given)."""
         if isinstance(content, str):
             content = content.encode("utf-8", "surrogateescape")
         if not isinstance(content, (bytes, bytearray, memoryview)):
             raise ValidationError("log content must be bytes or text")
-        return self._store_log(issue_id, _safe_name(file_name), "", bytes(content))
+        return self._store_log(issue_id, _safe_name(file_name), _source_path(source_path), bytes(content))
 
     def _store_log(self, issue_id: str, file_name: str, file_path: str, data,
                    progress: Progress | None = None) -> LogFile:
@@ -401,8 +411,10 @@ class AttachmentService:
                              pii_warning_acknowledged=pii_warning_acknowledged)
 
     def upload_image_attachment_by_content(self, issue_id: str, file_name: str, data: bytes,
-                                           pii_warning_acknowledged: bool = True) -> ImageAttachment:
-        return self._store_image(issue_id, file_name, "", bytes(data), pii_warning_acknowledged, False)
+                                           pii_warning_acknowledged: bool = True, *,
+                                           source_path: str = "") -> ImageAttachment:
+        return self._store_image(issue_id, file_name, _source_path(source_path), bytes(data),
+                                 pii_warning_acknowledged, False)
 
     def upload_paste_image(self, issue_id: str, base64_data: str, file_name: str = "pasted.png",
                            pii_warning_acknowledged: bool = True) -> ImageAttachment:

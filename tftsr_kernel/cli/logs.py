@@ -58,7 +58,8 @@ def cmd_log_upload(args):
         from ..attachments import MAX_LOG_BYTES
 
         data = _read_odd_path(args.file, MAX_LOG_BYTES, "log file")
-        log = wb.attachments.upload_log_file_by_content(args.issue_id, clean_text(os.path.basename(args.file)), data)
+        log = wb.attachments.upload_log_file_by_content(args.issue_id, clean_text(os.path.basename(args.file)), data,
+                                                        source_path=clean_text(os.path.realpath(args.file)))
     if log.extracted_from:
         note = f"; {log.source}, the original file kept"
     else:
@@ -136,7 +137,7 @@ def cmd_image_add(args):
 
         data = _read_odd_path(args.file, MAX_IMAGE_BYTES, "image")
         img = wb.attachments.upload_image_attachment_by_content(args.issue_id, clean_text(os.path.basename(args.file)),
-                                                                data)
+                                                                data, source_path=clean_text(os.path.realpath(args.file)))
     return Output(img.to_dict(), f"added image {img.file_name} as {img.id}")
 
 
