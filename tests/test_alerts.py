@@ -5,7 +5,6 @@ timeline. The kernel service directly, the HTTP endpoint, and the real Prometheu
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import subprocess

@@ -10,8 +10,6 @@ import json
 import re
 import time
 
-import pytest
-
 from tests.fakes.servers import FakeProviderServer
 
 EMAIL = "erin.sre@example.com"

@@ -136,7 +136,7 @@ def _one_line(text: str, limit: int) -> str | None:
 def _plant(wb, batch: list[dict], n: int):
     texts = [r["text"] for r in batch]
     body = "\n".join(texts)
-    title, parts = f"Batch {n}:", []
+    title = f"Batch {n}:"
     for t in texts:
         if _one_line(t, 480) and len(title) + len(t) + 3 <= 480:
             title += " " + t + " ;"

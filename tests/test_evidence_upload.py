@@ -21,7 +21,7 @@ from tests.test_evidence_extract import EMAIL, make_docx, make_pcap, make_pdf, p
 from tests.upload_frontend import FrontEnd
 from tftsr_kernel.errors import BinaryFileError, FileRefusedError
 from tftsr_kernel.logs.errors import (ArchiveBombError, EncryptedDocumentError, ExtractionError,
-                                      FormatMismatchError, ToolMissingError, UnsafeArchiveError)
+                                      FormatMismatchError, UnsafeArchiveError)
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from urllib.parse import parse_qs, urlsplit
 
 import httpx

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from tests.incident_log import EVENT_XSS, IMG, SCRIPT, add_events, incident_log
+from tests.incident_log import EVENT_XSS, SCRIPT, add_events, incident_log
 from tests.upload_frontend import FrontEnd
 
 SVG_NS = "{http://www.w3.org/2000/svg}"

@@ -3,8 +3,6 @@ environment, limits, kubeconfigs and the model's tool (output cleared by the egr
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from tests.fakes.kubernetes import SAMPLE_KUBECONFIG as KUBECONFIG

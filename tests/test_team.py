@@ -9,7 +9,7 @@ import pytest
 from tftsr_kernel import errors
 from tftsr_kernel._util import sha256_hex
 from tftsr_kernel.team import LOCAL, NOBODY, Actor, acting_as, require
-from tftsr_kernel.team.roles import PERMISSIONS, ROLE_PERMISSIONS, SCOPES, role_needed
+from tftsr_kernel.team.roles import PERMISSIONS, ROLE_PERMISSIONS, role_needed
 
 PW = "correct horse battery"
 

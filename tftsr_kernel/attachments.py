@@ -29,7 +29,7 @@ from ._text import decode_text, sniff_text  # noqa: F401  (re-exported)
 from ._util import from_json, to_json, utc_now, uuid7
 from .audit import AuditService
 from .db import Database
-from .errors import (CancelledError, DecompressionBombError, FileRefusedError, FileTooLargeError, NotFoundError,
+from .errors import (DecompressionBombError, FileRefusedError, FileTooLargeError, NotFoundError,
                      NotRegularFileError, UploadError, ValidationError)
 from .logs.evidence import is_container, prepare_log
 from .models import ImageAttachment, ImageAttachmentSummary, LogFile, LogFileSummary

@@ -40,7 +40,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
-from .._util import sha256_hex, utc_now, uuid7
+from .._util import sha256_hex, uuid7
 from .errors import OAuthError
 from .models import OAuthStart
 

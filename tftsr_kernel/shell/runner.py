@@ -28,7 +28,6 @@ import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_OUTPUT_CAP = 256 * 1024
