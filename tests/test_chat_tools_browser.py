@@ -69,6 +69,7 @@ def server(tmp_path_factory):
     wb.providers.add_provider("team-llm", "openai", fake.url, "gpt-4o-mini", api_key="k-0123456789abcdef")
     wb.settings.update_settings({"chat_shell_tool": True})
     wb.shell.add_kubeconfig("prod-eu", KUBECONFIG)
+    wb.shell.save_sudo_credentials("planted-sudo-pw-4242")
     wb.shell.add_policy("restarts-need-admin", "program == systemctl and subcommand == restart", "require_approval",
                         approval_level="admin", priority=10, description="service restarts")
     wb.shell.add_policy("no-deletes", "program == kubectl and subcommand == delete", "deny", priority=20)
@@ -155,6 +156,13 @@ def test_allow_once_in_the_served_chat_then_the_settings_tabs(server):
             shell.locator("button.tftsr-policy-add").click()
             shell.locator(".tftsr-status-error", has_text="unknown field").wait_for()
             _shot(shell, "settings-shell")
+            # sudo credentials: stored, tested in the served kernel, never on the page
+            shell.locator(".tftsr-sudo-status", has_text="A sudo password is stored for").wait_for()
+            shell.locator("button.tftsr-sudo-test").click()
+            shell.locator(".tftsr-status-ok", has_text="Sudo test passed").wait_for()
+            assert "planted-sudo-pw-4242" not in pg.content()
+            shell.locator(".tftsr-sudo-status").scroll_into_view_if_needed()
+            pg.screenshot(path=str(SHOTS / "settings-shell-sudo.png"))
             _tab(pg, ".tftsr-settings-tabs", "MCP")
             mcp = pg.locator(".tftsr-mcp")
             mcp.locator(".tftsr-mcp-servers").wait_for()

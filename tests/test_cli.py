@@ -122,6 +122,6 @@ def test_each_command_word_builds_only_its_own_group():
         assert words(build_parser(_hooks([entry]))) == {w for w, e in COMMAND_GROUPS.items() if e == entry}, entry
     assert words(_parser_for(["--json", "issue", "list"])) == {"issue"}
     assert words(_parser_for(["--data-dir", "x", "site-command", "list"])) == {"policy", "kubeconfig", "shell",
-                                                                                "site-command"}
+                                                                                "site-command", "sudo"}
     assert words(_parser_for(["no-such-command"])) == set(COMMAND_GROUPS)   # its error lists every command
     assert words(_parser_for(["--help"])) == set(COMMAND_GROUPS)

@@ -4,9 +4,10 @@ A thin view over ``wb.shell`` and ``wb.settings``: turn ``chat_shell_tool`` on o
 default), approve or deny pending commands (approving runs them; a command a chat turn here is
 waiting on is answered through ``wb.approvals`` so the turn goes on), upload, activate and delete
 kubeconfigs (their contexts and namespaces listed, never their credentials), list, add,
-enable, disable and remove policies, and list, add and remove site commands. Each part is shown to every role but only usable by the
-roles the kernel allows (it checks every call anyway): the toggle needs ``settings:manage``,
-kubeconfigs and policies ``shell:manage`` (admins), pending commands ``shell:run`` to read and
+enable, disable and remove policies, list, add and remove site commands, and save, test and clear
+the sudo password given to approved ``sudo`` commands. Each part is shown to every role but only
+usable by the roles the kernel allows (it checks every call anyway): the toggle needs
+``settings:manage``, kubeconfigs, policies, site commands and sudo ``shell:manage`` (admins), pending commands ``shell:run`` to read and
 the action's approval level to decide."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import ipywidgets as W
 
 from tftsr_kernel.errors import TftsrError
 from tftsr_kernel.shell.rules import SITE_CATEGORIES
+from tftsr_kernel.shell.sudo import os_user
 
 from . import _html
 from ._base import Background, Panel, button, guarded, may, set_options
@@ -136,7 +138,22 @@ class ShellSettings(Panel):
         self._w_site_remove.on_click(self._on_site_remove)
         self._w_s_add.on_click(self._on_site_add)
 
-        for w in (self._w_site, self._w_site_remove, self._w_s_template, self._w_s_tier, self._w_s_category,
+        # sudo credentials (sudo_config)
+        self._w_sudo_status = W.HTML()
+        self._w_sudo_status.add_class("tftsr-sudo-status")
+        self._w_sudo_user = W.Text(description="Account", value=os_user(), layout=W.Layout(width="300px"))
+        self._w_sudo_user.add_class("tftsr-sudo-user")
+        self._w_sudo_password = W.Password(description="Password", layout=W.Layout(width="300px"))
+        self._w_sudo_password.add_class("tftsr-sudo-password")
+        self._w_sudo_save = button("Save", "tftsr-sudo-save", style="primary", icon="lock")
+        self._w_sudo_test = button("Test", "tftsr-sudo-test", icon="check")
+        self._w_sudo_clear = button("Clear", "tftsr-sudo-clear", style="danger", icon="trash")
+        self._w_sudo_save.on_click(self._on_sudo_save)
+        self._w_sudo_test.on_click(self._on_sudo_test)
+        self._w_sudo_clear.on_click(self._on_sudo_clear)
+
+        for w in (self._w_sudo_user, self._w_sudo_password, self._w_sudo_save, self._w_sudo_test, self._w_sudo_clear,
+                  self._w_site, self._w_site_remove, self._w_s_template, self._w_s_tier, self._w_s_category,
                   self._w_s_description, self._w_s_add,
                   self._w_kube, self._w_kube_use, self._w_kube_remove, self._w_kube_name, self._w_kube_file,
                   self._w_kube_add, self._w_policy, self._w_policy_toggle, self._w_policy_remove, self._w_p_name,
@@ -168,6 +185,14 @@ class ShellSettings(Panel):
             W.HBox([self._w_kube_name, self._w_kube_file, self._w_kube_add]),
             W.HTML('<div class="tftsr-muted">Stored encrypted; handed to kubectl in a private file removed after '
                    "each command. Lists show contexts and namespaces, never credentials.</div>"),
+            _section("Sudo credentials"), self._w_sudo_status,
+            W.HBox([self._w_sudo_user, self._w_sudo_password]),
+            W.HBox([self._w_sudo_save, self._w_sudo_test, self._w_sudo_clear]),
+            W.HTML('<div class="tftsr-muted">sudo asks for the password of the account the workbench runs as. An '
+                   "approved command that starts with <code>sudo</code> and needs no shell gets it on its standard "
+                   "input, never in an argument or a file; it is stored encrypted, replaced by <code>[sudo password]"
+                   "</code> wherever it shows in output, and never logged. Commands with <code>sudo</code> need an "
+                   "admin's approval unless a policy says otherwise.</div>"),
             _section("Policies (checked lowest priority first; the first match decides)"),
             self._w_policy_table, W.HBox([self._w_policy, self._w_policy_toggle, self._w_policy_remove]),
             W.HTML("<b>Add a policy</b>"), self._w_p_name, self._w_p_condition,
@@ -194,6 +219,7 @@ class ShellSettings(Panel):
         self.refresh_kubeconfigs()
         self.refresh_policies()
         self.refresh_site_commands()
+        self.refresh_sudo()
 
     # -- the chat tool ---------------------------------------------------------------------------------
     @guarded
@@ -496,6 +522,41 @@ class ShellSettings(Panel):
         c = self._wb.shell.remove_site_command(self._w_site.value)
         self.refresh_site_commands()
         self.set_status(f"Site command {c.command_template} removed.", "ok")
+
+    # -- sudo credentials --------------------------------------------------------------------------------
+    @guarded
+    def refresh_sudo(self) -> None:
+        if not self.can_run:
+            self._w_sudo_status.value = ('<div class="tftsr-muted">Whether a sudo password is stored is shown to '
+                                         "analysts and admins.</div>")
+            return
+        c = self._wb.shell.get_sudo_config(None)
+        self._w_sudo_status.value = (
+            f"<div>A sudo password is stored for <b>{_html.esc(c.username)}</b> (updated "
+            f"{_html.esc(c.updated_at)}).</div>" if c.configured else
+            f'<div class="tftsr-muted">No sudo password is stored for {_html.esc(c.username)}, the account the '
+            "workbench runs as: <code>sudo</code> commands work only through NOPASSWD rules.</div>")
+
+    def _sudo_account(self) -> str | None:
+        return self._w_sudo_user.value.strip() or None
+
+    @guarded
+    def _on_sudo_save(self, _b=None):
+        c = self._wb.shell.save_sudo_credentials(self._w_sudo_password.value, username=self._sudo_account())
+        self._w_sudo_password.value = ""     # kept in the field only until it is stored
+        self.refresh_sudo()
+        self.set_status(f"Sudo password of {c.username} saved (encrypted).", "ok")
+
+    @guarded
+    def _on_sudo_test(self, _b=None):
+        r = self._wb.shell.test_sudo_credentials(username=self._sudo_account())
+        self.set_status(("Sudo test passed: " if r.ok else "Sudo test failed: ") + r.message, "ok" if r.ok else "error")
+
+    @guarded
+    def _on_sudo_clear(self, _b=None):
+        c = self._wb.shell.clear_sudo_credentials(username=self._sudo_account())
+        self.refresh_sudo()
+        self.set_status(f"Sudo password of {c.username} removed.", "ok")
 
     # -- static ----------------------------------------------------------------------------------------
     def to_html(self) -> str:

@@ -53,7 +53,7 @@ COMMAND_GROUPS: dict[str, str] = {
     "export": "serve", "user": "team", "apikey": "team", "api": "team", "hub": "team",
     "integration": "integrations", "confluence": "integrations", "servicenow": "integrations",
     "azuredevops": "integrations", "notify": "notify", "mcp": "mcp", "shell": "shell", "kubeconfig": "shell",
-    "policy": "shell", "site-command": "shell",
+    "policy": "shell", "site-command": "shell", "sudo": "shell",
 }
 
 __all__ = ["COMMAND_GROUPS", "GROUPS", "Output", "UsageError", "build_parser", "main", "run"]

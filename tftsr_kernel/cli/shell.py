@@ -154,6 +154,43 @@ def cmd_site_remove(args):
     return Output(c.to_dict(), f"removed site command {c.command_template}")
 
 
+def _sudo_text(c) -> str:
+    if not c.configured:
+        return f"no sudo password is stored for {c.username}"
+    mine = "" if c.is_current_user else " (used only when the workbench runs as that account)"
+    return f"a sudo password is stored for {c.username}, updated {c.updated_at}{mine}"
+
+
+def cmd_sudo_set(args):
+    from .integrations import _secret
+
+    wb = _wb(args)
+    wb.shell.get_sudo_config(args.user)        # a bad account name or a missing right fails before the prompt
+    c = wb.shell.save_sudo_credentials(_secret(args.password_env, "sudo password"), username=args.user)
+    return Output(c.to_dict(), _sudo_text(c))
+
+
+def cmd_sudo_show(args):
+    c = _wb(args).shell.get_sudo_config(args.user)
+    return Output(c.to_dict(), _sudo_text(c))
+
+
+def cmd_sudo_list(args):
+    rows = [c.to_dict() for c in _wb(args).shell.list_sudo_configs()]
+    return Output(rows, _table(rows, ["username", "updated_at", "is_current_user"]) if rows
+                  else "no sudo passwords are stored")
+
+
+def cmd_sudo_test(args):
+    r = _wb(args).shell.test_sudo_credentials(username=args.user)
+    return Output(r.to_dict(), ("ok: " if r.ok else "failed: ") + r.message, exit_code=0 if r.ok else 1)
+
+
+def cmd_sudo_clear(args):
+    c = _wb(args).shell.clear_sudo_credentials(username=args.user)
+    return Output(c.to_dict(), f"the sudo password of {c.username} was removed")
+
+
 def register(sub, add) -> None:
     g = add.group(sub, "shell", "classify, run, approve and review shell and kubectl commands")
     p = add(g, "classify", cmd_classify, "the tier (1 read-only, 2 needs approval, 3 refused) and why")
@@ -181,6 +218,17 @@ def register(sub, add) -> None:
     p.add_argument("name", metavar="NAME")
     p = add(g, "remove", cmd_kube_remove, "delete a kubeconfig")
     p.add_argument("name", metavar="NAME")
+
+    g = add.group(sub, "sudo", "the sudo password given to approved `sudo ...` commands, stored encrypted (admin)")
+    for name, fn, text in (("set", cmd_sudo_set, "store or replace the password (from --password-env or a prompt)"),
+                           ("show", cmd_sudo_show, "whether a password is stored (never the password)"),
+                           ("test", cmd_sudo_test, "run `sudo -S -k -- true` with it; exit 1 when sudo refuses"),
+                           ("clear", cmd_sudo_clear, "remove the stored password")):
+        p = add(g, name, fn, text)
+        p.add_argument("--user", metavar="ACCOUNT", help="the OS account (default: the one the workbench runs as)")
+        if name == "set":
+            p.add_argument("--password-env", metavar="VAR", help="read the password from this environment variable")
+    add(g, "list", cmd_sudo_list, "the accounts with a stored password")
 
     g = add.group(sub, "policy", "command policies: decide before anyone is asked (admin)")
     p = add(g, "add", cmd_policy_add, "add a policy")

@@ -8,8 +8,9 @@ unless the command needs one, and a kubeconfig handed over in a private file rem
 - A command the classifier could read as plain words runs as that argv (checked against
   ``shlex.split``); pipes, redirections, substitutions or variables run under ``bash -c`` (the
   classifier has already judged every part).
-- The child gets its own process group and stdin from /dev/null; on timeout or when the output
-  passes the cap the whole group is killed.
+- The child gets its own process group and stdin from /dev/null (a ``sudo`` command run with the
+  stored sudo password gets that password on stdin instead, see :mod:`.sudo`); on timeout or when
+  the output passes the cap the whole group is killed.
 - The kubeconfig file is 0600 in a 0700 directory made for this run (``tftsr-kube-<pid>-…`` in
   /dev/shm when it is there, so it is never on a disk), removed in ``finally``; directories left by
   a process that died are swept at the next run.
@@ -64,6 +65,7 @@ class RunResult:
     timed_out: bool
     truncated: bool
     used_shell: bool
+    sudo_password_given: bool = False
 
 
 def _shm_root() -> str:
@@ -136,16 +138,33 @@ def plan_argv(command: str, argv: tuple | None) -> tuple[list[str], bool]:
 
 
 def run(command: str, argv: tuple | None, *, env: dict, timeout: float = DEFAULT_TIMEOUT,
-        output_cap: int = DEFAULT_OUTPUT_CAP, cwd: str | None = None) -> RunResult:
+        output_cap: int = DEFAULT_OUTPUT_CAP, cwd: str | None = None, sudo_password: str | None = None) -> RunResult:
+    """Run it; ``sudo_password`` goes to a ``sudo`` command run without a shell (see :mod:`.sudo`),
+    and is replaced in the output wherever it shows."""
+    from . import sudo
+
     args, used_shell = plan_argv(command, argv)
+    give = bool(sudo_password) and not used_shell and sudo.wants_password(args)
+    if give:
+        args = sudo.with_stdin_password(args)
     start = time.monotonic()
     try:
-        proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                env=env, cwd=cwd, start_new_session=True, close_fds=True)
+        proc = subprocess.Popen(args, stdin=subprocess.PIPE if give else subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=env, cwd=cwd, start_new_session=True, close_fds=True)
     except FileNotFoundError:
         return RunResult(127, "", f"{args[0]}: command not found\n", 0, False, False, used_shell)
     except PermissionError:
         return RunResult(126, "", f"{args[0]}: permission denied\n", 0, False, False, used_shell)
+    if give:
+        try:   # one short line: it fits the pipe, so this never blocks
+            proc.stdin.write((sudo_password + "\n").encode("utf-8"))
+        except OSError:
+            pass   # sudo left before reading it (credentials cached, or it failed at once)
+        finally:
+            try:
+                proc.stdin.close()
+            except OSError:
+                pass
     bufs = {proc.stdout.fileno(): bytearray(), proc.stderr.fileno(): bytearray()}
     open_fds = set(bufs)
     timed_out = truncated = False
@@ -195,8 +214,8 @@ def run(command: str, argv: tuple | None, *, env: dict, timeout: float = DEFAULT
         stderr += f"\n[tftsr: stopped after {timeout:g} s]\n"
     if truncated:
         stderr += f"\n[tftsr: output cut at {output_cap} bytes; the command was stopped]\n"
-    return RunResult(None if timed_out else exit_code, out.decode("utf-8", "replace"), stderr, duration,
-                     timed_out, truncated, used_shell)
+    return RunResult(None if timed_out else exit_code, sudo.hide(out.decode("utf-8", "replace"), sudo_password),
+                     sudo.hide(stderr, sudo_password), duration, timed_out, truncated, used_shell, give)
 
 
 def _kill(proc) -> None:

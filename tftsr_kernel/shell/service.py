@@ -27,7 +27,7 @@ from ..errors import ConflictError, NotFoundError, ValidationError
 from ..team.actor import require
 from ..team.approval_session import current_session, session_alive
 from . import policies as pol
-from . import runner
+from . import runner, sudo
 from .classify import Verdict, classify
 from .rules import SITE_CATEGORIES
 from .errors import KubeconfigError, ShellError
@@ -229,6 +229,8 @@ class ShellService:
                 return row["action"], level, dict(row)
         if facts["tier"] == 1:
             return "auto_approve", None, None
+        if "sudo" in facts["program"]:   # root on this host: an admin decides unless a policy says otherwise
+            return "require_approval", "admin", None
         return "require_approval", "analyst", None
 
     def run_shell_command(self, issue_id: str, command: str, *, reason: str | None = None, priority: int = 50,
@@ -420,6 +422,7 @@ class ShellService:
         env = runner.scrubbed_env()
         kube_row = None
         content = None
+        password = self._sudo_password()    # given to `sudo ...` (see .sudo), hidden in every output
         if set(verdict.programs) & KUBE_PROGRAMS:
             kube_row = (self._db.query_one("SELECT * FROM kubeconfig_files WHERE id = ?", (row["kubeconfig_id"],))
                         if row["kubeconfig_id"] else None)
@@ -431,14 +434,14 @@ class ShellService:
                     env["KUBECONFIG"] = path
                     env["KUBECACHEDIR"] = os.path.join(d, "cache")
                     result = runner.run(row["command"], verdict.argv, env=env, timeout=self.timeout,
-                                        output_cap=self.output_cap, cwd=self.cwd)
+                                        output_cap=self.output_cap, cwd=self.cwd, sudo_password=password)
             else:
                 result = runner.run(row["command"], verdict.argv, env=env, timeout=self.timeout,
-                                    output_cap=self.output_cap, cwd=self.cwd)
+                                    output_cap=self.output_cap, cwd=self.cwd, sudo_password=password)
         except OSError as exc:
             raise ShellError(f"the command could not be started: {exc.strerror or exc}") from None
         finally:
-            content = None
+            content = password = None
         eid, now = uuid7(), utc_now()
         status = "failed" if result.timed_out else "executed"
         with self._db.write() as conn:
@@ -454,6 +457,10 @@ class ShellService:
             self._wb.audit.write_audit_event("shell_command_execution", "command_execution", eid, {
                 "action_id": action_id, "issue_id": row["issue_id"], "tier": row["tier"], "approval": approval,
                 "exit_code": result.exit_code, "timed_out": result.timed_out, "ms": result.duration_ms})
+            if result.sudo_password_given:
+                self._wb.audit.write_audit_event("sudo_command", "command_execution", eid, {
+                    "command": _short(row["command"]), "username": sudo.os_user(),
+                    "note": "the stored sudo password was given on standard input"})
             self._wb.timeline.add_timeline_event(
                 row["issue_id"], "shell_command_executed",
                 f"Command ran (tier {row['tier']}, exit {result.exit_code if not result.timed_out else 'timeout'}): "
@@ -588,6 +595,51 @@ class ShellService:
             self._wb.audit.write_audit_event("remove_site_command", "site_command", c.id,
                                              {"template": c.command_template})
         return c
+
+    # -- sudo credentials --------------------------------------------------------------------------------
+    def _sudo_password(self) -> str | None:
+        row = self._db.query_one("SELECT encrypted_password FROM sudo_config WHERE username = ?", (sudo.os_user(),))
+        return self._wb.secrets.decrypt(row["encrypted_password"], sudo.PURPOSE) if row else None
+
+    def save_sudo_credentials(self, password: str, *, username: str | None = None) -> sudo.SudoConfig:
+        """Store (or replace) the sudo password of an OS account (default: the one this runs as)."""
+        name, password = sudo.check_username(username), sudo.check_password(password)
+        sealed, now = self._wb.secrets.encrypt(password, sudo.PURPOSE), utc_now()
+        with self._db.write() as conn:
+            conn.execute("INSERT INTO sudo_config(id, username, encrypted_password, updated_at) VALUES (?,?,?,?)"
+                         " ON CONFLICT(username) DO UPDATE SET encrypted_password = excluded.encrypted_password,"
+                         " updated_at = excluded.updated_at", (uuid7(), name, sealed, now))
+            self._wb.audit.write_audit_event("save_sudo_config", "sudo_config", name, {"username": name})
+        return self.get_sudo_config(name)
+
+    def get_sudo_config(self, username: str | None = None) -> sudo.SudoConfig:
+        """Whether a sudo password is stored for the account (default: this one); never the password."""
+        name = sudo.check_username(username)
+        row = self._db.query_one("SELECT updated_at FROM sudo_config WHERE username = ?", (name,))
+        return sudo.SudoConfig(name, row is not None, row["updated_at"] if row else None, name == sudo.os_user())
+
+    def list_sudo_configs(self) -> list[sudo.SudoConfig]:
+        me = sudo.os_user()
+        return [sudo.SudoConfig(r["username"], True, r["updated_at"], r["username"] == me)
+                for r in self._db.query("SELECT username, updated_at FROM sudo_config ORDER BY username")]
+
+    def clear_sudo_credentials(self, *, username: str | None = None) -> sudo.SudoConfig:
+        name = sudo.check_username(username)
+        with self._db.write() as conn:
+            if conn.execute("DELETE FROM sudo_config WHERE username = ?", (name,)).rowcount == 0:
+                raise NotFoundError(f"no sudo password is stored for {name}")
+            self._wb.audit.write_audit_event("clear_sudo_config", "sudo_config", name, {"username": name})
+        return self.get_sudo_config(name)
+
+    def test_sudo_credentials(self, *, username: str | None = None) -> sudo.SudoTestResult:
+        """Run ``sudo -S -k -p '' -- true`` with the stored password (``sudo -n true`` with none)."""
+        name = sudo.check_username(username)
+        row = self._db.query_one("SELECT encrypted_password FROM sudo_config WHERE username = ?", (name,))
+        password = self._wb.secrets.decrypt(row["encrypted_password"], sudo.PURPOSE) if row else None
+        result = sudo.run_test(password, name, runner.scrubbed_env())
+        self._wb.audit.write_audit_event("test_sudo_config", "sudo_config", name, {"username": name,
+                                                                                   "ok": result.ok})
+        return result
 
     # -- kubeconfigs -------------------------------------------------------------------------------------
     def add_kubeconfig(self, name: str, content, *, activate: bool | None = None) -> Kubeconfig:

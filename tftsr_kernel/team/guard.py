@@ -158,7 +158,10 @@ METHOD_PERMISSIONS: dict[str, dict] = {
               "add_site_command": "shell:manage", "list_site_commands": "shell:classify",
               "remove_site_command": "shell:manage",
               "add_kubeconfig": "shell:manage", "list_kubeconfigs": "shell:manage",
-              "use_kubeconfig": "shell:manage", "remove_kubeconfig": "shell:manage"},
+              "use_kubeconfig": "shell:manage", "remove_kubeconfig": "shell:manage",
+              "save_sudo_credentials": "shell:manage", "clear_sudo_credentials": "shell:manage",
+              "test_sudo_credentials": "shell:manage", "list_sudo_configs": "shell:manage",
+              "get_sudo_config": "shell:run"},
 }
 
 #: (service, method) whose successful call is an original read, audited with the first argument

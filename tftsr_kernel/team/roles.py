@@ -48,7 +48,7 @@ PERMISSIONS: dict[str, str] = {
     "audit:export": "export the audit log",
     "database:manage": "back up, re-key or verify the database",
     "shell:approve_admin": "approve shell commands a policy reserves for admins",
-    "shell:manage": "manage kubeconfigs and shell command policies",
+    "shell:manage": "manage kubeconfigs, sudo credentials and shell command policies",
 }
 
 _VIEWER = frozenset({"issues:read", "timeline:read", "documents:read", "logs:read", "chat:read",
