@@ -115,6 +115,38 @@ def test_roles_and_the_default_approval_level(wb, issue):
     assert [e.user_id for e in saved] == ["ada"]
 
 
+def test_only_the_system_sudo_gets_the_password(wb, issue, tmp_path, monkeypatch):
+    """A program named sudo that is not the root-owned set-user-ID sudo (a path elsewhere, or one
+    found first on PATH) is run like any other: its stdin is empty."""
+    fake = tmp_path / "bin" / "sudo"
+    fake.parent.mkdir()
+    got = tmp_path / "got"
+    fake.write_text(f"#!/bin/sh\ncat > {got}\necho fake\n")
+    fake.chmod(0o755)
+    wb.shell.save_sudo_credentials(PASSWORD)
+    allow = lambda action: "allow_once"
+    r = wb.shell.run_shell_command(issue.id, f"{fake} id -u", decide=allow)
+    assert r.exit_code == 0 and r.stdout == "fake\n" and got.read_bytes() == b""
+    monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
+    got.unlink()
+    r = wb.shell.run_shell_command(issue.id, "sudo id -u", decide=allow)
+    assert r.stdout == "fake\n" and got.read_bytes() == b""
+    assert not wb.audit.get_audit_log(action="sudo_command")
+    assert sudo.real_sudo("sudo", "/usr/bin:/bin") == "/usr/bin/sudo"
+    assert sudo.real_sudo(str(fake), None) is None and sudo.real_sudo("no-such-sudo", "/usr/bin") is None
+
+
+def test_a_stored_password_that_no_longer_opens(wb, issue):
+    wb.shell.save_sudo_credentials(PASSWORD)
+    with wb.db.write() as conn:
+        conn.execute("UPDATE sudo_config SET encrypted_password = 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'")
+    allow = lambda action: "allow_once"
+    with pytest.raises(errors.TftsrError, match="cannot be decrypted; an admin clears it"):
+        wb.shell.run_shell_command(issue.id, "sudo id -u", decide=allow)
+    assert wb.shell.run_shell_command(issue.id, "uptime").exit_code == 0       # other commands run on
+    assert wb.shell.clear_sudo_credentials().configured is False
+
+
 def test_cli(cli, tftsr_proc):
     assert tftsr_proc("init").code == 0
     r = tftsr_proc("sudo", "set", "--password-env", "SUDO_PW", env={"SUDO_PW": PASSWORD})

@@ -144,9 +144,11 @@ def run(command: str, argv: tuple | None, *, env: dict, timeout: float = DEFAULT
     from . import sudo
 
     args, used_shell = plan_argv(command, argv)
-    give = bool(sudo_password) and not used_shell and sudo.wants_password(args)
+    real = sudo.real_sudo(args[0], env.get("PATH")) if sudo_password and not used_shell and \
+        sudo.wants_password(args) else None
+    give = real is not None
     if give:
-        args = sudo.with_stdin_password(args)
+        args = sudo.with_stdin_password(args, real)
     start = time.monotonic()
     try:
         proc = subprocess.Popen(args, stdin=subprocess.PIPE if give else subprocess.DEVNULL, stdout=subprocess.PIPE,

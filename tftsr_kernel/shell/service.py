@@ -422,7 +422,7 @@ class ShellService:
         env = runner.scrubbed_env()
         kube_row = None
         content = None
-        password = self._sudo_password()    # given to `sudo ...` (see .sudo), hidden in every output
+        password = self._sudo_password("sudo" in verdict.programs)    # given to `sudo ...`, hidden in all output
         if set(verdict.programs) & KUBE_PROGRAMS:
             kube_row = (self._db.query_one("SELECT * FROM kubeconfig_files WHERE id = ?", (row["kubeconfig_id"],))
                         if row["kubeconfig_id"] else None)
@@ -597,9 +597,21 @@ class ShellService:
         return c
 
     # -- sudo credentials --------------------------------------------------------------------------------
-    def _sudo_password(self) -> str | None:
+    def _sudo_password(self, needed: bool = True) -> str | None:
+        """The stored password of the account this runs as; a row that no longer opens stops a sudo
+        command (with what to do) and is left out of the others' output hiding."""
+        from ..errors import SecretError
+
         row = self._db.query_one("SELECT encrypted_password FROM sudo_config WHERE username = ?", (sudo.os_user(),))
-        return self._wb.secrets.decrypt(row["encrypted_password"], sudo.PURPOSE) if row else None
+        if row is None:
+            return None
+        try:
+            return self._wb.secrets.decrypt(row["encrypted_password"], sudo.PURPOSE)
+        except SecretError:
+            if needed:
+                raise ShellError("the stored sudo password cannot be decrypted; an admin clears it and sets it "
+                                 "again (tftsr sudo clear, tftsr sudo set)") from None
+            return None
 
     def save_sudo_credentials(self, password: str, *, username: str | None = None) -> sudo.SudoConfig:
         """Store (or replace) the sudo password of an OS account (default: the one this runs as)."""

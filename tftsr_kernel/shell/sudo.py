@@ -122,9 +122,35 @@ def wants_password(argv) -> bool:
     return True
 
 
-def with_stdin_password(argv) -> list[str]:
-    """``sudo ARGS`` as ``sudo -S -p '' ARGS``: the password is read from standard input, no prompt."""
-    return [argv[0], "-S", "-p", "", *argv[1:]]
+def real_sudo(program: str, path: str | None) -> str | None:
+    """The absolute path of ``program`` when it is the system's sudo: a root-owned set-user-ID file
+    that only root may change, in root-owned directories. A ``sudo`` found first on a PATH entry
+    the user controls, or named by a path elsewhere (``/tmp/x/sudo``), is not, and gets nothing."""
+    import stat
+
+    found = program if os.path.isabs(program) else shutil.which(program, path=path)
+    if not found:
+        return None
+    real = os.path.realpath(found)
+    try:
+        st = os.stat(real)
+        if st.st_uid != 0 or not stat.S_ISREG(st.st_mode) or not st.st_mode & stat.S_ISUID or st.st_mode & 0o022:
+            return None
+        d = os.path.dirname(real)
+        while True:
+            dst = os.stat(d)
+            if dst.st_uid != 0 or dst.st_mode & 0o022:
+                return None
+            if d == os.path.dirname(d):
+                return real
+            d = os.path.dirname(d)
+    except OSError:
+        return None
+
+
+def with_stdin_password(argv, sudo_path: str) -> list[str]:
+    """``sudo ARGS`` as ``/usr/bin/sudo -S -p '' ARGS``: the password is read from standard input, no prompt."""
+    return [sudo_path, "-S", "-p", "", *argv[1:]]
 
 
 def hide(text: str, password: str | None) -> str:
