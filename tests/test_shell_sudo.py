@@ -170,8 +170,6 @@ def test_cli(cli, tftsr_proc):
 
 
 def test_settings_panel(wb):
-    import ipywidgets  # noqa: F401  (the panel's widgets)
-
     from widgets.shell import ShellSettings
 
     wb.team.create_user("ada", "admin")
