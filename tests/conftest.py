@@ -45,6 +45,15 @@ def wb(data_dir):
 
 
 @pytest.fixture
+def roles(wb):
+    """Three project users, one per role, as signed-in actors: ``ada, ana, vic = roles``
+    (admin, analyst, viewer)."""
+    for name, role in (("ada", "admin"), ("ana", "analyst"), ("vic", "viewer")):
+        wb.team.create_user(name, role)
+    return tuple(wb.team.actor_for(n, "session") for n in ("ada", "ana", "vic"))
+
+
+@pytest.fixture
 def issue(wb):
     return wb.issues.create_issue("Checkout latency", "p99 went from 200ms to 4s", "high", "application")
 

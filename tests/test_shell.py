@@ -126,12 +126,8 @@ def test_policies_decide_before_anyone_is_asked(wb, issue, tmp_path):
     assert wb.verify()[1].ok
 
 
-def test_roles_and_approval_levels(wb, issue, tmp_path):
-    t = wb.team
-    t.create_user("ada", "admin")
-    t.create_user("ana", "analyst")
-    t.create_user("vic", "viewer")
-    ada, ana, vic = (t.actor_for(n, "session") for n in ("ada", "ana", "vic"))
+def test_roles_and_approval_levels(wb, issue, tmp_path, roles):
+    ada, ana, vic = roles
     with acting_as(ada):
         wb.shell.add_policy("admin touch", f"command ~ '*{tmp_path}/admin*'", "require_approval", approval_level="admin")
     with acting_as(vic):

@@ -87,12 +87,8 @@ def test_the_service_stores_checks_roles_and_audits(wb, issue, tmp_path):
     assert wb.verify()[1].ok
 
 
-def test_roles(wb):
-    t = wb.team
-    t.create_user("ada", "admin")
-    t.create_user("ana", "analyst")
-    t.create_user("vic", "viewer")
-    ada, ana, vic = (t.actor_for(n, "session") for n in ("ada", "ana", "vic"))
+def test_roles(wb, roles):
+    ada, ana, vic = roles
     with acting_as(ada):
         wb.shell.add_site_command("ops-status *", 1)
     for who in (ana, vic):

@@ -81,12 +81,8 @@ def test_stored_encrypted_shown_never_and_audited_without_it(wb, data_dir):
     assert wb.shell._sudo_password() == PASSWORD + "2"
 
 
-def test_roles_and_the_default_approval_level(wb, issue):
-    t = wb.team
-    t.create_user("ada", "admin")
-    t.create_user("ana", "analyst")
-    t.create_user("vic", "viewer")
-    ada, ana, vic = (t.actor_for(n, "session") for n in ("ada", "ana", "vic"))
+def test_roles_and_the_default_approval_level(wb, issue, roles):
+    ada, ana, vic = roles
     with acting_as(ada):
         wb.shell.save_sudo_credentials(PASSWORD)
         assert wb.shell.test_sudo_credentials().ok            # root: sudo asks for nothing
