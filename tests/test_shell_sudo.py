@@ -195,6 +195,21 @@ def test_settings_panel(wb):
 
 
 # -- with a real account, a real password and Debian's sudo ---------------------------------------------
+def _let_through(name: str, targets: list[Path]) -> list[tuple[Path, int]]:
+    """Let the account reach the checkout and the venv's packages: a directory on the way that
+    others may not enter (a checkout under a 0700 home, say) gets o+x, and the two directories
+    themselves o+rx, for the test's length.
+    Returns what to put back."""
+    changed = []
+    for target in targets:
+        for d, need in [(target, 0o005), *((p, 0o001) for p in target.parents)]:   # list the target, pass the rest
+            mode = d.stat().st_mode & 0o7777
+            if mode & need != need:
+                os.chmod(d, mode | need)
+                changed.append((d, mode))
+    return changed
+
+
 @pytest.fixture(scope="module")
 def account():
     if os.geteuid() != 0:
@@ -218,8 +233,11 @@ def account():
         info = __import__("pwd").getpwnam(name)
         os.chown(home, info.pw_uid, info.pw_gid)
         os.chmod(home, 0o700)
+        opened = _let_through(name, [REPO, Path(sysconfig.get_paths()["purelib"])])
         yield {"name": name, "uid": info.pw_uid, "gid": info.pw_gid, "home": home}
     finally:
+        for d, mode in locals().get("opened", []):
+            os.chmod(d, mode)
         if os.path.exists(rule):
             os.unlink(rule)
         subprocess.run(["userdel", name], check=False, capture_output=True)
