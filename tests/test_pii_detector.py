@@ -522,9 +522,7 @@ def test_auto_workers(tmp_path):
     assert pii.auto_workers(small) == 1
     assert pii.auto_workers(tmp_path / "missing.log") == 1
     ncpu = len(__import__("os").sched_getaffinity(0))
-    assert pii.auto_workers(big, load=0.0) == (2 if ncpu >= 2 else 1)  # an idle CPU: a helper
-    assert pii.auto_workers(big, load=float(ncpu)) == 1  # every CPU busy: one process
-    assert pii.auto_workers(big) in (1, 2)
+    assert pii.auto_workers(big) == (2 if ncpu >= 2 else 1)   # busy or not: the pair finishes sooner
 
 
 def test_missing_file_is_pii_error(tmp_path):
