@@ -132,6 +132,18 @@ def test_only_the_system_sudo_gets_the_password(wb, issue, tmp_path, monkeypatch
     assert sudo.real_sudo(str(fake), None) is None and sudo.real_sudo("no-such-sudo", "/usr/bin") is None
 
 
+def test_a_password_cut_by_the_output_cap_is_hidden_too(wb, issue, tmp_path):
+    wb.shell.save_sudo_credentials(PASSWORD)
+    f = tmp_path / "dump.txt"
+    f.write_text("out: " + PASSWORD * 50)
+    wb.shell.output_cap = 5 + 9                    # cuts the first copy after 9 characters
+    r = wb.shell.run_shell_command(issue.id, f"cat {f}")
+    assert r.truncated and r.stdout == "out: [sudo password]"
+    r = wb.shell.run_shell_command(issue.id, f"cat {f} >&2", decide=lambda a: "allow_once")   # the same on stderr
+    assert r.stderr.startswith("out: [sudo password]\n[tftsr: output cut")
+    assert PASSWORD[:4] not in json.dumps([wb.shell.get_execution(r.execution_id).to_dict()])
+
+
 def test_a_stored_password_that_no_longer_opens(wb, issue):
     wb.shell.save_sudo_credentials(PASSWORD)
     with wb.db.write() as conn:

@@ -211,13 +211,13 @@ def run(command: str, argv: tuple | None, *, env: dict, timeout: float = DEFAULT
         keep_out = min(len(out), output_cap)
         out, err = out[:keep_out], err[: max(0, output_cap - keep_out)]
     duration = int((time.monotonic() - start) * 1000)
-    stderr = err.decode("utf-8", "replace")
+    stderr = sudo.hide(err.decode("utf-8", "replace"), sudo_password)   # before the notes: a cut-off tail too
     if timed_out:
         stderr += f"\n[tftsr: stopped after {timeout:g} s]\n"
     if truncated:
         stderr += f"\n[tftsr: output cut at {output_cap} bytes; the command was stopped]\n"
     return RunResult(None if timed_out else exit_code, sudo.hide(out.decode("utf-8", "replace"), sudo_password),
-                     sudo.hide(stderr, sudo_password), duration, timed_out, truncated, used_shell, give)
+                     stderr, duration, timed_out, truncated, used_shell, give)
 
 
 def _kill(proc) -> None:
