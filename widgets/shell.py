@@ -535,7 +535,8 @@ class ShellSettings(Panel):
             f"<div>A sudo password is stored for <b>{_html.esc(c.username)}</b> (updated "
             f"{_html.esc(c.updated_at)}).</div>" if c.configured else
             f'<div class="tftsr-muted">No sudo password is stored for {_html.esc(c.username)}, the account the '
-            "workbench runs as: <code>sudo</code> commands work only through NOPASSWD rules.</div>")
+            "workbench runs as: <code>sudo</code> commands get none, so they run only where sudo asks this account "
+            "for no password (NOPASSWD rules, or root).</div>")
 
     def _sudo_account(self) -> str | None:
         return self._w_sudo_user.value.strip() or None
