@@ -35,6 +35,7 @@ PASSWORD = "Tr0ub4dor&3x;Q# 'pw'"
     (["sudo", "id"], True), (["/usr/bin/sudo", "-u", "root", "id"], True), (["sudo", "-u", "-n", "id"], True),
     (["sudo", "-n", "id"], False), (["sudo", "-nu", "root", "id"], False), (["sudo", "-un", "id"], True),
     (["sudo", "--non-interactive", "id"], False), (["sudo", "-A", "id"], False), (["sudo", "--user=root", "id"], True),
+    (["sudo", "-S", "id"], False), (["sudo", "-uroot", "-S", "id"], False),
     (["sudo", "--", "-n"], True), (["env", "sudo", "id"], False), (["sudoedit", "f"], False), ([], False),
 ])
 def test_which_commands_get_the_password(argv, wants):
@@ -106,7 +107,7 @@ def test_roles_and_the_default_approval_level(wb, issue, roles):
         assert ran.status == "executed" and ran.exit_code == 0 and ran.stdout.strip() == "0"
     (row,) = wb.audit.get_audit_log(action="sudo_command")
     assert row.user_id == "ada" and PASSWORD not in json.dumps(row.details)
-    assert row.details["note"] == "the stored sudo password was given on standard input"
+    assert row.details["note"] == "the stored sudo password was offered through sudo's askpass helper"
     saved = [e for e in wb.audit.get_audit_log(action="save_sudo_config")]
     assert [e.user_id for e in saved] == ["ada"]
 
@@ -130,6 +131,48 @@ def test_only_the_system_sudo_gets_the_password(wb, issue, tmp_path, monkeypatch
     assert not wb.audit.get_audit_log(action="sudo_command")
     assert sudo.real_sudo("sudo", "/usr/bin:/bin") == "/usr/bin/sudo"
     assert sudo.real_sudo(str(fake), None) is None and sudo.real_sudo("no-such-sudo", "/usr/bin") is None
+
+
+def test_the_command_never_reads_the_password_from_its_input(wb, issue, tmp_path):
+    """sudo -S would leave the password on the command's stdin whenever sudo asks for none (root,
+    NOPASSWD, cached credentials): `sudo tee FILE` would write it to disk. It comes through the
+    askpass helper instead, and stdin stays /dev/null; the helper's directory is gone afterwards."""
+    from tftsr_kernel.shell import runner
+
+    wb.shell.save_sudo_credentials(PASSWORD)
+    target = tmp_path / "written"
+    r = wb.shell.run_shell_command(issue.id, f"sudo tee {target}", decide=lambda a: "allow_once")
+    assert r.status == "executed" and r.exit_code == 0, r
+    assert target.read_bytes() == b"" and r.stdout == ""
+    assert wb.audit.get_audit_log(action="sudo_command")                          # it was given (not needed)
+    assert not [n for root in runner.kube_roots() for n in os.listdir(root)
+                if n.startswith(f"{runner.SUDO_DIR_PREFIX}{os.getpid()}-")]
+
+
+def test_the_askpass_helper_runs_where_dev_shm_is_noexec(tmp_path, monkeypatch):
+    """A host with /dev/shm mounted noexec: the password file stays in memory (a noexec tmpfs
+    mounted for the test stands for /dev/shm), the helper goes to the temporary directory and runs."""
+    from tftsr_kernel.shell import runner
+
+    if os.geteuid() != 0:
+        pytest.skip("mounting a noexec tmpfs needs root (CI runs as root)")
+    shm = tmp_path / "shm"
+    shm.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "noexec,size=1m", "tmpfs", str(shm)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"this machine lets no one mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        monkeypatch.setattr(runner, "_shm_root", lambda: str(shm))
+        with runner.sudo_askpass(PASSWORD) as helper:
+            assert not helper.startswith(str(shm))
+            secret_dirs = [p for p in shm.iterdir() if p.name.startswith(runner.SUDO_DIR_PREFIX)]
+            assert len(secret_dirs) == 1 and (secret_dirs[0] / "password").read_text() == PASSWORD + "\n"
+            assert PASSWORD not in Path(helper).read_text()
+            assert subprocess.run([helper, "prompt"], capture_output=True, text=True).stdout == PASSWORD + "\n"
+        assert not os.path.exists(helper) and not list(shm.iterdir())
+    finally:
+        subprocess.run(["umount", str(shm)], check=False)
 
 
 def test_a_password_cut_by_the_output_cap_is_hidden_too(wb, issue, tmp_path):
@@ -230,7 +273,7 @@ def account():
         assert shutil.which(tool), f"{tool} is missing: run the README's test command, which installs sudo"
     assert os.access(SYSTEM_PYTHON, os.X_OK), f"{SYSTEM_PYTHON} is missing (Debian's python3.11)"
     name = "tftsr-s" + secrets.token_hex(4)
-    home = tempfile.mkdtemp(prefix="tftsr-sudo-")
+    home = tempfile.mkdtemp(prefix="tftsr-sudotest-")
     rule = f"/etc/sudoers.d/tftsr-test-{name[7:]}"
     subprocess.run(["useradd", "-M", "-d", home, "-s", "/usr/sbin/nologin", name], check=True)
     try:
@@ -291,6 +334,8 @@ SCRIPT = textwrap.dedent("""
     out["wrong_test"] = wb.shell.test_sudo_credentials().to_dict()
     out["wrong_run"] = run("sudo id -u")
     out["audit"] = [(e.action, e.user_id, e.details) for e in wb.audit.get_audit_log(limit=200)]
+    out["left"] = [n for root in ("/dev/shm", "/tmp") for n in os.listdir(root) if n.startswith("tftsr-sudo-")
+                   and os.stat(os.path.join(root, n)).st_uid == os.getuid()]
     out["verify"] = not wb.verify()[0] and wb.verify()[1].ok
     wb.close()
     print(json.dumps(out))
@@ -331,3 +376,4 @@ def test_an_approved_sudo_command_gets_the_stored_password_and_it_never_shows(ac
     given = [d for a, _, d in out["audit"] if a == "sudo_command"]
     assert len(given) >= 3 and all(d["username"] == account["name"] for d in given)
     assert out["verify"] is True
+    assert out["left"] == []                        # the askpass directories are gone

@@ -189,8 +189,8 @@ class ShellSettings(Panel):
             W.HBox([self._w_sudo_user, self._w_sudo_password]),
             W.HBox([self._w_sudo_save, self._w_sudo_test, self._w_sudo_clear]),
             W.HTML('<div class="tftsr-muted">sudo asks for the password of the account the workbench runs as. An '
-                   "approved command that starts with <code>sudo</code> and needs no shell gets it on its standard "
-                   "input, never in an argument or a file; it is stored encrypted, replaced by <code>[sudo password]"
+                   "approved command that starts with <code>sudo</code> and needs no shell gets it through sudo's "
+                   "askpass helper (never in an argument or the command's input); it is stored encrypted, replaced by <code>[sudo password]"
                    "</code> wherever it shows in output, and never logged. Commands with <code>sudo</code> need an "
                    "admin's approval unless a policy says otherwise.</div>"),
             _section("Policies (checked lowest priority first; the first match decides)"),

@@ -9,8 +9,8 @@ unless the command needs one, and a kubeconfig handed over in a private file rem
   ``shlex.split``); pipes, redirections, substitutions or variables run under ``bash -c`` (the
   classifier has already judged every part).
 - The child gets its own process group and stdin from /dev/null (a ``sudo`` command run with the
-  stored sudo password gets that password on stdin instead, see :mod:`.sudo`); on timeout or when
-  the output passes the cap the whole group is killed.
+  stored sudo password gets it through ``SUDO_ASKPASS``, see :func:`sudo_askpass`); on timeout or
+  when the output passes the cap the whole group is killed.
 - The kubeconfig file is 0600 in a 0700 directory made for this run (``tftsr-kube-<pid>-…`` in
   /dev/shm when it is there, so it is never on a disk), removed in ``finally``; directories left by
   a process that died are swept at the next run.
@@ -33,6 +33,7 @@ from dataclasses import dataclass
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_OUTPUT_CAP = 256 * 1024
 KUBE_DIR_PREFIX = "tftsr-kube-"
+SUDO_DIR_PREFIX = "tftsr-sudo-"
 
 _KEEP = {"PATH", "HOME", "LANG", "LANGUAGE", "TERM", "TZ", "USER", "LOGNAME", "SHELL", "TMPDIR",
          "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"}
@@ -81,7 +82,8 @@ def kube_roots() -> list[str]:
 
 
 def sweep_stale_kube_dirs() -> int:
-    """Remove private kubeconfig directories left by processes that are gone; returns how many."""
+    """Remove private directories (kubeconfigs, sudo askpass) left by processes that are gone;
+    returns how many."""
     removed = 0
     for root in kube_roots():
         try:
@@ -89,7 +91,7 @@ def sweep_stale_kube_dirs() -> int:
         except OSError:
             continue
         for name in entries:
-            m = re.fullmatch(re.escape(KUBE_DIR_PREFIX) + r"(\d+)-.*", name)
+            m = re.fullmatch(f"(?:{re.escape(KUBE_DIR_PREFIX)}|{re.escape(SUDO_DIR_PREFIX)})" + r"(\d+)-.*", name)
             if not m:
                 continue
             pid = int(m.group(1))
@@ -108,21 +110,68 @@ def sweep_stale_kube_dirs() -> int:
     return removed
 
 
+def _private_file(d: str, name: str, content: str, mode: int = 0o600) -> str:
+    path = os.path.join(d, name)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(content)
+    return path
+
+
+def _exec_root() -> str | None:
+    """Where a helper program may be run from: /dev/shm or the temporary directory, the first
+    not mounted ``noexec``."""
+    for root in (_shm_root(), tempfile.gettempdir()):
+        try:
+            if not os.statvfs(root).f_flag & getattr(os, "ST_NOEXEC", 8):
+                return root
+        except OSError:
+            continue
+    return None
+
+
+@contextmanager
+def _private_dir(prefix: str, root: str | None = None):
+    """A fresh 0700 directory in ``root`` (default /dev/shm, else the temporary directory),
+    removed on exit whatever happens; one left by a process that died is swept at the next run."""
+    sweep_stale_kube_dirs()
+    d = tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=root or _shm_root())
+    try:
+        os.chmod(d, 0o700)
+        yield d
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 @contextmanager
 def private_kubeconfig(content: str | None):
     """A 0600 file holding ``content`` in a fresh 0700 directory, removed on exit whatever happens.
     ``content`` None: an empty file (so kubectl never falls back to ~/.kube/config)."""
-    sweep_stale_kube_dirs()
-    d = tempfile.mkdtemp(prefix=f"{KUBE_DIR_PREFIX}{os.getpid()}-", dir=_shm_root())
-    try:
-        os.chmod(d, 0o700)
-        path = os.path.join(d, "config")
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(content or "")
-        yield d, path
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
+    with _private_dir(KUBE_DIR_PREFIX) as d:
+        yield d, _private_file(d, "config", content or "")
+
+
+@contextmanager
+def sudo_askpass(password: str):
+    """``SUDO_ASKPASS`` for one run: a helper that prints ``password``, which it reads from a
+    0600 file in a fresh 0700 directory (in memory when /dev/shm is there), both removed after
+    the command (the helper, which holds only the file's path, goes to the temporary directory
+    when /dev/shm is mounted noexec). sudo runs the helper only when it needs a password, as the
+    account that runs sudo; the command itself keeps stdin from /dev/null, so nothing it runs
+    as root can read the password from its input."""
+    from .errors import ShellError
+
+    root = _exec_root()
+    if root is None:
+        raise ShellError("sudo's askpass helper cannot run: /dev/shm and the temporary directory are both "
+                         "mounted noexec; the command was not run")
+    with _private_dir(SUDO_DIR_PREFIX) as d:
+        secret = _private_file(d, "password", password + "\n")
+        if root == _shm_root():
+            yield _private_file(d, "askpass", f"#!/bin/sh\nexec cat -- {shlex.quote(secret)}\n", 0o700)
+            return
+        with _private_dir(SUDO_DIR_PREFIX, root) as h:   # /dev/shm is noexec: the helper (no secret) elsewhere
+            yield _private_file(h, "askpass", f"#!/bin/sh\nexec cat -- {shlex.quote(secret)}\n", 0o700)
 
 
 def plan_argv(command: str, argv: tuple | None) -> tuple[list[str], bool]:
@@ -146,27 +195,26 @@ def run(command: str, argv: tuple | None, *, env: dict, timeout: float = DEFAULT
     args, used_shell = plan_argv(command, argv)
     real = sudo.real_sudo(args[0], env.get("PATH")) if sudo_password and not used_shell and \
         sudo.wants_password(args) else None
-    give = real is not None
-    if give:
-        args = sudo.with_stdin_password(args, real)
+    if real is None:
+        return _run(args, used_shell, False, env=env, timeout=timeout, output_cap=output_cap, cwd=cwd,
+                    sudo_password=sudo_password)
+    with sudo_askpass(sudo_password) as helper:
+        return _run(sudo.with_askpass(args, real), used_shell, True, env=dict(env, SUDO_ASKPASS=helper),
+                    timeout=timeout, output_cap=output_cap, cwd=cwd, sudo_password=sudo_password)
+
+
+def _run(args: list, used_shell: bool, give: bool, *, env: dict, timeout: float, output_cap: int, cwd: str | None,
+         sudo_password: str | None) -> RunResult:
+    from . import sudo
+
     start = time.monotonic()
     try:
-        proc = subprocess.Popen(args, stdin=subprocess.PIPE if give else subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, env=env, cwd=cwd, start_new_session=True, close_fds=True)
+        proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env=env, cwd=cwd, start_new_session=True, close_fds=True)
     except FileNotFoundError:
         return RunResult(127, "", f"{args[0]}: command not found\n", 0, False, False, used_shell)
     except PermissionError:
         return RunResult(126, "", f"{args[0]}: permission denied\n", 0, False, False, used_shell)
-    if give:
-        try:   # one short line: it fits the pipe, so this never blocks
-            proc.stdin.write((sudo_password + "\n").encode("utf-8"))
-        except OSError:
-            pass   # sudo left before reading it (credentials cached, or it failed at once)
-        finally:
-            try:
-                proc.stdin.close()
-            except OSError:
-                pass
     bufs = {proc.stdout.fileno(): bytearray(), proc.stderr.fileno(): bytearray()}
     open_fds = set(bufs)
     timed_out = truncated = False

@@ -460,7 +460,7 @@ class ShellService:
             if result.sudo_password_given:
                 self._wb.audit.write_audit_event("sudo_command", "command_execution", eid, {
                     "command": _short(row["command"]), "username": sudo.os_user(),
-                    "note": "the stored sudo password was given on standard input"})
+                    "note": "the stored sudo password was offered through sudo's askpass helper"})
             self._wb.timeline.add_timeline_event(
                 row["issue_id"], "shell_command_executed",
                 f"Command ran (tier {row['tier']}, exit {result.exit_code if not result.timed_out else 'timeout'}): "

@@ -5,11 +5,14 @@ OS account this workbench runs as (:func:`os_user`; when the dashboard is served
 account). The password is sealed with the store's secrets (AES-256-GCM, purpose ``sudo_password``) inside
 the SQLCipher file; nothing reads it back but a run.
 
-When it is given: an approved command whose first program is ``sudo`` and that runs without a
-shell gets it on its standard input (``sudo -S -p ''``), never in an argument, the environment or
-a file. It is not given when the command asks for none (``sudo -n``, ``sudo -A``), nor inside a
-pipeline, a list or ``bash -c`` (standard input there belongs to the commands; sudo there works
-only through NOPASSWD rules). Wherever the password shows up in the output it is replaced with
+When it is given: an approved command whose first program is the system's ``sudo`` and that runs
+without a shell runs as ``sudo -A ...``: when sudo needs the password it asks a helper
+(``SUDO_ASKPASS``) that reads it from a 0600 file in a private 0700 directory in /dev/shm, made
+for the run and removed after it (:func:`.runner.sudo_askpass`). It is never in an argument, the
+environment or the command's standard input, which stays /dev/null: with ``sudo -S`` a command
+that sudo lets run without asking (cached credentials, NOPASSWD, root) would read it there. It
+is not given when the command chooses its own way (``sudo -n``, ``-A``, ``-S``), nor inside a
+pipeline, a list or ``bash -c`` (sudo there works only through NOPASSWD rules). Wherever the password shows up in the output it is replaced with
 ``[sudo password]`` before anything is stored, shown or sent. Audit rows name the account, never
 the password.
 """
@@ -30,7 +33,7 @@ TEST_TIMEOUT = 20.0
 
 # sudo's options that take a value (the next word, or the rest of a short cluster)
 _VALUE_OPTS = WRAPPERS["sudo"]
-_NO_PASSWORD_WANTED = {"-n", "--non-interactive", "-A", "--askpass"}
+_NO_PASSWORD_WANTED = {"-n", "--non-interactive", "-A", "--askpass", "-S", "--stdin"}
 
 
 @dataclass
@@ -148,9 +151,10 @@ def real_sudo(program: str, path: str | None) -> str | None:
         return None
 
 
-def with_stdin_password(argv, sudo_path: str) -> list[str]:
-    """``sudo ARGS`` as ``/usr/bin/sudo -S -p '' ARGS``: the password is read from standard input, no prompt."""
-    return [sudo_path, "-S", "-p", "", *argv[1:]]
+def with_askpass(argv, sudo_path: str) -> list[str]:
+    """``sudo ARGS`` as ``/usr/bin/sudo -A ARGS``: a password, when sudo needs one, comes from the
+    ``SUDO_ASKPASS`` helper (see :func:`.runner.sudo_askpass`)."""
+    return [sudo_path, "-A", *argv[1:]]
 
 
 def hide(text: str, password: str | None) -> str:
