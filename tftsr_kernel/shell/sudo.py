@@ -2,8 +2,8 @@
 
 sudo asks for the password of the account that runs it, so the row that is used is the one of the
 OS account this workbench runs as (:func:`os_user`; when the dashboard is served, its service
-account). The password is sealed with the store's secrets (AES-256-GCM, purpose ``sudo_password``) inside
-the SQLCipher file; nothing reads it back but a run.
+account). The password is sealed with the store's secrets (AES-256-GCM, purpose
+``sudo_password``) inside the SQLCipher file; nothing reads it back but a run or a test.
 
 When it is given: an approved command whose first program is the system's ``sudo`` and that runs
 without a shell runs as ``sudo -A ...``: when sudo needs the password it asks a helper
@@ -12,9 +12,9 @@ for the run and removed after it (:func:`.runner.sudo_askpass`). It is never in 
 environment or the command's standard input, which stays /dev/null: with ``sudo -S`` a command
 that sudo lets run without asking (cached credentials, NOPASSWD, root) would read it there. It
 is not given when the command chooses its own way (``sudo -n``, ``-A``, ``-S``), nor inside a
-pipeline, a list or ``bash -c`` (sudo there works only through NOPASSWD rules). Wherever the password shows up in the output it is replaced with
-``[sudo password]`` before anything is stored, shown or sent. Audit rows name the account, never
-the password.
+pipeline, a list or ``bash -c`` (sudo there works only through NOPASSWD rules). Wherever the
+password shows up in the output it is replaced with ``[sudo password]`` before anything is
+stored, shown or sent. Audit rows name the account, never the password.
 """
 
 from __future__ import annotations
