@@ -10,6 +10,10 @@ approving runs it. Every proposal, decision and run is audited and on the issue'
 run is stored in ``command_executions`` (the database is SQLCipher-encrypted). The text that goes
 back to a model is cleared by ``wb.pii.guard_outbound`` (see :mod:`.tool`).
 
+Sudo: a command that runs ``sudo`` needs an admin's approval unless a policy says otherwise; the
+password an admin stored for this OS account (``sudo_config``) is offered to it as :mod:`.sudo`
+describes, and hidden in every command's output.
+
 Sessions: a dashboard sign-in session (``signin:<id>``, ends when signed out or expired), else
 the terminal (or kernel) session of this process (``proc:<sid>:<start time>``, ends when its
 leader exits), or an id the caller gives (a chat conversation), which ends with
