@@ -114,8 +114,11 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 def _drain(stream, sink):
     for chunk in iter(lambda: stream.read(4096), b""):
-        sink.write(chunk)
-        sink.flush()
+        try:
+            sink.write(chunk)
+            sink.flush()
+        except ValueError:      # the log was closed after the server stopped: nothing left to keep
+            return
 
 
 @contextlib.contextmanager
@@ -132,7 +135,7 @@ def running_dashboard(data_dir: Path, *args: str, env: dict | None = None, timeo
     log = open(log_path, "wb")
     proc = subprocess.Popen(tftsr_command() + ["dashboard", "--json", "--port", str(port), *args], env=run_env,
                             stdout=subprocess.PIPE, stderr=log, start_new_session=True)
-    dash = None
+    dash = drain = None
     try:
         text = b""
         deadline = time.monotonic() + timeout
@@ -147,7 +150,8 @@ def running_dashboard(data_dir: Path, *args: str, env: dict | None = None, timeo
             except ValueError:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"no JSON document from tftsr dashboard: {text!r}") from None
-        threading.Thread(target=_drain, args=(proc.stdout, log), daemon=True).start()
+        drain = threading.Thread(target=_drain, args=(proc.stdout, log), daemon=True)
+        drain.start()
         while time.monotonic() < deadline:
             with socket.socket() as s:
                 if s.connect_ex(("127.0.0.1", port)) == 0:
@@ -169,6 +173,8 @@ def running_dashboard(data_dir: Path, *args: str, env: dict | None = None, timeo
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(5)
+        if drain is not None:
+            drain.join(5)       # its stream ends with the server; then the log may close
         log.close()
         if dash is not None and dash.admin is not None:
             dash.admin.close()
