@@ -33,6 +33,19 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--no-first-run", "--disable-sync"]
 
 
+def click_tab(pg, bar: str, title: str) -> None:
+    """Click the Lumino tab called ``title`` in the tab bar under ``bar`` (a CSS selector)."""
+    pg.locator(f"{bar} > .lm-TabBar .lm-TabBar-tab", has_text=title).first.click()
+
+
+def screenshot(target, folder: Path, name: str, **options) -> Path:
+    """Save a screenshot of ``target`` (a Playwright page or locator) as ``folder/name.png``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    target.screenshot(path=str(path), **options)
+    return path
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.dashboard import CHROMIUM, CHROMIUM_ARGS, running_dashboard
+from tests.dashboard import CHROMIUM, CHROMIUM_ARGS, click_tab, running_dashboard, screenshot
 from tests.fakes.servers import FakeProviderServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -100,9 +100,6 @@ def status(pg, root: str):
     return pg.locator(f"{root} .tftsr-status-line").last
 
 
-def tab(pg, bar: str, title: str):
-    pg.locator(f"{bar} > .lm-TabBar .lm-TabBar-tab", has_text=title).first.click()
-
 
 def create_issue(pg, title: str, description: str):
     pg.locator(".tftsr-new-issue").get_by_text("New issue").click()
@@ -142,7 +139,7 @@ def test_investigation_flow(page, server):
     pg.locator(".tftsr-logs .tftsr-status-ok", has_text="Redactions applied").wait_for()
 
     # Chat & 5-Whys: the reply streams in, the whys advance
-    tab(pg, ".tftsr-incident-tabs", "Chat & 5-Whys")
+    click_tab(pg, ".tftsr-incident-tabs", "Chat & 5-Whys")
     pg.locator(".tftsr-chat-input textarea").fill("Payments time out since 09:00. Why?")
     pg.locator(".tftsr-chat-attach select").select_option(label="payments.log (partly released by the reviewer)")
     pg.locator("button.tftsr-chat-send").click()
@@ -165,12 +162,12 @@ def test_investigation_flow(page, server):
     pg.locator(".tftsr-whys .tftsr-status-ok", has_text="Why 2 saved").wait_for()
 
     # Timeline: the chart is an inline SVG
-    tab(pg, ".tftsr-incident-tabs", "Timeline")
+    click_tab(pg, ".tftsr-incident-tabs", "Timeline")
     pg.locator(".tftsr-timeline-svg svg circle").first.wait_for()
     assert "why level advanced" in pg.locator(".tftsr-timeline-table").inner_text()
 
     # Documents: generate an RCA, export it
-    tab(pg, ".tftsr-incident-tabs", "Documents")
+    click_tab(pg, ".tftsr-incident-tabs", "Documents")
     pg.locator("button.tftsr-generate-rca").click()
     pg.locator(".tftsr-doc-preview h1", has_text="Root Cause Analysis").wait_for()
     assert "A values.yaml typo" in pg.locator(".tftsr-doc-preview").inner_text()
@@ -196,7 +193,7 @@ def test_untrusted_text_never_executes(page, server):
     pg.locator(".tftsr-log-view pre", has_text="<script>").wait_for()
     pg.locator("button.tftsr-detect-pii").click()
     pg.locator(".tftsr-pii-highlight pre").wait_for()
-    tab(pg, ".tftsr-incident-tabs", "Chat & 5-Whys")
+    click_tab(pg, ".tftsr-incident-tabs", "Chat & 5-Whys")
     pg.locator(".tftsr-why-question-1 input").fill("Q " + PAYLOAD)
     pg.locator(".tftsr-why-answer-1 textarea").fill("A " + PAYLOAD)
     pg.locator(".tftsr-why-evidence-1 input").fill("E " + PAYLOAD)
@@ -209,11 +206,11 @@ def test_untrusted_text_never_executes(page, server):
     pg.locator("button.tftsr-chat-send").click()
     pg.locator(".tftsr-chat-transcript", has_text="Echo:").wait_for()
     assert pg.locator(".tftsr-chat-transcript a[href^='javascript']").count() == 0
-    tab(pg, ".tftsr-incident-tabs", "Timeline")
+    click_tab(pg, ".tftsr-incident-tabs", "Timeline")
     pg.locator(".tftsr-event-description input").fill("T " + PAYLOAD)
     pg.locator("button.tftsr-add-event").click()
     pg.locator(".tftsr-timeline-table", has_text="T <img").wait_for()
-    tab(pg, ".tftsr-incident-tabs", "Documents")
+    click_tab(pg, ".tftsr-incident-tabs", "Documents")
     pg.locator("button.tftsr-generate-rca").click()
     pg.locator(".tftsr-doc-preview h1").wait_for()
     pg.locator(".tftsr-doc-editor textarea").fill("# Notes\n\n" + PAYLOAD + "\n\n[x](javascript:alert(4))")
@@ -221,19 +218,19 @@ def test_untrusted_text_never_executes(page, server):
     pg.locator(".tftsr-doc-preview h1", has_text="Notes").wait_for()
     pg.locator("button.tftsr-back").click()
     pg.locator(".tftsr-open-issue", has_text="XSS <img").wait_for()
-    tab(pg, ".tftsr-sections", "History")
+    click_tab(pg, ".tftsr-sections", "History")
     pg.locator(".tftsr-history-issues", has_text="XSS <img").wait_for()
-    tab(pg, ".tftsr-history-tabs", "Attachments")
+    click_tab(pg, ".tftsr-history-tabs", "Attachments")
     pg.locator(".tftsr-history-log-select select").select_option(index=0)
     pg.locator("button.tftsr-history-view-log").click()
     pg.locator(".tftsr-attachment-view", has_text="<script>").wait_for()
-    tab(pg, ".tftsr-sections", "Settings")
-    tab(pg, ".tftsr-settings-tabs", "PII")
+    click_tab(pg, ".tftsr-sections", "Settings")
+    click_tab(pg, ".tftsr-settings-tabs", "PII")
     pg.locator(".tftsr-pattern-name input").fill("N " + PAYLOAD)
     pg.locator(".tftsr-pattern-regex input").fill("TCK-[0-9]{6}")
     pg.locator("button.tftsr-add-pattern").click()
     pg.locator(".tftsr-settings .tftsr-status-ok").wait_for()
-    tab(pg, ".tftsr-settings-tabs", "Audit log")
+    click_tab(pg, ".tftsr-settings-tabs", "Audit log")
     pg.locator(".tftsr-audit-chain", has_text="intact").wait_for()
     pg.wait_for_timeout(300)
     assert pg.evaluate("window.__xss") is None and not rec.dialogs
@@ -241,11 +238,6 @@ def test_untrusted_text_never_executes(page, server):
 
 
 SHOTS = Path("/tmp/shots/serve-access")
-
-
-def _shot(pg, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    pg.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
 
 
 def test_token_is_required(server, browser):
@@ -256,7 +248,7 @@ def test_token_is_required(server, browser):
     assert pg.locator(".tftsr-open-issue").count() == 0 and pg.locator("#jupyter-config-data").count() == 0
     api = ctx.request.get(server["url"] + "api/kernels", max_redirects=0)
     assert api.status in (302, 401, 403) and "execution_state" not in api.text()
-    _shot(pg, "login")
+    screenshot(pg, SHOTS, "login")
     pg.locator("#password").fill("not-the-token-0123456789")
     pg.locator("#tftsr-login button").click()
     pg.locator("#tftsr-login-error").wait_for()
@@ -298,7 +290,7 @@ def test_a_rebound_name_gets_the_refusal_not_the_dashboard(server, browser):
     assert resp.status == 403
     assert "Not served under this name" in pg.inner_text("body")
     assert pg.locator("#jupyter-config-data").count() == 0 and pg.locator(".tftsr-open-issue").count() == 0
-    _shot(pg, "refused")
+    screenshot(pg, SHOTS, "refused")
     # the attacker's page cannot use the socket either, with or without the token
     ok = pg.evaluate("""(port) => new Promise(resolve => {
         const ws = new WebSocket(`ws://attacker.example:${port}/voila/query/x?token=` + %r);
@@ -320,7 +312,7 @@ def test_a_deep_link_opens_the_incident(server, browser):
     assert issue.title in pg.locator(".tftsr-issue-title").inner_text()
     link = pg.locator(".tftsr-issue-url").inner_text().strip()
     assert link == f"{server['url']}?issue={issue.id}"  # no token in it
-    _shot(pg, "deep-link")
+    screenshot(pg, SHOTS, "deep-link")
     other = ctx.new_page()  # a teammate with a session follows the link
     other.goto(link)
     other.locator(".tftsr-issue-title", has_text=issue.title).wait_for()
@@ -332,5 +324,5 @@ def test_a_deep_link_opens_the_incident(server, browser):
         status.wait_for()
         assert text in status.inner_text()
         assert other.locator(".tftsr-issue-title").count() == 0
-    _shot(other, "deep-link-bad")
+    screenshot(other, SHOTS, "deep-link-bad")
     ctx.close()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.dashboard import CHROMIUM, CHROMIUM_ARGS, running_dashboard
+from tests.dashboard import CHROMIUM, CHROMIUM_ARGS, click_tab, running_dashboard, screenshot
 from tests.fakes.servers import FakeProviderServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -71,24 +71,16 @@ def pg(server):
         browser.close()
 
 
-def _tab(pg, bar: str, title: str):
-    pg.locator(f"{bar} > .lm-TabBar .lm-TabBar-tab", has_text=title).first.click()
-
-
-def _shot(pg, name: str, locator=None):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    (locator or pg).screenshot(path=str(SHOTS / f"{name}.png"))
-
 
 def test_chat_in_the_browser(pg, server):
     fake = server["fake"]
-    _tab(pg, ".tftsr-incident-tabs", "Chat & 5-Whys")
+    click_tab(pg, ".tftsr-incident-tabs", "Chat & 5-Whys")
     chat = pg.locator(".tftsr-chat")
     chat.locator(".tftsr-status-error", has_text="No AI provider").wait_for()
     assert chat.locator("button.tftsr-chat-send").is_disabled()
 
     # a provider added in Settings shows in the open chat, no reopen
-    _tab(pg, ".tftsr-sections", "Settings")
+    click_tab(pg, ".tftsr-sections", "Settings")
     pg.locator(".tftsr-provider-name input").fill("team-llm")
     pg.locator(".tftsr-provider-type select").select_option("openai")
     pg.locator(".tftsr-provider-url input").fill(fake.url)
@@ -96,7 +88,7 @@ def test_chat_in_the_browser(pg, server):
     pg.locator(".tftsr-provider-key input").fill("k-0123456789abcdef")
     pg.locator("button.tftsr-provider-add").click()
     pg.locator(".tftsr-settings .tftsr-status-ok", has_text="team-llm added").wait_for()
-    _tab(pg, ".tftsr-sections", "Issues")
+    click_tab(pg, ".tftsr-sections", "Issues")
     chat.locator(".tftsr-chat-provider select option", has_text="team-llm").wait_for(state="attached")
     assert chat.locator("button.tftsr-chat-send").is_enabled()
 
@@ -110,7 +102,7 @@ def test_chat_in_the_browser(pg, server):
     live.locator(".tftsr-streaming", has_text="detail1").wait_for()
     streaming = live.inner_text()
     assert "Why are requests failing?" in streaming and "detail39" not in streaming
-    _shot(pg, "chat-streaming", chat)
+    screenshot(chat, SHOTS, "chat-streaming")
     chat.locator(".tftsr-chat-transcript", has_text="detail39").wait_for()
     assert box.input_value() == ""  # sent: the box is empty
     assert fake.chat_requests[-1].last_user_text.startswith("Checkout fails since 14:05.")
@@ -124,7 +116,7 @@ def test_chat_in_the_browser(pg, server):
     chips.nth(1).locator("summary").click()
     chips.nth(1).locator("pre", has_text="END-auth").wait_for()
     assert chips.nth(1).locator("pre").inner_text().count("pool wait") == 25
-    _shot(pg, "chat-chips", chat)
+    screenshot(chat, SHOTS, "chat-chips")
 
     # the why came from the reply's markers
     pg.locator(".tftsr-whys-refresh").click()
@@ -138,4 +130,4 @@ def test_chat_in_the_browser(pg, server):
     box.press("Control+Enter")
     chat.locator(".tftsr-status-error", has_text="still in the box").wait_for()
     assert box.input_value() == "And why was the pool lowered?"
-    _shot(pg, "chat-failed-send", chat)
+    screenshot(chat, SHOTS, "chat-failed-send")

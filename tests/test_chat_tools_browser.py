@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.dashboard import CHROMIUM, CHROMIUM_ARGS, running_dashboard
+from tests.dashboard import CHROMIUM, CHROMIUM_ARGS, click_tab, running_dashboard, screenshot
 from tests.fakes.servers import FakeProviderServer
 from tests.incident_log import add_events, incident_log
 
@@ -89,14 +89,6 @@ def server(tmp_path_factory):
         fake.stop()
 
 
-def _tab(pg, bar: str, title: str):
-    pg.locator(f"{bar} > .lm-TabBar .lm-TabBar-tab", has_text=title).first.click()
-
-
-def _shot(target, name: str):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    target.screenshot(path=str(SHOTS / f"{name}.png"))
-
 
 def test_allow_once_in_the_served_chat_then_the_settings_tabs(server):
     dash, issue, fake = server["dash"], server["issue"], server["fake"]
@@ -113,9 +105,9 @@ def test_allow_once_in_the_served_chat_then_the_settings_tabs(server):
 
             # the Logs panel's template chart (the incident opens on Logs)
             pg.locator(".tftsr-logs-templates .tftsr-templates-svg").wait_for()
-            _shot(pg.locator(".tftsr-logs-templates"), "logs-template-chart")
+            screenshot(pg.locator(".tftsr-logs-templates"), SHOTS, "logs-template-chart")
 
-            _tab(pg, ".tftsr-incident-tabs", "Chat & 5-Whys")
+            click_tab(pg, ".tftsr-incident-tabs", "Chat & 5-Whys")
             chat = pg.locator(".tftsr-chat")
             chat.locator(".tftsr-chat-input textarea").fill("Who owns the checkout config?")
             chat.locator("button.tftsr-chat-send").click()
@@ -127,7 +119,7 @@ def test_allow_once_in_the_served_chat_then_the_settings_tabs(server):
             live = chat.locator(".tftsr-chat-live .tftsr-tool", has_text="run_shell_command")
             live.wait_for()
             assert not server["out"].exists()  # nothing ran before the click
-            _shot(chat, "chat-approval-card")
+            screenshot(chat, SHOTS, "chat-approval-card")
             card.locator("button.tftsr-chat-approve-once").click()
             done = chat.locator(".tftsr-chat-transcript .tftsr-tool", has_text="allowed once")
             done.wait_for()
@@ -138,14 +130,14 @@ def test_allow_once_in_the_served_chat_then_the_settings_tabs(server):
             assert "Exit code: 0" in shown and "[Email_1]" in shown and HOSTILE in shown  # text, not markup
             assert chat.locator(".tftsr-tool img").count() == 0 and chat.locator(".tftsr-tool script").count() == 0
             assert pg.evaluate("window.__pwned") is None and not dialogs, dialogs
-            _shot(chat, "chat-tool-result")
+            screenshot(chat, SHOTS, "chat-tool-result")
             for req in fake.chat_requests:
                 assert EMAIL not in json.dumps(req.body)
             assert "[Email_" in fake.chat_requests[-1].tool_results[0]["content"]
 
             # Settings → Shell, MCP, Integrations
-            _tab(pg, ".tftsr-sections", "Settings")
-            _tab(pg, ".tftsr-settings-tabs", "Shell")
+            click_tab(pg, ".tftsr-sections", "Settings")
+            click_tab(pg, ".tftsr-settings-tabs", "Shell")
             shell = pg.locator(".tftsr-shell-settings")
             shell.locator(".tftsr-kube-table", has_text="payments").wait_for()
             assert shell.locator(".tftsr-shell-chat-tool input").is_checked()
@@ -155,23 +147,23 @@ def test_allow_once_in_the_served_chat_then_the_settings_tabs(server):
             shell.locator(".tftsr-policy-name input").fill("typo")
             shell.locator("button.tftsr-policy-add").click()
             shell.locator(".tftsr-status-error", has_text="unknown field").wait_for()
-            _shot(shell, "settings-shell")
+            screenshot(shell, SHOTS, "settings-shell")
             # sudo credentials: stored, tested in the served kernel, never on the page
             shell.locator(".tftsr-sudo-status", has_text="A sudo password is stored for").wait_for()
             shell.locator("button.tftsr-sudo-test").click()
             shell.locator(".tftsr-status-ok", has_text="Sudo test passed").wait_for()
             assert "planted-sudo-pw-4242" not in pg.content()
             shell.locator(".tftsr-sudo-status").scroll_into_view_if_needed()
-            pg.screenshot(path=str(SHOTS / "settings-shell-sudo.png"))
-            _tab(pg, ".tftsr-settings-tabs", "MCP")
+            screenshot(pg, SHOTS, "settings-shell-sudo")
+            click_tab(pg, ".tftsr-settings-tabs", "MCP")
             mcp = pg.locator(".tftsr-mcp")
             mcp.locator(".tftsr-mcp-servers").wait_for()
             if TIME_SERVER.exists():
                 mcp.locator(".tftsr-mcp-tools", has_text="get_current_time").wait_for()
-            _shot(mcp, "settings-mcp")
-            _tab(pg, ".tftsr-settings-tabs", "Integrations")
+            screenshot(mcp, SHOTS, "settings-mcp")
+            click_tab(pg, ".tftsr-settings-tabs", "Integrations")
             pg.locator(".tftsr-integrations-table", has_text="ServiceNow").wait_for()
-            _shot(pg.locator(".tftsr-settings"), "settings-integrations")
+            screenshot(pg.locator(".tftsr-settings"), SHOTS, "settings-integrations")
             assert "sn-pass-123" not in pg.content() and "ATATT3x-planted" not in pg.content()
             assert not errors, errors
         finally:

@@ -11,7 +11,7 @@ import pytest
 
 from tests.test_evidence_extract import EMAIL, make_docx, make_pdf
 from tests.test_upload_browser import CHROMIUM, Wire, _choose, start_dashboard, stop_dashboard
-from tests.test_browser import tab
+from tests.dashboard import click_tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SHOTS = Path("/tmp/shots/evidence")
@@ -81,7 +81,7 @@ def test_pdf_and_docx_evidence_and_docx_export_in_the_browser(server):
         pg.locator(".tftsr-logs .tftsr-status-ok", has_text="text extracted from DOCX").wait_for()
         assert "handover.docx" in pg.locator(".tftsr-log-select select").inner_text()
 
-        tab(pg, ".tftsr-incident-tabs", "Documents")
+        click_tab(pg, ".tftsr-incident-tabs", "Documents")
         pg.locator("button.tftsr-generate-rca").click()
         pg.locator(".tftsr-doc-preview h1", has_text="Root Cause Analysis").wait_for()
         pg.locator("button.tftsr-doc-export-docx").click()

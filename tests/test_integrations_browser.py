@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.dashboard import CHROMIUM, CHROMIUM_ARGS, running_dashboard
+from tests.dashboard import CHROMIUM, CHROMIUM_ARGS, click_tab, running_dashboard, screenshot
 from tests.fakes.confluence import FakeConfluence
 from tests.fakes.servicenow import FakeServiceNow
 from tests.fakes.rest import basic_auth as basic
@@ -24,14 +24,6 @@ if not Path(CHROMIUM).exists():  # pragma: no cover
     pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-
-def tab(pg, bar: str, title: str):
-    pg.locator(f"{bar} > .lm-TabBar .lm-TabBar-tab", has_text=title).first.click()
-
-
-def shot(pg, name: str):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    pg.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def test_open_ticket_publish_with_preview_and_settings(tmp_path):
@@ -61,11 +53,11 @@ def test_open_ticket_publish_with_preview_and_settings(tmp_path):
                 pg.locator("button.tftsr-open-ticket").click()
                 pg.locator(".tftsr-tickets .tftsr-status-ok", has_text="Opened ServiceNow INC").wait_for()
                 pg.locator(".tftsr-ticket-links a", has_text="INC0010001").wait_for()
-                shot(pg, "incident-open-ticket")
+                screenshot(pg, SHOTS, "incident-open-ticket", full_page=True)
                 [inc] = sn.incidents.values()
                 assert LEAK not in inc["description"] and inc["urgency"] == "1" and inc["impact"] == "1"
                 # Documents: generate, preview exactly what will be sent, publish
-                tab(pg, ".tftsr-incident-tabs", "Documents")
+                click_tab(pg, ".tftsr-incident-tabs", "Documents")
                 pg.locator("button.tftsr-generate-rca").click()
                 pg.locator(".tftsr-doc-preview h1", has_text="Root Cause Analysis").wait_for()
                 pg.locator("button.tftsr-publish-preview-button").click()
@@ -73,22 +65,22 @@ def test_open_ticket_publish_with_preview_and_settings(tmp_path):
                 preview = pg.locator(".tftsr-publish-preview").inner_text()
                 assert LEAK not in preview and "ran out of memory" in preview
                 pg.locator(".tftsr-publish-preview summary").click()
-                shot(pg, "documents-publish-preview")
+                screenshot(pg, SHOTS, "documents-publish-preview", full_page=True)
                 pg.locator("button.tftsr-publish-confluence").click()
                 pg.locator(".tftsr-publish .tftsr-status-ok", has_text="Published as Confluence page").wait_for()
                 pg.locator(".tftsr-publish-links a").wait_for()
                 [page] = conf.pages.values()
                 assert LEAK not in page["body"] and "<table>" in page["body"]
-                shot(pg, "documents-published")
+                screenshot(pg, SHOTS, "documents-published", full_page=True)
                 # Settings → Integrations: configured services, never a secret
                 pg.locator("button.tftsr-back").click()
-                tab(pg, ".tftsr-sections", "Settings")
-                tab(pg, ".tftsr-settings-tabs", "Integrations")
+                click_tab(pg, ".tftsr-sections", "Settings")
+                click_tab(pg, ".tftsr-settings-tabs", "Integrations")
                 pg.locator(".tftsr-integrations-table", has_text="ServiceNow").wait_for()
                 pg.locator("button.tftsr-integration-test").click()
                 pg.locator(".tftsr-integrations-settings .tftsr-status-ok", has_text="Sam Reliability").wait_for()
                 assert CONF_TOKEN not in pg.content()
-                shot(pg, "settings-integrations")
+                screenshot(pg, SHOTS, "settings-integrations", full_page=True)
                 assert not outside, outside
             finally:
                 b.close()

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.dashboard import CHROMIUM, CHROMIUM_ARGS, running_dashboard
+from tests.dashboard import CHROMIUM, CHROMIUM_ARGS, click_tab, running_dashboard, screenshot
 from tests.fakes.mcp_oauth import FakeMcpAuthServer, FakeOAuthMcpServer
 from tests.fakes.mcp_resources import PLANTED, FakeMcpResourceServer
 from tests.fakes.servers import FakeProviderServer
@@ -23,14 +23,6 @@ if not Path(CHROMIUM).exists():  # pragma: no cover
     pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-
-def tab(pg, bar: str, title: str):
-    pg.locator(f"{bar} > .lm-TabBar .lm-TabBar-tab", has_text=title).first.click()
-
-
-def shot(pg, name: str):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    pg.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def test_settings_sign_in_and_chat_attach_resource(tmp_path):
@@ -55,22 +47,22 @@ def test_settings_sign_in_and_chat_attach_resource(tmp_path):
                 pg.goto(f"{dash.base}?issue={issue.id}&token={TOKEN}")
                 pg.locator(".tftsr-issue-title").wait_for()
                 # the chat: pick the resource, send, the provider gets placeholders only
-                tab(pg, ".tftsr-incident-tabs", "Chat & 5-Whys")
+                click_tab(pg, ".tftsr-incident-tabs", "Chat & 5-Whys")
                 pg.locator(".tftsr-chat-resource-server").wait_for()
                 pg.locator(".tftsr-chat-resource-uri select").select_option(label="incident-notes (incident://notes)")
                 pg.locator("button.tftsr-chat-resource-add").click()
                 pg.locator(".tftsr-chat-resources .tftsr-chip", has_text="docs: incident://notes").wait_for()
                 pg.locator(".tftsr-chat-input textarea").fill("What happened to the gateway?")
-                shot(pg, "chat-attach-resource")
+                screenshot(pg, SHOTS, "chat-attach-resource", full_page=True)
                 pg.locator("button.tftsr-chat-send").click()
                 pg.locator(".tftsr-chat-transcript .tftsr-attachment", has_text="docs: incident://notes").wait_for()
                 pg.locator(".tftsr-chat-transcript .tftsr-attachment summary").first.click()
-                shot(pg, "chat-resource-chip")
+                screenshot(pg, SHOTS, "chat-resource-chip", full_page=True)
                 sent = provider.chat_requests[0].prompt_text
                 assert "[Email_1]" in sent and not any(s in sent for s in PLANTED)
                 # Settings -> MCP: the OAuth2 server, Sign in gives the authorization link
-                tab(pg, ".tftsr-sections", "Settings")
-                tab(pg, ".tftsr-settings-tabs", "MCP")
+                click_tab(pg, ".tftsr-sections", "Settings")
+                click_tab(pg, ".tftsr-settings-tabs", "MCP")
                 pg.locator(".tftsr-mcp-servers", has_text="oauth2 (not signed in)").wait_for()
                 pg.locator(".tftsr-mcp select").first.select_option(label="files")
                 pg.locator("button.tftsr-mcp-login").click()
@@ -79,6 +71,6 @@ def test_settings_sign_in_and_chat_attach_resource(tmp_path):
                 q = parse_qs(urlsplit(link.get_attribute("href")).query)
                 assert q["code_challenge_method"] == ["S256"] and q["resource"] == [protected.url]
                 assert q["redirect_uri"][0].endswith("/oauth/callback")
-                shot(pg, "settings-mcp-sign-in")
+                screenshot(pg, SHOTS, "settings-mcp-sign-in", full_page=True)
             finally:
                 b.close()
