@@ -113,7 +113,7 @@ def test_private_file_modes_and_sweep_of_a_dead_process(tmp_path):
     stale = os.path.join(runner.kube_roots()[0], f"{runner.KUBE_DIR_PREFIX}999999999-zz")
     os.makedirs(stale, mode=0o700)
     open(os.path.join(stale, "config"), "w").write("token: leftover")
-    assert runner.sweep_stale_kube_dirs() >= 1 and not os.path.exists(stale)
+    assert runner.sweep_stale_dirs() >= 1 and not os.path.exists(stale)
 
 
 def test_without_a_kubeconfig_kubectl_never_reads_home(wb, issue, tmp_path, monkeypatch):

@@ -27,8 +27,11 @@ import signal
 import subprocess
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+
+from . import sudo
+from .errors import ShellError
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_OUTPUT_CAP = 256 * 1024
@@ -81,7 +84,7 @@ def kube_roots() -> list[str]:
     return sorted({_shm_root(), tempfile.gettempdir()})
 
 
-def sweep_stale_kube_dirs() -> int:
+def sweep_stale_dirs() -> int:
     """Remove private directories (kubeconfigs, sudo askpass) left by processes that are gone;
     returns how many."""
     removed = 0
@@ -134,7 +137,7 @@ def _exec_root() -> str | None:
 def _private_dir(prefix: str, root: str | None = None):
     """A fresh 0700 directory in ``root`` (default /dev/shm, else the temporary directory),
     removed on exit whatever happens; one left by a process that died is swept at the next run."""
-    sweep_stale_kube_dirs()
+    sweep_stale_dirs()
     d = tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=root or _shm_root())
     try:
         os.chmod(d, 0o700)
@@ -159,19 +162,15 @@ def sudo_askpass(password: str):
     when /dev/shm is mounted noexec). sudo runs the helper only when it needs a password, as the
     account that runs sudo; the command itself keeps stdin from /dev/null, so nothing it runs
     as root can read the password from its input."""
-    from .errors import ShellError
-
     root = _exec_root()
     if root is None:
         raise ShellError("sudo's askpass helper cannot run: /dev/shm and the temporary directory are both "
                          "mounted noexec; the command was not run")
-    with _private_dir(SUDO_DIR_PREFIX) as d:
+    with _private_dir(SUDO_DIR_PREFIX) as d, ExitStack() as more:
         secret = _private_file(d, "password", password + "\n")
-        if root == _shm_root():
-            yield _private_file(d, "askpass", f"#!/bin/sh\nexec cat -- {shlex.quote(secret)}\n", 0o700)
-            return
-        with _private_dir(SUDO_DIR_PREFIX, root) as h:   # /dev/shm is noexec: the helper (no secret) elsewhere
-            yield _private_file(h, "askpass", f"#!/bin/sh\nexec cat -- {shlex.quote(secret)}\n", 0o700)
+        # /dev/shm mounted noexec: the helper (which holds no secret) goes to its own directory in root
+        h = d if root == _shm_root() else more.enter_context(_private_dir(SUDO_DIR_PREFIX, root))
+        yield _private_file(h, "askpass", f"#!/bin/sh\nexec cat -- {shlex.quote(secret)}\n", 0o700)
 
 
 def plan_argv(command: str, argv: tuple | None) -> tuple[list[str], bool]:
@@ -190,8 +189,6 @@ def run(command: str, argv: tuple | None, *, env: dict, timeout: float = DEFAULT
         output_cap: int = DEFAULT_OUTPUT_CAP, cwd: str | None = None, sudo_password: str | None = None) -> RunResult:
     """Run it; ``sudo_password`` goes to a ``sudo`` command run without a shell (see :mod:`.sudo`),
     and is replaced in the output wherever it shows."""
-    from . import sudo
-
     args, used_shell = plan_argv(command, argv)
     real = sudo.real_sudo(args[0], env.get("PATH")) if sudo_password and not used_shell and \
         sudo.wants_password(args) else None
@@ -205,8 +202,6 @@ def run(command: str, argv: tuple | None, *, env: dict, timeout: float = DEFAULT
 
 def _run(args: list, used_shell: bool, give: bool, *, env: dict, timeout: float, output_cap: int, cwd: str | None,
          sudo_password: str | None) -> RunResult:
-    from . import sudo
-
     start = time.monotonic()
     try:
         proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -426,7 +426,7 @@ class ShellService:
         env = runner.scrubbed_env()
         kube_row = None
         content = None
-        password = self._sudo_password("sudo" in verdict.programs)    # given to `sudo ...`, hidden in all output
+        password = self._sudo_password(needed="sudo" in verdict.programs)   # given to `sudo ...`, hidden in all output
         if set(verdict.programs) & KUBE_PROGRAMS:
             kube_row = (self._db.query_one("SELECT * FROM kubeconfig_files WHERE id = ?", (row["kubeconfig_id"],))
                         if row["kubeconfig_id"] else None)
@@ -601,12 +601,14 @@ class ShellService:
         return c
 
     # -- sudo credentials --------------------------------------------------------------------------------
-    def _sudo_password(self, needed: bool = True) -> str | None:
-        """The stored password of the account this runs as; a row that no longer opens stops a sudo
-        command (with what to do) and is left out of the others' output hiding."""
+    def _sudo_password(self, username: str | None = None, *, needed: bool = True) -> str | None:
+        """The stored password of ``username`` (default: the account this runs as); a row that no
+        longer opens stops a sudo command or a test (with what to do) and is left out of other
+        commands' output hiding."""
         from ..errors import SecretError
 
-        row = self._db.query_one("SELECT encrypted_password FROM sudo_config WHERE username = ?", (sudo.os_user(),))
+        row = self._db.query_one("SELECT encrypted_password FROM sudo_config WHERE username = ?",
+                                 (username or sudo.os_user(),))
         if row is None:
             return None
         try:
@@ -650,9 +652,7 @@ class ShellService:
     def test_sudo_credentials(self, *, username: str | None = None) -> sudo.SudoTestResult:
         """Run ``sudo -S -k -p '' -- true`` with the stored password (``sudo -n true`` with none)."""
         name = sudo.check_username(username)
-        row = self._db.query_one("SELECT encrypted_password FROM sudo_config WHERE username = ?", (name,))
-        password = self._wb.secrets.decrypt(row["encrypted_password"], sudo.PURPOSE) if row else None
-        result = sudo.run_test(password, name, runner.scrubbed_env())
+        result = sudo.run_test(self._sudo_password(name), name, runner.scrubbed_env())
         self._wb.audit.write_audit_event("test_sudo_config", "sudo_config", name, {"username": name,
                                                                                    "ok": result.ok})
         return result
