@@ -222,3 +222,23 @@ def loopback_sign_in(begin, complete, *, port: int, timeout: float, no_browser: 
         listener.close()
     if failure:
         raise failure[0]
+
+
+def secret_input(env_name: str | None, what: str, *, required: bool = True) -> str | None:
+    """A secret from the environment variable ``env_name``, else a terminal prompt (when
+    ``required``); never from an argument, which would be in the shell history and the process list."""
+    if env_name:
+        value = os.environ.get(env_name)
+        if not value:
+            raise UsageError(f"environment variable {env_name} is not set or empty (it should hold the {what})")
+        return value
+    if not required:
+        return None
+    if sys.stdin is not None and sys.stdin.isatty():
+        import getpass
+
+        value = getpass.getpass(f"{what}: ")
+        if value:
+            return value
+    raise UsageError(f"give the {what} in an environment variable (--{'password' if 'password' in what else 'token'}"
+                     f"-env VAR) or run in a terminal to be prompted")

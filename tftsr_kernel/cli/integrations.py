@@ -7,31 +7,10 @@ shell history and the process list).
 
 from __future__ import annotations
 
-import os
-import sys
-
 from ..errors import ValidationError
-from ._common import Output, UsageError, _records, _table, _wb, loopback_sign_in
+from ._common import Output, UsageError, _records, _table, _wb, loopback_sign_in, secret_input
 
 SERVICES = ["confluence", "servicenow", "azuredevops"]
-
-
-def _secret(env_name: str | None, what: str, *, required: bool = True) -> str | None:
-    if env_name:
-        value = os.environ.get(env_name)
-        if not value:
-            raise UsageError(f"environment variable {env_name} is not set or empty (it should hold the {what})")
-        return value
-    if not required:
-        return None
-    if sys.stdin is not None and sys.stdin.isatty():
-        import getpass
-
-        value = getpass.getpass(f"{what}: ")
-        if value:
-            return value
-    raise UsageError(f"give the {what} in an environment variable (--{'password' if 'password' in what else 'token'}"
-                     f"-env VAR) or run in a terminal to be prompted")
 
 
 def _info_text(i: dict) -> str:
@@ -52,13 +31,13 @@ def cmd_add(args):
     if args.oauth:
         oauth = {"auth_url": args.auth_url, "token_url": args.token_url, "client_id": args.client_id,
                  "scope": args.scope}
-        client_secret = _secret(args.client_secret_env, "OAuth client secret", required=False)
+        client_secret = secret_input(args.client_secret_env, "OAuth client secret", required=False)
         auth = "oauth"
     elif args.service == "servicenow" or args.password_env:
-        password = _secret(args.password_env, f"{args.service} password")
+        password = secret_input(args.password_env, f"{args.service} password")
         auth = "basic"
     else:
-        token = _secret(args.token_env, f"{args.service} API token")
+        token = secret_input(args.token_env, f"{args.service} API token")
         auth = "token"
     info = wb.integrations.add_integration(args.service, args.url, auth_type=auth, username=args.user,
                                            token=token, password=password, project=args.project,

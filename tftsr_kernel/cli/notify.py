@@ -6,8 +6,7 @@ environment variable (``--url-env``, ``--password-env``) or a prompt.
 
 from __future__ import annotations
 
-from ._common import Output, UsageError, _records, _table, _wb
-from .integrations import _secret
+from ._common import Output, UsageError, _records, _table, _wb, secret_input
 
 EVENTS = "issue_created,severity_raised,root_cause_identified,resolved,document_published"
 
@@ -20,12 +19,12 @@ def cmd_add(args):
         host, _, port = args.smtp.rpartition(":")
         if not host or not port.isdigit():
             raise UsageError(f"--smtp takes HOST:PORT, not {args.smtp!r}")
-        password = _secret(args.password_env, "SMTP password", required=bool(args.user))
+        password = secret_input(args.password_env, "SMTP password", required=bool(args.user))
         ch = wb.notifications.add_channel(args.name, "email", events=args.events, smtp_host=host, smtp_port=int(port),
                                           from_addr=args.from_addr, to_addrs=args.to, username=args.user,
                                           password=password, starttls=not args.no_starttls)
     else:
-        url = _secret(args.url_env, f"{args.type} webhook URL (it holds the channel's token)")
+        url = secret_input(args.url_env, f"{args.type} webhook URL (it holds the channel's token)")
         ch = wb.notifications.add_channel(args.name, args.type, events=args.events, url=url)
     return Output(ch.to_dict(), f"added {ch.channel_type} channel {ch.name} ({ch.target}) for "
                                 f"{', '.join(ch.events)}\ncheck it with: tftsr notify test {ch.name}")

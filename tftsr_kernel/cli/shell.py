@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 
 from ..shell.rules import SITE_CATEGORIES
-from ._common import Output, UsageError, _table, _wb, path_arg
+from ._common import Output, UsageError, _table, _wb, path_arg, secret_input
 
 _ASK = "approve? [o]nce / [s]ession / [d]eny / [l]ater: "
 
@@ -162,11 +162,9 @@ def _sudo_text(c) -> str:
 
 
 def cmd_sudo_set(args):
-    from .integrations import _secret
-
     wb = _wb(args)
     wb.shell.get_sudo_config(args.user)        # a bad account name or a missing right fails before the prompt
-    c = wb.shell.save_sudo_credentials(_secret(args.password_env, "sudo password"), username=args.user)
+    c = wb.shell.save_sudo_credentials(secret_input(args.password_env, "sudo password"), username=args.user)
     return Output(c.to_dict(), _sudo_text(c))
 
 
